@@ -1,0 +1,25 @@
+import { ensureMongo, type Backing } from './mongo';
+import { ensureRedis } from './redis';
+import { ensureStripe } from './stripe';
+
+export type { Backing };
+
+/** Every backing service the stack needs, chosen as described in each ensure*(), with one stop(). */
+export async function ensureBackingServices(opts: { dataDir: string; log: (m: string) => void; echo?: boolean }): Promise<Backing> {
+  const started: Backing[] = [];
+  try {
+    for (const ensure of [() => ensureMongo(opts), () => ensureRedis(opts), () => ensureStripe(opts)]) {
+      const b = await ensure();
+      opts.log(b.description);
+      started.push(b);
+    }
+  } catch (err) {
+    await Promise.all(started.map((b) => b.stop()));
+    throw err;
+  }
+  return {
+    env: Object.assign({}, ...started.map((b) => b.env)),
+    description: started.map((b) => b.description).join('; '),
+    stop: async () => void (await Promise.all(started.map((b) => b.stop()))),
+  };
+}

@@ -1,0 +1,90 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '../..');
+export const CACHE_BIN = path.join(ROOT, '.cache', 'bin');
+
+/** A port the OS says is free right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function canConnect(port: number, host = '127.0.0.1', timeoutMs = 500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+export async function waitForPort(port: number, timeoutMs: number, child?: ChildProcess, host = '127.0.0.1'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child && child.exitCode !== null) throw new Error(`process exited with code ${child.exitCode} before listening on ${port}`);
+    if (await canConnect(port, host)) return;
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`nothing listening on ${host}:${port} after ${timeoutMs}ms`);
+}
+
+/** Absolute path of an executable on PATH (or in the project's .cache/bin), or null. */
+export function which(cmd: string): string | null {
+  const local = path.join(CACHE_BIN, cmd);
+  if (existsSync(local)) return local;
+  const found = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
+  return found.status === 0 && found.stdout.trim() ? found.stdout.trim() : null;
+}
+
+export interface Spawned {
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Start a helper process; stop() sends SIGTERM, then SIGKILL if it lingers. Output is prefixed and passed through when `echo` is set. */
+export function spawnService(name: string, cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; echo?: boolean; cwd?: string } = {}): Spawned {
+  // Own process group: a terminal Ctrl-C reaches only the orchestrator, which stops children in order.
+  const child = spawn(cmd, args, { cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const tail: string[] = [];
+  const onData = (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n').filter(Boolean)) {
+      tail.push(line);
+      if (tail.length > 50) tail.shift();
+      if (opts.echo) process.stdout.write(`[${name}] ${line}\n`);
+    }
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  (child as ChildProcess & { tail: string[] }).tail = tail;
+  return {
+    child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        child.once('exit', () => {
+          clearTimeout(kill);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+export function recentOutput(s: Spawned): string {
+  return ((s.child as ChildProcess & { tail?: string[] }).tail ?? []).join('\n');
+}

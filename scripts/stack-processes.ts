@@ -1,0 +1,23 @@
+import { subgraphPorts } from '../subgraphs/lib/config';
+
+/**
+ * Every process `npm start` runs, in start order. Subgraphs and the gateway are HTTP services
+ * (the orchestrator waits for their /health); workers consume queues.
+ */
+export interface StackProcess {
+  name: string;
+  entry: string;
+  port?: number;
+}
+
+export const SUBGRAPH_PROCESSES: StackProcess[] = [
+  { name: 'customers', entry: 'subgraphs/customers/main.ts', port: subgraphPorts.customers },
+  { name: 'products', entry: 'subgraphs/products/main.ts', port: subgraphPorts.products },
+  { name: 'orders', entry: 'subgraphs/orders/main.ts', port: subgraphPorts.orders },
+  { name: 'payments', entry: 'subgraphs/payments/main.ts', port: subgraphPorts.payments },
+];
+
+/** Queue consumers, each its own process so it can be scaled and restarted on its own. */
+export const WORKER_PROCESSES: StackProcess[] = [];
+
+export const GATEWAY_PROCESS: StackProcess = { name: 'gateway', entry: 'gateway/src/main.ts', port: 4000 };

@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { port } from './env';
+
+/**
+ * Every setting the services share, read from the environment and validated once.
+ * Development defaults let `npm start` run with no configuration; production refuses
+ * the well-known development secrets.
+ */
+export const DEV_SECRET = 'dev-only-secret-change-me-0000000000';
+
+const secret = z.string().min(32, 'must be at least 32 characters').default(DEV_SECRET);
+
+export const baseEnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  /** Interface to listen on: 127.0.0.1 locally, 0.0.0.0 in containers. */
+  HOST: z.string().default('127.0.0.1'),
+  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
+  MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URI').default('mongodb://127.0.0.1:27017'),
+  /** Each service's database is `${DB_PREFIX}${service}`: database-per-service on one server. */
+  DB_PREFIX: z.string().regex(/^[a-zA-Z0-9_]*$/).default('commerce_'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').default('redis://127.0.0.1:6379'),
+  /** BullMQ key prefix, so several stacks (or test files) can share one Redis. */
+  QUEUE_PREFIX: z.string().min(1).default('commerce'),
+  /** HMAC secret shared by the gateway and the subgraphs: subgraphs trust identity only when signed with it. */
+  INTERNAL_SECRET: secret,
+  /** Signs customer access tokens (issued by customers, verified by the gateway). */
+  JWT_SECRET: secret,
+});
+
+export type BaseEnv = z.infer<typeof baseEnvSchema>;
+
+export const subgraphPorts = { customers: 4001, products: 4002, orders: 4003, payments: 4004 } as const;
+export type SubgraphName = keyof typeof subgraphPorts;
+export const SUBGRAPH_NAMES = Object.keys(subgraphPorts) as SubgraphName[];
+
+export function subgraphEnvSchema(name: SubgraphName) {
+  return baseEnvSchema
+    .extend({ PORT: port(subgraphPorts[name]) })
+    .superRefine(refuseDevSecretsInProduction);
+}
+
+export function refuseDevSecretsInProduction(env: BaseEnv, ctx: z.RefinementCtx) {
+  if (env.NODE_ENV !== 'production') return;
+  for (const key of ['INTERNAL_SECRET', 'JWT_SECRET'] as const) {
+    if (env[key] === DEV_SECRET) ctx.addIssue({ code: 'custom', path: [key], message: 'must be set in production' });
+  }
+}
+
+/** What every service factory needs; tests build it directly instead of going through the environment. */
+export interface ServiceConfig {
+  nodeEnv: BaseEnv['NODE_ENV'];
+  logLevel: BaseEnv['LOG_LEVEL'];
+  host: string;
+  mongoUri: string;
+  dbPrefix: string;
+  redisUrl: string;
+  queuePrefix: string;
+  internalSecret: string;
+  jwtSecret: string;
+  port: number;
+}
+
+export function serviceConfigFromEnv(env: BaseEnv & { PORT: number }): ServiceConfig {
+  return {
+    nodeEnv: env.NODE_ENV,
+    logLevel: env.LOG_LEVEL,
+    host: env.HOST,
+    mongoUri: env.MONGODB_URI,
+    dbPrefix: env.DB_PREFIX,
+    redisUrl: env.REDIS_URL,
+    queuePrefix: env.QUEUE_PREFIX,
+    internalSecret: env.INTERNAL_SECRET,
+    jwtSecret: env.JWT_SECRET,
+    port: env.PORT,
+  };
+}

@@ -1,0 +1,69 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type Express } from 'express';
+import type { Logger } from './logger';
+
+export type ReadinessCheck = () => Promise<boolean>;
+
+/** GET /health: the process is alive. GET /ready: every dependency answers (503 with the failing names otherwise). */
+export function mountHealth(app: Express, checks: Record<string, ReadinessCheck>, isDraining: () => boolean): void {
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/ready', async (_req, res) => {
+    if (isDraining()) {
+      res.status(503).json({ status: 'draining' });
+      return;
+    }
+    const names = Object.keys(checks);
+    const results = await Promise.all(names.map((n) => checks[n]().catch(() => false)));
+    const failing = names.filter((_, i) => !results[i]);
+    res.status(failing.length ? 503 : 200).json({ status: failing.length ? 'unavailable' : 'ready', checks: Object.fromEntries(names.map((n, i) => [n, results[i] ? 'up' : 'down'])) });
+  });
+}
+
+export interface RunningHttpServer {
+  server: http.Server;
+  port: number;
+  url: string;
+  /** Stop accepting, let in-flight requests finish (bounded), then close idle keep-alive sockets. */
+  close(timeoutMs?: number): Promise<void>;
+}
+
+export async function listen(app: Express, port: number, logger: Logger, host = '127.0.0.1'): Promise<RunningHttpServer> {
+  const server = http.createServer(app);
+  // Keep-alive from the gateway's pooled agent must outlive its idle timeout on our side.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const actual = (server.address() as AddressInfo).port;
+  const url = `http://${host}:${actual}`;
+  logger.info('listening', { url });
+  return {
+    server,
+    port: actual,
+    url,
+    close: (timeoutMs = 10_000) =>
+      new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.closeAllConnections();
+          resolve();
+        }, timeoutMs);
+        force.unref();
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+export function jsonError(res: express.Response, status: number, code: string, message: string): void {
+  res.status(status).json({ errors: [{ message, extensions: { code } }] });
+}
+
+export { express };

@@ -1,0 +1,56 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+
+/**
+ * Who is calling, as verified by the gateway (or, for SERVICE, by a sibling service).
+ * Subgraphs never read identity from anything but a header signed with INTERNAL_SECRET,
+ * so a request sent straight to a subgraph cannot claim to be someone else.
+ */
+export const ROLES = ['ANONYMOUS', 'CUSTOMER', 'ADMIN', 'SERVICE'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const identitySchema = z.object({
+  /** Customer id for CUSTOMER and ADMIN; absent for ANONYMOUS; the calling service's name for SERVICE. */
+  sub: z.string().min(1).optional(),
+  role: z.enum(ROLES),
+  /** Request id, so subgraphs log under the gateway's id. */
+  rid: z.string().min(1),
+  /** Issued-at, seconds: a captured header stops working after IDENTITY_MAX_AGE_SECONDS. */
+  iat: z.number().int(),
+});
+export type Identity = z.infer<typeof identitySchema>;
+
+export const IDENTITY_HEADER = 'x-commerce-identity';
+export const IDENTITY_MAX_AGE_SECONDS = 120;
+
+function mac(payload: string, secret: string): string {
+  return createHmac('sha256', secret).update(payload).digest('base64url');
+}
+
+export function signIdentity(identity: Omit<Identity, 'iat'> & { iat?: number }, secret: string): string {
+  const full: Identity = { ...identity, iat: identity.iat ?? Math.floor(Date.now() / 1000) };
+  const payload = Buffer.from(JSON.stringify(full)).toString('base64url');
+  return `${payload}.${mac(payload, secret)}`;
+}
+
+export type IdentityCheck = { ok: true; identity: Identity } | { ok: false; reason: string };
+
+export function verifyIdentity(header: string | undefined, secret: string, now = Date.now()): IdentityCheck {
+  if (!header) return { ok: false, reason: 'missing gateway identity' };
+  const [payload, signature, extra] = header.split('.');
+  if (!payload || !signature || extra !== undefined) return { ok: false, reason: 'malformed gateway identity' };
+  const expected = Buffer.from(mac(payload, secret));
+  const given = Buffer.from(signature);
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return { ok: false, reason: 'bad gateway identity signature' };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+  } catch {
+    return { ok: false, reason: 'malformed gateway identity' };
+  }
+  const result = identitySchema.safeParse(parsed);
+  if (!result.success) return { ok: false, reason: 'malformed gateway identity' };
+  const age = now / 1000 - result.data.iat;
+  if (age > IDENTITY_MAX_AGE_SECONDS || age < -IDENTITY_MAX_AGE_SECONDS) return { ok: false, reason: 'expired gateway identity' };
+  return { ok: true, identity: result.data };
+}

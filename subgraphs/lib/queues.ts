@@ -1,0 +1,147 @@
+import { Queue, type JobsOptions, type ConnectionOptions } from 'bullmq';
+import { z } from 'zod';
+import { centsSchema, currencySchema } from './money';
+
+/**
+ * Every queue and job name, and every payload schema, lives here: producers validate before
+ * adding, consumers validate again before acting (see worker.ts).
+ */
+export const QUEUES = {
+  /** payments → orders: the final outcome of a payment. */
+  paymentResults: 'payment-results',
+  /** orders → analytics: each order fact, once. */
+  analytics: 'analytics-events',
+  /** orders → products: commit or release a stock reservation. */
+  inventory: 'inventory-commands',
+  /** orders → payments: refund a payment (order cancelled, or oversold). */
+  refunds: 'refund-requests',
+  /** products: release reservations whose hold expired (delayed jobs). */
+  reservationExpiry: 'reservation-expiry',
+} as const;
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+export const JOBS = {
+  paymentResult: 'payment-result',
+  analyticsEvent: 'analytics-event',
+  inventoryCommand: 'inventory-command',
+  refundRequest: 'refund-request',
+  expireReservation: 'expire-reservation',
+} as const;
+
+const isoDate = z.string().datetime({ offset: true });
+
+export const lineSnapshotSchema = z.object({
+  productId: z.string().min(1),
+  name: z.string().min(1),
+  sku: z.string().min(1).optional(),
+  unitPriceCents: centsSchema,
+  quantity: z.number().int().positive(),
+});
+export type LineSnapshot = z.infer<typeof lineSnapshotSchema>;
+
+export const addressSnapshotSchema = z.object({
+  name: z.string().optional(),
+  line1: z.string(),
+  line2: z.string().optional(),
+  city: z.string(),
+  postalCode: z.string(),
+  region: z.string().optional(),
+  country: z.string(),
+});
+export type AddressSnapshot = z.infer<typeof addressSnapshotSchema>;
+
+export const PAYMENT_OUTCOMES = ['succeeded', 'failed', 'refunded'] as const;
+export type PaymentOutcome = (typeof PAYMENT_OUTCOMES)[number];
+
+export const paymentResultSchema = z.object({
+  paymentId: z.string().min(1),
+  customerId: z.string().min(1),
+  outcome: z.enum(PAYMENT_OUTCOMES),
+  lines: z.array(lineSnapshotSchema).min(1),
+  totalCents: centsSchema,
+  currency: currencySchema,
+  /** Cumulative amount refunded so far (refunded outcome); 0 otherwise. */
+  refundedCents: centsSchema.default(0),
+  reservationId: z.string().min(1),
+  shippingAddress: addressSnapshotSchema.optional(),
+  /** When the outcome happened at the payment provider. */
+  occurredAt: isoDate,
+  failureReason: z.string().optional(),
+  requestId: z.string().min(1),
+});
+export type PaymentResult = z.infer<typeof paymentResultSchema>;
+
+/** Deterministic: the same result published twice is one job. Partial refunds differ by their cumulative amount. */
+export function paymentResultJobId(r: Pick<PaymentResult, 'paymentId' | 'outcome' | 'refundedCents'>): string {
+  return r.outcome === 'refunded' ? `${r.paymentId}-refunded-${r.refundedCents}` : `${r.paymentId}-${r.outcome}`;
+}
+
+export const ANALYTICS_KINDS = ['order.paid', 'order.failed', 'order.cancelled', 'order.refunded', 'order.oversold'] as const;
+export type AnalyticsKind = (typeof ANALYTICS_KINDS)[number];
+
+export const analyticsEventSchema = z.object({
+  /** Unique per fact; the analytics worker applies each eventId once. */
+  eventId: z.string().min(1),
+  kind: z.enum(ANALYTICS_KINDS),
+  orderId: z.string().min(1),
+  paymentId: z.string().min(1),
+  customerId: z.string().min(1),
+  lines: z.array(lineSnapshotSchema),
+  totalCents: centsSchema,
+  /** For order.refunded: the amount of this refund step (not cumulative). */
+  refundCents: centsSchema.default(0),
+  currency: currencySchema,
+  /** When the order fact happened; rollups bucket by this (UTC). */
+  occurredAt: isoDate,
+  requestId: z.string().min(1),
+});
+export type AnalyticsEvent = z.infer<typeof analyticsEventSchema>;
+
+export const inventoryCommandSchema = z.object({
+  command: z.enum(['commit', 'release']),
+  reservationId: z.string().min(1),
+  reason: z.string().min(1),
+  requestId: z.string().min(1),
+});
+export type InventoryCommand = z.infer<typeof inventoryCommandSchema>;
+export const inventoryJobId = (c: Pick<InventoryCommand, 'command' | 'reservationId'>) => `${c.command}-${c.reservationId}`;
+
+export const refundRequestSchema = z.object({
+  paymentId: z.string().min(1),
+  orderId: z.string().min(1),
+  /** Omitted: refund whatever is left. */
+  amountCents: centsSchema.optional(),
+  reason: z.enum(['order_cancelled', 'oversold', 'admin']),
+  requestId: z.string().min(1),
+});
+export type RefundRequest = z.infer<typeof refundRequestSchema>;
+export const refundJobId = (r: Pick<RefundRequest, 'orderId' | 'reason'>) => `refund-${r.orderId}-${r.reason}`;
+
+export const reservationExpirySchema = z.object({ reservationId: z.string().min(1), requestId: z.string().min(1) });
+export type ReservationExpiry = z.infer<typeof reservationExpirySchema>;
+
+/**
+ * Retries with exponential backoff for transient faults; failed jobs are kept (inspectable and
+ * retryable by admins); completed ones are kept a week so a repeated jobId stays a no-op.
+ */
+export const DEFAULT_JOB_OPTIONS: JobsOptions = {
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 500 },
+  removeOnComplete: { age: 7 * 24 * 3600, count: 100_000 },
+  removeOnFail: false,
+};
+
+export interface QueueDeps {
+  connection: ConnectionOptions;
+  prefix: string;
+}
+
+export function createQueue(name: QueueName, deps: QueueDeps): Queue {
+  return new Queue(name, { connection: deps.connection, prefix: deps.prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+}
+
+/** Validate, then add under a deterministic id: adding the same job twice is a no-op. */
+export async function enqueue<S extends z.ZodType>(queue: Queue, jobName: string, schema: S, payload: z.input<S>, jobId: string, opts: JobsOptions = {}) {
+  const data = schema.parse(payload);
+  return queue.add(jobName, data, { ...opts, jobId });
+}

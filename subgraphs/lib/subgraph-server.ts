@@ -1,0 +1,104 @@
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { DocumentNode } from 'graphql';
+import type { Express } from 'express';
+import { formatError, isServerFault } from './errors';
+import { express, jsonError, listen, mountHealth, type ReadinessCheck, type RunningHttpServer } from './http';
+import { IDENTITY_HEADER, verifyIdentity, type Identity } from './identity';
+import type { Logger } from './logger';
+import { REQUEST_ID_HEADER, requestIdFrom, runWithRequestScope } from './request-context';
+
+export interface BaseContext {
+  identity: Identity;
+  requestId: string;
+  logger: Logger;
+}
+
+export interface SubgraphOptions<C extends BaseContext> {
+  name: string;
+  typeDefs: DocumentNode;
+  resolvers: GraphQLResolverMap<C>;
+  port: number;
+  host: string;
+  internalSecret: string;
+  exposeInternals: boolean;
+  logger: Logger;
+  readiness: Record<string, ReadinessCheck>;
+  /** Builds the per-request context (fresh DataLoaders live here). */
+  context: (base: BaseContext) => C | Promise<C>;
+  /** Extra routes mounted before the JSON body parser (e.g. a webhook that needs the raw body). */
+  routes?: (app: Express) => void;
+}
+
+export interface RunningSubgraph extends RunningHttpServer {
+  stop(): Promise<void>;
+}
+
+/** Logs every unexpected resolver error in full; clients see only the masked form (see errors.ts). */
+function faultLogger(logger: Logger): ApolloServerPlugin<BaseContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, operationName }) {
+          for (const error of errors) {
+            if (isServerFault(error)) logger.error('resolver fault', { operationName, path: error.path, error: error.originalError?.stack ?? error.stack });
+          }
+        },
+      };
+    },
+  };
+}
+
+/**
+ * One subgraph process: a Federation 2 schema served at /graphql, which accepts only requests
+ * carrying an identity signed by the gateway (or a sibling service); plus /health and /ready.
+ */
+export async function startSubgraph<C extends BaseContext>(opts: SubgraphOptions<C>): Promise<RunningSubgraph> {
+  const apollo = new ApolloServer<C>({
+    schema: buildSubgraphSchema([{ typeDefs: opts.typeDefs, resolvers: opts.resolvers }]),
+    includeStacktraceInErrorResponses: opts.exposeInternals,
+    formatError: (formatted, error) => formatError(formatted, error, { exposeInternals: opts.exposeInternals }),
+    plugins: [ApolloServerPluginInlineTraceDisabled(), faultLogger(opts.logger) as ApolloServerPlugin<C>],
+  });
+  await apollo.start();
+
+  let draining = false;
+  const app = express();
+  app.disable('x-powered-by');
+  mountHealth(app, opts.readiness, () => draining);
+  opts.routes?.(app);
+  app.use('/graphql', express.json({ limit: '1mb' }), (req, res, next) => {
+    const check = verifyIdentity(req.header(IDENTITY_HEADER), opts.internalSecret);
+    if (!check.ok) {
+      opts.logger.warn('refused request without valid gateway identity', { reason: check.reason, ip: req.ip });
+      jsonError(res, 401, 'UNAUTHENTICATED', `Subgraphs accept only gateway-signed requests (${check.reason})`);
+      return;
+    }
+    res.locals.identity = check.identity;
+    const requestId = check.identity.rid ?? requestIdFrom(req.header(REQUEST_ID_HEADER));
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+    runWithRequestScope({ requestId }, () => next());
+  });
+  app.use(
+    '/graphql',
+    expressMiddleware(apollo, {
+      context: async ({ res }) => {
+        const identity = res.locals.identity as Identity;
+        return opts.context({ identity, requestId: identity.rid, logger: opts.logger });
+      },
+    }),
+  );
+
+  const http = await listen(app, opts.port, opts.logger, opts.host);
+  return {
+    ...http,
+    async stop() {
+      draining = true;
+      await http.close();
+      await apollo.stop();
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import { UnrecoverableError, Worker, type Job, type WorkerOptions } from 'bullmq';
+import type { z } from 'zod';
+import type { Logger } from './logger';
+import type { QueueDeps, QueueName } from './queues';
+import { runWithRequestScope } from './request-context';
+
+export interface JobContext {
+  job: Job;
+  logger: Logger;
+}
+
+/**
+ * A BullMQ worker that validates every payload with the queue's zod schema before acting.
+ * An invalid payload can never succeed, so it fails at once (UnrecoverableError, no retries)
+ * and stays in the failed set for inspection; anything else thrown is retried with backoff.
+ */
+export function createValidatedWorker<S extends z.ZodType<{ requestId: string }>>(
+  queueName: QueueName,
+  schema: S,
+  handler: (payload: z.infer<S>, ctx: JobContext) => Promise<unknown>,
+  deps: QueueDeps & { logger: Logger },
+  opts: Partial<WorkerOptions> = {},
+): Worker {
+  const worker = new Worker(
+    queueName,
+    async (job) => {
+      const parsed = schema.safeParse(job.data);
+      if (!parsed.success) {
+        const why = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+        deps.logger.error('invalid job payload', { queue: queueName, jobId: job.id, why });
+        throw new UnrecoverableError(`invalid payload: ${why}`);
+      }
+      const payload = parsed.data;
+      return runWithRequestScope({ requestId: payload.requestId }, async () => {
+        const started = Date.now();
+        try {
+          const result = await handler(payload, { job, logger: deps.logger });
+          deps.logger.info('job done', { queue: queueName, jobId: job.id, attempt: job.attemptsMade + 1, ms: Date.now() - started });
+          return result;
+        } catch (err) {
+          deps.logger.warn('job failed', { queue: queueName, jobId: job.id, attempt: job.attemptsMade + 1, error: String(err) });
+          throw err;
+        }
+      });
+    },
+    { connection: deps.connection, prefix: deps.prefix, concurrency: 8, ...opts },
+  );
+  worker.on('error', (err) => deps.logger.error('worker error', { queue: queueName, error: String(err) }));
+  return worker;
+}

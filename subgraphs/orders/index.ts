@@ -1,0 +1,32 @@
+import path from 'node:path';
+import type { ServiceConfig } from '../lib/config';
+import { byFieldLoader, byIdLoader } from '../lib/loaders';
+import { ensureIndexes } from '../lib/mongo';
+import { loadSchema } from '../lib/schema-file';
+import { startSubgraphService } from '../lib/subgraph-service';
+import { orderModel, type OrderDoc } from './model';
+import { resolvers, type OrdersContext } from './resolvers';
+
+export const typeDefs = loadSchema(path.join(__dirname, 'schema.graphql'));
+
+export function startOrdersService(config: ServiceConfig) {
+  return startSubgraphService<OrdersContext, { orders: ReturnType<typeof orderModel> }>(
+    {
+      name: 'orders',
+      typeDefs,
+      resolvers,
+      redis: false,
+      async setup({ conn }) {
+        const orders = orderModel(conn);
+        await ensureIndexes([orders]);
+        return { orders };
+      },
+      context: (base, { orders }) => ({
+        ...base,
+        orderById: byIdLoader<OrderDoc>(orders),
+        orderByPaymentId: byFieldLoader<OrderDoc & Record<string, unknown>>(orders, 'paymentId'),
+      }),
+    },
+    config,
+  );
+}

@@ -1,0 +1,28 @@
+import path from 'node:path';
+import type { ServiceConfig } from '../lib/config';
+import { byIdLoader } from '../lib/loaders';
+import { ensureIndexes } from '../lib/mongo';
+import { loadSchema } from '../lib/schema-file';
+import { startSubgraphService } from '../lib/subgraph-service';
+import { paymentModel, type PaymentDoc } from './model';
+import { resolvers, type PaymentsContext } from './resolvers';
+
+export const typeDefs = loadSchema(path.join(__dirname, 'schema.graphql'));
+
+export function startPaymentsService(config: ServiceConfig) {
+  return startSubgraphService<PaymentsContext, { payments: ReturnType<typeof paymentModel> }>(
+    {
+      name: 'payments',
+      typeDefs,
+      resolvers,
+      redis: false,
+      async setup({ conn }) {
+        const payments = paymentModel(conn);
+        await ensureIndexes([payments]);
+        return { payments };
+      },
+      context: (base, { payments }) => ({ ...base, paymentById: byIdLoader<PaymentDoc>(payments) }),
+    },
+    config,
+  );
+}
