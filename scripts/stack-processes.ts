@@ -17,7 +17,11 @@ export const SUBGRAPH_PROCESSES: StackProcess[] = [
   { name: 'payments', entry: 'subgraphs/payments/main.ts', port: subgraphPorts.payments },
 ];
 
-/** Queue consumers, each its own process so it can be scaled and restarted on its own. */
+/**
+ * Queue consumers, each its own process so it can be scaled and restarted on its own; `port` serves
+ * its /health and /ready. Reserved ports: products-worker 4012, orders-worker 4013,
+ * payments-worker 4014, analytics-worker 4015.
+ */
 export const WORKER_PROCESSES: StackProcess[] = [];
 
 export const GATEWAY_PROCESS: StackProcess = { name: 'gateway', entry: 'gateway/src/main.ts', port: 4000 };

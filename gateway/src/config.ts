@@ -3,18 +3,11 @@ import { z } from 'zod';
 import { baseEnvSchema, refuseDevSecretsInProduction, SUBGRAPH_NAMES, type SubgraphName } from '../../subgraphs/lib/config';
 import { port } from '../../subgraphs/lib/env';
 
-const optionalUrl = z.string().url().optional();
-
 export const gatewayEnvSchema = baseEnvSchema
   .extend({
     PORT: port(4000),
     /** Any composed supergraph can be served (benchmarks point this elsewhere). */
     SUPERGRAPH_PATH: z.string().default(path.resolve(__dirname, '../../schema/supergraph.graphql')),
-    /** Override a subgraph's routing URL from the supergraph, e.g. CUSTOMERS_URL=http://customers:4001/graphql. */
-    CUSTOMERS_URL: optionalUrl,
-    PRODUCTS_URL: optionalUrl,
-    ORDERS_URL: optionalUrl,
-    PAYMENTS_URL: optionalUrl,
     /** Milliseconds a single subgraph call may take before it is abandoned. */
     SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   })

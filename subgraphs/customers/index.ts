@@ -1,14 +1,13 @@
-import path from 'node:path';
 import type { ServiceConfig } from '../lib/config';
 import { byIdLoader } from '../lib/loaders';
 import { ensureIndexes } from '../lib/mongo';
-import { loadSchema } from '../lib/schema-file';
+import { loadSubgraphSchema } from '../lib/schema-file';
 import { startSubgraphService } from '../lib/subgraph-service';
 import { customerModel, type CustomerDoc } from './model';
 import { resolvers, type CustomersContext } from './resolvers';
 import { customersService } from './service';
 
-export const typeDefs = loadSchema(path.join(__dirname, 'schema.graphql'));
+export const typeDefs = loadSubgraphSchema('customers');
 
 export function startCustomersService(config: ServiceConfig) {
   return startSubgraphService<CustomersContext, { service: ReturnType<typeof customersService> }>(

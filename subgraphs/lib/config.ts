@@ -25,6 +25,18 @@ export const baseEnvSchema = z.object({
   INTERNAL_SECRET: secret,
   /** Signs customer access tokens (issued by customers, verified by the gateway). */
   JWT_SECRET: secret,
+  /** Sibling subgraph GraphQL URLs: the gateway routes to them; services call them for internal operations. */
+  CUSTOMERS_URL: z.string().url().optional(),
+  PRODUCTS_URL: z.string().url().optional(),
+  ORDERS_URL: z.string().url().optional(),
+  PAYMENTS_URL: z.string().url().optional(),
+  /** Stripe: a real (test-mode) key, or stripe-mock's with STRIPE_API_HOST/PORT/PROTOCOL pointing at it. */
+  STRIPE_SECRET_KEY: z.string().min(1).default('sk_test_mock_local'),
+  STRIPE_PUBLISHABLE_KEY: z.string().min(1).default('pk_test_mock_local'),
+  STRIPE_WEBHOOK_SECRET: z.string().min(1).default('whsec_local_development_secret'),
+  STRIPE_API_HOST: z.string().optional(),
+  STRIPE_API_PORT: z.coerce.number().int().positive().optional(),
+  STRIPE_API_PROTOCOL: z.enum(['http', 'https']).optional(),
 });
 
 export type BaseEnv = z.infer<typeof baseEnvSchema>;
@@ -58,6 +70,34 @@ export interface ServiceConfig {
   internalSecret: string;
   jwtSecret: string;
   port: number;
+  /** GraphQL URL of each subgraph (for internal service-to-service calls and the gateway's routing). */
+  peers: Record<SubgraphName, string>;
+  stripe: StripeConfig;
+}
+
+export interface StripeConfig {
+  secretKey: string;
+  publishableKey: string;
+  webhookSecret: string;
+  host?: string;
+  port?: number;
+  protocol?: 'http' | 'https';
+}
+
+export function peersFromEnv(env: BaseEnv): Record<SubgraphName, string> {
+  const url = (name: SubgraphName) => env[`${name.toUpperCase()}_URL` as 'CUSTOMERS_URL'] ?? `http://localhost:${subgraphPorts[name]}/graphql`;
+  return { customers: url('customers'), products: url('products'), orders: url('orders'), payments: url('payments') };
+}
+
+export function stripeFromEnv(env: BaseEnv): StripeConfig {
+  return {
+    secretKey: env.STRIPE_SECRET_KEY,
+    publishableKey: env.STRIPE_PUBLISHABLE_KEY,
+    webhookSecret: env.STRIPE_WEBHOOK_SECRET,
+    host: env.STRIPE_API_HOST,
+    port: env.STRIPE_API_PORT,
+    protocol: env.STRIPE_API_PROTOCOL,
+  };
 }
 
 export function serviceConfigFromEnv(env: BaseEnv & { PORT: number }): ServiceConfig {
@@ -72,5 +112,7 @@ export function serviceConfigFromEnv(env: BaseEnv & { PORT: number }): ServiceCo
     internalSecret: env.INTERNAL_SECRET,
     jwtSecret: env.JWT_SECRET,
     port: env.PORT,
+    peers: peersFromEnv(env),
+    stripe: stripeFromEnv(env),
   };
 }

@@ -1,13 +1,12 @@
-import path from 'node:path';
 import type { ServiceConfig } from '../lib/config';
 import { byFieldLoader, byIdLoader } from '../lib/loaders';
 import { ensureIndexes } from '../lib/mongo';
-import { loadSchema } from '../lib/schema-file';
+import { loadSubgraphSchema } from '../lib/schema-file';
 import { startSubgraphService } from '../lib/subgraph-service';
 import { orderModel, type OrderDoc } from './model';
 import { resolvers, type OrdersContext } from './resolvers';
 
-export const typeDefs = loadSchema(path.join(__dirname, 'schema.graphql'));
+export const typeDefs = loadSubgraphSchema('orders');
 
 export function startOrdersService(config: ServiceConfig) {
   return startSubgraphService<OrdersContext, { orders: ReturnType<typeof orderModel> }>(

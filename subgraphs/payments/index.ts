@@ -1,13 +1,12 @@
-import path from 'node:path';
 import type { ServiceConfig } from '../lib/config';
 import { byIdLoader } from '../lib/loaders';
 import { ensureIndexes } from '../lib/mongo';
-import { loadSchema } from '../lib/schema-file';
+import { loadSubgraphSchema } from '../lib/schema-file';
 import { startSubgraphService } from '../lib/subgraph-service';
 import { paymentModel, type PaymentDoc } from './model';
 import { resolvers, type PaymentsContext } from './resolvers';
 
-export const typeDefs = loadSchema(path.join(__dirname, 'schema.graphql'));
+export const typeDefs = loadSubgraphSchema('payments');
 
 export function startPaymentsService(config: ServiceConfig) {
   return startSubgraphService<PaymentsContext, { payments: ReturnType<typeof paymentModel> }>(

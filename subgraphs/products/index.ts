@@ -1,13 +1,12 @@
-import path from 'node:path';
 import type { ServiceConfig } from '../lib/config';
 import { byIdLoader } from '../lib/loaders';
 import { ensureIndexes } from '../lib/mongo';
-import { loadSchema } from '../lib/schema-file';
+import { loadSubgraphSchema } from '../lib/schema-file';
 import { startSubgraphService } from '../lib/subgraph-service';
 import { productModel, type ProductDoc } from './model';
 import { resolvers, type ProductsContext } from './resolvers';
 
-export const typeDefs = loadSchema(path.join(__dirname, 'schema.graphql'));
+export const typeDefs = loadSubgraphSchema('products');
 
 export function startProductsService(config: ServiceConfig) {
   return startSubgraphService<ProductsContext, { products: ReturnType<typeof productModel> }>(

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { DEV_SECRET, type ServiceConfig } from '../../subgraphs/lib/config';
+import { DEV_SECRET, SUBGRAPH_NAMES, type ServiceConfig, type SubgraphName } from '../../subgraphs/lib/config';
+import { freePort } from '../../scripts/backing/processes';
 import { issueAccessToken } from '../../subgraphs/lib/tokens';
 import { startCustomersService } from '../../subgraphs/customers';
 import { startProductsService } from '../../subgraphs/products';
@@ -25,8 +26,28 @@ export function testConfig(overrides: Partial<ServiceConfig> = {}): ServiceConfi
     internalSecret: DEV_SECRET,
     jwtSecret: DEV_SECRET,
     port: 0,
+    peers: { customers: '', products: '', orders: '', payments: '' },
+    stripe: {
+      secretKey: required('STRIPE_SECRET_KEY'),
+      publishableKey: process.env.STRIPE_PUBLISHABLE_KEY ?? 'pk_test_mock_local',
+      webhookSecret: process.env.STRIPE_WEBHOOK_SECRET ?? 'whsec_local_development_secret',
+      host: process.env.STRIPE_API_HOST,
+      port: process.env.STRIPE_API_PORT ? Number(process.env.STRIPE_API_PORT) : undefined,
+      protocol: process.env.STRIPE_API_PROTOCOL as 'http' | 'https' | undefined,
+    },
     ...overrides,
   };
+}
+
+/** Free ports for the four subgraphs, known before any starts, so each can be told where its peers are. */
+export async function allocatePeers(): Promise<{ ports: Record<SubgraphName, number>; peers: Record<SubgraphName, string> }> {
+  const ports = {} as Record<SubgraphName, number>;
+  const peers = {} as Record<SubgraphName, string>;
+  for (const name of SUBGRAPH_NAMES) {
+    ports[name] = await freePort();
+    peers[name] = `http://127.0.0.1:${ports[name]}/graphql`;
+  }
+  return { ports, peers };
 }
 
 function required(name: string): string {
@@ -36,12 +57,13 @@ function required(name: string): string {
 }
 
 export async function startStack(overrides: Partial<ServiceConfig> = {}) {
-  const config = testConfig(overrides);
+  const { ports, peers } = await allocatePeers();
+  const config = testConfig({ peers, ...overrides });
   const [customers, products, orders, payments] = await Promise.all([
-    startCustomersService(config),
-    startProductsService(config),
-    startOrdersService(config),
-    startPaymentsService(config),
+    startCustomersService({ ...config, port: ports.customers }),
+    startProductsService({ ...config, port: ports.products }),
+    startOrdersService({ ...config, port: ports.orders }),
+    startPaymentsService({ ...config, port: ports.payments }),
   ]);
   const gateway = await startGateway({
     nodeEnv: config.nodeEnv,
@@ -49,12 +71,7 @@ export async function startStack(overrides: Partial<ServiceConfig> = {}) {
     host: '127.0.0.1',
     port: 0,
     supergraphPath: SUPERGRAPH_PATH,
-    subgraphUrls: {
-      customers: `${customers.url}/graphql`,
-      products: `${products.url}/graphql`,
-      orders: `${orders.url}/graphql`,
-      payments: `${payments.url}/graphql`,
-    },
+    subgraphUrls: peers,
     subgraphTimeoutMs: 10_000,
     internalSecret: config.internalSecret,
     jwtSecret: config.jwtSecret,
