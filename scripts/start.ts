@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { ensureBackingServices } from './backing';
+import { clearStackEnv, writeStackEnv } from './backing/stack-env';
 import { ROOT, spawnService, waitForPort, recentOutput, type Spawned } from './backing/processes';
 import { GATEWAY_PROCESS, SUBGRAPH_PROCESSES, WORKER_PROCESSES, type StackProcess } from './stack-processes';
 
@@ -23,6 +24,7 @@ async function main() {
     log('stopping every process this command started…');
     for (const child of [...children].reverse()) await child.stop();
     await backing.stop();
+    clearStackEnv();
     log('all stopped; data kept in ' + path.relative(process.cwd(), dataDir));
     process.exit(code);
   };
@@ -30,6 +32,7 @@ async function main() {
   process.on('SIGTERM', () => void stopAll(0));
 
   const env = { ...process.env, ...backing.env, STACK_PARENT_PID: String(process.pid) };
+  writeStackEnv(backing.env);
   const launch = async (p: StackProcess) => {
     const child = spawnService(p.name, process.execPath, ['--import', 'tsx', p.entry], { env: { ...env, ...(p.port ? { PORT: String(p.port) } : {}) }, echo: true });
     children.push(child);
