@@ -5,7 +5,7 @@ import { spawnSync as run } from 'node:child_process';
 
 export const STRIPE_MOCK_VERSION = 'v0.197.0';
 /** stripe-mock accepts any key of the right shape; these never touch a real account. */
-export const MOCK_SECRET_KEY = 'sk_test_mock_local';
+export const MOCK_SECRET_KEY = 'sk_test_localmock';
 export const MOCK_PUBLISHABLE_KEY = 'pk_test_mock_local';
 export const MOCK_WEBHOOK_SECRET = 'whsec_local_development_secret';
 

@@ -31,7 +31,7 @@ export const baseEnvSchema = z.object({
   ORDERS_URL: z.string().url().optional(),
   PAYMENTS_URL: z.string().url().optional(),
   /** Stripe: a real (test-mode) key, or stripe-mock's with STRIPE_API_HOST/PORT/PROTOCOL pointing at it. */
-  STRIPE_SECRET_KEY: z.string().min(1).default('sk_test_mock_local'),
+  STRIPE_SECRET_KEY: z.string().min(1).default('sk_test_localmock'),
   STRIPE_PUBLISHABLE_KEY: z.string().min(1).default('pk_test_mock_local'),
   STRIPE_WEBHOOK_SECRET: z.string().min(1).default('whsec_local_development_secret'),
   STRIPE_API_HOST: z.string().optional(),
