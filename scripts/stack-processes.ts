@@ -22,6 +22,8 @@ export const SUBGRAPH_PROCESSES: StackProcess[] = [
  * its /health and /ready. Reserved ports: products-worker 4012, orders-worker 4013,
  * payments-worker 4014, analytics-worker 4015.
  */
-export const WORKER_PROCESSES: StackProcess[] = [];
+export const WORKER_PROCESSES: StackProcess[] = [
+  { name: 'orders-worker', entry: 'subgraphs/orders/worker-main.ts', port: 4013 },
+];
 
 export const GATEWAY_PROCESS: StackProcess = { name: 'gateway', entry: 'gateway/src/main.ts', port: 4000 };

@@ -1,5 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
-import type { AddressSnapshot, LineSnapshot } from '../lib/queues';
+import type { AddressSnapshot, LineSnapshot, QueueName } from '../lib/queues';
 
 export const ORDER_STATUSES = ['PAID', 'PROCESSING', 'SHIPPED', 'DELIVERED', 'CANCELLED', 'REFUNDED', 'PARTIALLY_REFUNDED', 'FAILED', 'OVERSOLD_REFUNDED'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
@@ -10,6 +10,26 @@ export interface StatusChange {
   at: Date;
   by: string;
   reason?: string;
+}
+
+export interface Tracking {
+  carrier: string;
+  trackingNumber: string;
+  updatedAt: Date;
+}
+
+/**
+ * A message this order still owes another domain (analytics event, refund request, inventory
+ * command), written in the same single-document update as the change that causes it, then
+ * published under its deterministic job id and recorded in `outboxDone` (see outbox.ts).
+ */
+export interface OutboxEntry {
+  /** The BullMQ job id: deterministic, so publishing twice is one job. */
+  id: string;
+  queue: QueueName;
+  name: string;
+  /** The validated payload as JSON (a string, so no payload key ever becomes a stored key). */
+  payload: string;
 }
 
 export interface OrderDoc {
@@ -25,6 +45,14 @@ export interface OrderDoc {
   reservationId: string;
   shippingAddress?: AddressSnapshot;
   statusHistory: StatusChange[];
+  tracking?: Tracking;
+  /** Why a payment attempt failed (FAILED), from the payment provider. */
+  failureReason?: string;
+  outbox: OutboxEntry[];
+  /** Ids of outbox entries already published. */
+  outboxDone: string[];
+  /** outbox.length - outboxDone.length, kept by $inc so the relay can find unfinished orders cheaply. */
+  outboxPending: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -50,6 +78,14 @@ const orderSchema = new Schema<OrderDoc>(
       type: [new Schema<StatusChange>({ from: String, to: String, at: Date, by: String, reason: String }, { _id: false })],
       default: [],
     },
+    tracking: { type: new Schema<Tracking>({ carrier: String, trackingNumber: String, updatedAt: Date }, { _id: false }), required: false },
+    failureReason: String,
+    outbox: {
+      type: [new Schema<OutboxEntry>({ id: String, queue: String, name: String, payload: String }, { _id: false })],
+      default: [],
+    },
+    outboxDone: { type: [String], default: [] },
+    outboxPending: { type: Number, default: 0 },
   },
   { timestamps: true, versionKey: false },
 );
@@ -57,6 +93,8 @@ orderSchema.index({ paymentId: 1 }, { unique: true });
 orderSchema.index({ customerId: 1, createdAt: -1 });
 orderSchema.index({ status: 1, createdAt: -1 });
 orderSchema.index({ createdAt: -1 });
+orderSchema.index({ totalCents: 1 });
+orderSchema.index({ outboxPending: 1 });
 
 export function orderModel(conn: Connection): Model<OrderDoc> {
   return conn.models.Order ?? conn.model<OrderDoc>('Order', orderSchema);

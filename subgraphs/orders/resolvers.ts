@@ -1,13 +1,22 @@
 import type DataLoader from 'dataloader';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { ForbiddenError } from '../lib/errors';
-import { canAccessOwned, requireSignedIn, type AuthContext } from '../lib/guards';
+import type { Model } from 'mongoose';
+import { z } from 'zod';
+import { ForbiddenError, parseInput } from '../lib/errors';
+import { canAccessOwned, requireAdmin, requireOwnerOrAdmin, requireSignedIn, type AuthContext } from '../lib/guards';
 import type { BaseContext } from '../lib/subgraph-server';
-import type { OrderDoc } from './model';
+import { ORDER_STATUSES, type OrderDoc, type StatusChange } from './model';
+import { adminFilter, adminFilterSchema, customerFilter, findPage, pageArgsSchema, sortArgsSchema, sortSpec } from './queries';
+import { failedJobs, failedJobsArgsSchema, queueStatus, retryArgsSchema, retryFailedJob } from './queue-admin';
+import type { OrderQueues } from './queues';
+import { reasonSchema, settableStatusSchema, trackingSchema, type OrdersService } from './service';
 
 export interface OrdersContext extends BaseContext, AuthContext {
   orderById: DataLoader<string, OrderDoc | null>;
   orderByPaymentId: DataLoader<string, OrderDoc | null>;
+  orders: Model<OrderDoc>;
+  ordersService: OrdersService;
+  queues: OrderQueues;
 }
 
 /** An order the caller may see, or FORBIDDEN whether or not it exists (existence must not leak). */
@@ -17,11 +26,64 @@ async function visibleOrder(ctx: OrdersContext, order: Promise<OrderDoc | null>)
   return doc;
 }
 
+const idSchema = z.string().min(1).max(100);
+const statusFilterSchema = z.object({ status: z.enum(ORDER_STATUSES).nullish() });
+const customerPageSchema = statusFilterSchema.and(pageArgsSchema);
+const adminOrdersSchema = z.object({ filter: adminFilterSchema.nullish() }).and(sortArgsSchema).and(pageArgsSchema);
+const iso = (d: Date | string | undefined | null) => (d ? new Date(d).toISOString() : null);
+
+/** Arguments GraphQL passes as null when omitted become undefined, so zod defaults apply. */
+const args = (a: Record<string, unknown>) => Object.fromEntries(Object.entries(a).filter(([, v]) => v !== null));
+
+function customerOrders(ctx: OrdersContext, customerId: string, raw: Record<string, unknown>) {
+  const a = parseInput(customerPageSchema, args(raw));
+  return findPage(ctx.orders, customerFilter(customerId, a.status), { createdAt: -1, _id: -1 }, a);
+}
+
 export const resolvers: GraphQLResolverMap<OrdersContext> = {
   Query: {
-    order: (_: unknown, args: { id: string }, ctx: OrdersContext) => {
+    order: (_: unknown, a: { id: string }, ctx: OrdersContext) => {
       requireSignedIn(ctx);
-      return visibleOrder(ctx, ctx.orderById.load(args.id));
+      return visibleOrder(ctx, ctx.orderById.load(a.id));
+    },
+    myOrders: (_: unknown, a: Record<string, unknown>, ctx: OrdersContext) => customerOrders(ctx, requireSignedIn(ctx).customerId, a),
+    orders: (_: unknown, raw: Record<string, unknown>, ctx: OrdersContext) => {
+      requireAdmin(ctx);
+      const a = parseInput(adminOrdersSchema, args(raw));
+      return findPage(ctx.orders, adminFilter(a.filter ?? {}), sortSpec(a), a);
+    },
+    queueStatus: (_: unknown, __: unknown, ctx: OrdersContext) => {
+      requireAdmin(ctx);
+      return queueStatus(ctx.queues);
+    },
+    failedJobs: (_: unknown, raw: Record<string, unknown>, ctx: OrdersContext) => {
+      requireAdmin(ctx);
+      return failedJobs(ctx.queues, parseInput(failedJobsArgsSchema, args(raw)));
+    },
+  },
+  Mutation: {
+    cancelOrder: (_: unknown, a: { orderId: unknown; reason?: unknown }, ctx: OrdersContext) => {
+      const caller = requireSignedIn(ctx);
+      return ctx.ordersService.cancel(parseInput(idSchema, a.orderId, ['orderId']), caller, parseInput(reasonSchema, a.reason ?? undefined, ['reason']));
+    },
+    updateOrderStatus: (_: unknown, a: { orderId: unknown; status: unknown; reason?: unknown }, ctx: OrdersContext) => {
+      requireAdmin(ctx);
+      const caller = requireSignedIn(ctx);
+      return ctx.ordersService.setStatus(
+        parseInput(idSchema, a.orderId, ['orderId']),
+        parseInput(settableStatusSchema, a.status, ['status']),
+        caller,
+        parseInput(reasonSchema, a.reason ?? undefined, ['reason']),
+      );
+    },
+    updateTracking: (_: unknown, a: { orderId: unknown; carrier: unknown; trackingNumber: unknown }, ctx: OrdersContext) => {
+      requireAdmin(ctx);
+      const caller = requireSignedIn(ctx);
+      return ctx.ordersService.updateTracking(parseInput(idSchema, a.orderId, ['orderId']), parseInput(trackingSchema, { carrier: a.carrier, trackingNumber: a.trackingNumber }), caller);
+    },
+    retryFailedJob: (_: unknown, raw: Record<string, unknown>, ctx: OrdersContext) => {
+      requireAdmin(ctx);
+      return retryFailedJob(ctx.queues, parseInput(retryArgsSchema, args(raw)));
     },
   },
   Order: {
@@ -30,7 +92,18 @@ export const resolvers: GraphQLResolverMap<OrdersContext> = {
     customer: (o: OrderDoc) => ({ __typename: 'Customer', id: o.customerId }),
     payment: (o: OrderDoc) => ({ __typename: 'Payment', id: o.paymentId }),
     items: (o: OrderDoc) => o.items.map((line) => ({ ...line, product: { __typename: 'Product', id: line.productId } })),
-    createdAt: (o: OrderDoc) => o.createdAt.toISOString(),
+    refundedCents: (o: OrderDoc) => o.refundedCents ?? 0,
+    tracking: (o: OrderDoc) => (o.tracking ? { ...o.tracking, updatedAt: iso(o.tracking.updatedAt) } : null),
+    statusHistory: (o: OrderDoc) => (o.statusHistory ?? []).map((c: StatusChange) => ({ ...c, at: iso(c.at) })),
+    createdAt: (o: OrderDoc) => iso(o.createdAt),
+    updatedAt: (o: OrderDoc) => iso(o.updatedAt ?? o.createdAt),
+  },
+  Customer: {
+    __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
+    orders: (c: { id: string }, a: Record<string, unknown>, ctx: OrdersContext) => {
+      requireOwnerOrAdmin(ctx, c.id);
+      return customerOrders(ctx, c.id, a);
+    },
   },
   Payment: {
     __resolveReference: (ref: { id: string }) => ({ id: ref.id }),

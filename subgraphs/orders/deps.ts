@@ -1,0 +1,37 @@
+import type { Redis } from 'ioredis';
+import type { Connection } from 'mongoose';
+import { byFieldLoader, byIdLoader } from '../lib/loaders';
+import type { Logger } from '../lib/logger';
+import { ensureIndexes } from '../lib/mongo';
+import { orderModel, type OrderDoc } from './model';
+import { closeOrderQueues, openOrderQueues, type OrderQueues } from './queues';
+import { createOrdersService, type OrdersService } from './service';
+import type { OrdersContext } from './resolvers';
+import type { BaseContext } from '../lib/subgraph-server';
+
+/** What the orders subgraph builds at start: its model, the pipeline queues (admin view, outbox publishing), the service. */
+export interface OrdersDeps {
+  orders: ReturnType<typeof orderModel>;
+  queues: OrderQueues;
+  ordersService: OrdersService;
+}
+
+export async function setupOrders(conn: Connection, redis: Redis, queuePrefix: string, logger: Logger): Promise<OrdersDeps> {
+  const orders = orderModel(conn);
+  await ensureIndexes([orders]);
+  const queues = openOrderQueues(redis, queuePrefix);
+  return { orders, queues, ordersService: createOrdersService({ orders, queues, logger }) };
+}
+
+export function ordersContext(base: BaseContext, deps: OrdersDeps): OrdersContext {
+  return {
+    ...base,
+    orderById: byIdLoader<OrderDoc>(deps.orders),
+    orderByPaymentId: byFieldLoader<OrderDoc & Record<string, unknown>>(deps.orders, 'paymentId'),
+    orders: deps.orders,
+    ordersService: deps.ordersService,
+    queues: deps.queues,
+  };
+}
+
+export const closeOrders = (deps: OrdersDeps) => [() => closeOrderQueues(deps.queues)];

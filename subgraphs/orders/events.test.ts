@@ -1,0 +1,67 @@
+import { QUEUES, analyticsEventSchema, inventoryCommandSchema, refundRequestSchema, type PaymentResult } from '../lib/queues';
+import { analyticsEventId, analyticsEntry, followUpsFor, orderFromPaymentResult } from './events';
+import { pendingEntries } from './outbox';
+
+const result: PaymentResult = {
+  paymentId: 'pay_1',
+  customerId: 'cus_1',
+  outcome: 'succeeded',
+  lines: [{ productId: 'prod_1', name: 'Widget', sku: 'W-1', unitPriceCents: 250, quantity: 2 }],
+  totalCents: 500,
+  currency: 'EUR',
+  refundedCents: 0,
+  reservationId: 'res_1',
+  shippingAddress: { line1: '1 Main St', city: 'Paris', postalCode: '75001', country: 'FR' },
+  occurredAt: '2024-05-01T10:00:00.000Z',
+  requestId: 'req-1',
+};
+const now = new Date('2024-05-01T10:00:01.000Z');
+
+describe('payment result → order mapping', () => {
+  it('snapshots lines, totals, currency, customer and address, and owes one paid event', () => {
+    const order = orderFromPaymentResult(result, 'ord_1', 'PAID', now);
+    expect(order).toMatchObject({ _id: 'ord_1', paymentId: 'pay_1', customerId: 'cus_1', status: 'PAID', items: result.lines, totalCents: 500, currency: 'EUR', reservationId: 'res_1', refundedCents: 0, shippingAddress: result.shippingAddress });
+    expect(order.statusHistory).toEqual([{ from: null, to: 'PAID', at: now, by: 'system:payments', reason: 'payment succeeded' }]);
+    expect(order.outbox.map((e) => e.id)).toEqual(['ord_1-paid']);
+    expect(order.outboxPending).toBe(1);
+    const event = analyticsEventSchema.parse(JSON.parse(order.outbox[0].payload));
+    expect(event).toMatchObject({ eventId: 'ord_1-paid', kind: 'order.paid', orderId: 'ord_1', totalCents: 500, refundCents: 0, occurredAt: result.occurredAt });
+  });
+
+  it('records a failed attempt that releases its reservation', () => {
+    const order = orderFromPaymentResult({ ...result, outcome: 'failed', failureReason: 'card_declined' }, 'ord_2', 'FAILED', now);
+    expect(order.failureReason).toBe('card_declined');
+    expect(order.outbox.map((e) => [e.queue, e.id])).toEqual([
+      [QUEUES.inventory, 'release-res_1'],
+      [QUEUES.analytics, 'ord_2-failed'],
+    ]);
+    expect(inventoryCommandSchema.parse(JSON.parse(order.outbox[0].payload))).toMatchObject({ command: 'release', reservationId: 'res_1' });
+  });
+
+  it('refunds an oversold payment and reports it', () => {
+    const order = orderFromPaymentResult(result, 'ord_3', 'OVERSOLD_REFUNDED', now);
+    expect(order.outbox.map((e) => [e.queue, e.id])).toEqual([
+      [QUEUES.refunds, 'refund-ord_3-oversold'],
+      [QUEUES.analytics, 'ord_3-oversold'],
+    ]);
+    expect(refundRequestSchema.parse(JSON.parse(order.outbox[0].payload))).toMatchObject({ paymentId: 'pay_1', orderId: 'ord_3', reason: 'oversold' });
+  });
+
+  it('cancelling owes a refund request, a stock release and a cancelled event', () => {
+    const order = orderFromPaymentResult(result, 'ord_4', 'PAID', now);
+    expect(followUpsFor(order, 'CANCELLED', now, 'req-2').map((e) => e.id)).toEqual(['refund-ord_4-order_cancelled', 'release-res_1', 'ord_4-cancelled']);
+    expect(followUpsFor(order, 'SHIPPED', now, 'req-2')).toEqual([]);
+  });
+
+  it('names refund events by their cumulative amount and carries the step', () => {
+    expect(analyticsEventId('ord_5', 'order.refunded', 700)).toBe('ord_5-refunded-700');
+    const order = orderFromPaymentResult(result, 'ord_5', 'PAID', now);
+    const entry = analyticsEntry(order, 'order.refunded', now, 'r', { stepCents: 200, cumulativeCents: 700 });
+    expect(JSON.parse(entry.payload)).toMatchObject({ eventId: 'ord_5-refunded-700', refundCents: 200 });
+  });
+
+  it('lists only outbox entries not yet published', () => {
+    const order = orderFromPaymentResult({ ...result, outcome: 'failed' }, 'ord_6', 'FAILED', now);
+    expect(pendingEntries({ ...order, outboxDone: ['release-res_1'] }).map((e) => e.id)).toEqual(['ord_6-failed']);
+  });
+});
