@@ -3,16 +3,85 @@ import { z } from 'zod';
 import { baseEnvSchema, refuseDevSecretsInProduction, SUBGRAPH_NAMES, type SubgraphName } from '../../subgraphs/lib/config';
 import { port } from '../../subgraphs/lib/env';
 
+const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+/** "true"/"false"/"1"/"0"; absent means "use the environment's default". */
+const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1').optional();
+const list = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+  .optional();
+
+/** Root fields whose abuse costs most (credential stuffing, card testing): a stricter budget each. */
+export const DEFAULT_SENSITIVE_FIELDS = ['login', 'register', 'signUp', 'refreshToken', 'requestPasswordReset', 'resetPassword', 'checkout', 'startCheckout', 'placeOrder'];
+
+/** Origins allowed to call /graphql from a browser in development: the gateway itself and Apollo's hosted Sandbox/Studio. */
+export const DEV_CORS_ORIGINS = ['http://localhost:4000', 'http://127.0.0.1:4000', 'https://sandbox.embed.apollographql.com', 'https://studio.apollographql.com'];
+
 export const gatewayEnvSchema = baseEnvSchema
   .extend({
     PORT: port(4000),
     /** Any composed supergraph can be served (benchmarks point this elsewhere). */
     SUPERGRAPH_PATH: z.string().default(path.resolve(__dirname, '../../schema/supergraph.graphql')),
     /** Milliseconds a single subgraph call may take before it is abandoned. */
-    SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+    SUBGRAPH_TIMEOUT_MS: int(10_000),
+    // Abuse limits (see docs/operating.md).
+    MAX_DEPTH: int(10),
+    MAX_ALIASES: int(15),
+    MAX_TOKENS: int(2_000),
+    MAX_DIRECTIVES: int(20),
+    MAX_COST: int(5_000),
+    MAX_BODY_BYTES: int(100 * 1024),
+    RATE_LIMIT_ENABLED: flag,
+    RATE_LIMIT_POINTS: int(1_200),
+    RATE_LIMIT_WINDOW_SECONDS: int(60),
+    RATE_LIMIT_SENSITIVE_POINTS: int(20),
+    RATE_LIMIT_SENSITIVE_WINDOW_SECONDS: int(60),
+    RATE_LIMIT_SENSITIVE_FIELDS: list,
+    /** Express "trust proxy": which hops' X-Forwarded-For to believe for the client IP. */
+    TRUST_PROXY: z.string().default('loopback'),
+    // Production-safe defaults: all three default to on in development/test and off in production.
+    GRAPHQL_INTROSPECTION: flag,
+    GRAPHQL_SANDBOX: flag,
+    GRAPHQL_FIELD_SUGGESTIONS: flag,
+    /** Comma-separated browser origins allowed by CORS. */
+    CORS_ORIGINS: list,
+    // Persisted queries.
+    PERSISTED_QUERIES_ENABLED: flag,
+    PERSISTED_QUERIES_TTL_SECONDS: int(7 * 24 * 3600),
+    PERSISTED_QUERIES_SAFELIST: flag,
   })
   .superRefine(refuseDevSecretsInProduction);
 export type GatewayEnv = z.infer<typeof gatewayEnvSchema>;
+
+export interface GatewayLimits {
+  maxDepth: number;
+  maxAliases: number;
+  maxTokens: number;
+  maxDirectives: number;
+  maxCost: number;
+  maxBodyBytes: number;
+  rateLimitEnabled: boolean;
+  rateLimitPoints: number;
+  rateLimitWindowSeconds: number;
+  sensitivePoints: number;
+  sensitiveWindowSeconds: number;
+  sensitiveFields: string[];
+}
+
+export interface GatewaySecurity {
+  introspection: boolean;
+  sandbox: boolean;
+  fieldSuggestions: boolean;
+  corsOrigins: string[];
+  trustProxy: string;
+}
+
+export interface GatewayPersistedQueries {
+  enabled: boolean;
+  ttlSeconds: number;
+  /** Only operations registered with `npm run register-operations` are accepted. */
+  safelist: boolean;
+}
 
 export interface GatewayConfig {
   nodeEnv: GatewayEnv['NODE_ENV'];
@@ -26,6 +95,46 @@ export interface GatewayConfig {
   jwtSecret: string;
   redisUrl: string;
   queuePrefix: string;
+  /** Optional: anything left out takes the defaults below (tests pass only what they change). */
+  limits?: Partial<GatewayLimits>;
+  security?: Partial<GatewaySecurity>;
+  persistedQueries?: Partial<GatewayPersistedQueries>;
+}
+
+export const DEFAULT_LIMITS: GatewayLimits = {
+  maxDepth: 10,
+  maxAliases: 15,
+  maxTokens: 2_000,
+  maxDirectives: 20,
+  maxCost: 5_000,
+  maxBodyBytes: 100 * 1024,
+  rateLimitEnabled: true,
+  rateLimitPoints: 1_200,
+  rateLimitWindowSeconds: 60,
+  sensitivePoints: 20,
+  sensitiveWindowSeconds: 60,
+  sensitiveFields: DEFAULT_SENSITIVE_FIELDS,
+};
+
+export function defaultSecurity(nodeEnv: GatewayConfig['nodeEnv']): GatewaySecurity {
+  const open = nodeEnv !== 'production';
+  return { introspection: open, sandbox: open, fieldSuggestions: open, corsOrigins: open ? DEV_CORS_ORIGINS : [], trustProxy: 'loopback' };
+}
+
+export const DEFAULT_PERSISTED_QUERIES: GatewayPersistedQueries = { enabled: true, ttlSeconds: 7 * 24 * 3600, safelist: false };
+
+/** Every setting with its default filled in. */
+export function resolveGatewaySettings(config: GatewayConfig) {
+  return {
+    limits: { ...DEFAULT_LIMITS, ...definedOnly(config.limits) },
+    security: { ...defaultSecurity(config.nodeEnv), ...definedOnly(config.security) },
+    persistedQueries: { ...DEFAULT_PERSISTED_QUERIES, ...definedOnly(config.persistedQueries) },
+  };
+}
+export type GatewaySettings = ReturnType<typeof resolveGatewaySettings>;
+
+function definedOnly<T extends object>(o: Partial<T> | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 export function gatewayConfigFromEnv(env: GatewayEnv): GatewayConfig {
@@ -46,5 +155,27 @@ export function gatewayConfigFromEnv(env: GatewayEnv): GatewayConfig {
     jwtSecret: env.JWT_SECRET,
     redisUrl: env.REDIS_URL,
     queuePrefix: env.QUEUE_PREFIX,
+    limits: {
+      maxDepth: env.MAX_DEPTH,
+      maxAliases: env.MAX_ALIASES,
+      maxTokens: env.MAX_TOKENS,
+      maxDirectives: env.MAX_DIRECTIVES,
+      maxCost: env.MAX_COST,
+      maxBodyBytes: env.MAX_BODY_BYTES,
+      rateLimitEnabled: env.RATE_LIMIT_ENABLED,
+      rateLimitPoints: env.RATE_LIMIT_POINTS,
+      rateLimitWindowSeconds: env.RATE_LIMIT_WINDOW_SECONDS,
+      sensitivePoints: env.RATE_LIMIT_SENSITIVE_POINTS,
+      sensitiveWindowSeconds: env.RATE_LIMIT_SENSITIVE_WINDOW_SECONDS,
+      sensitiveFields: env.RATE_LIMIT_SENSITIVE_FIELDS,
+    },
+    security: {
+      introspection: env.GRAPHQL_INTROSPECTION,
+      sandbox: env.GRAPHQL_SANDBOX,
+      fieldSuggestions: env.GRAPHQL_FIELD_SUGGESTIONS,
+      corsOrigins: env.CORS_ORIGINS,
+      trustProxy: env.TRUST_PROXY,
+    },
+    persistedQueries: { enabled: env.PERSISTED_QUERIES_ENABLED, ttlSeconds: env.PERSISTED_QUERIES_TTL_SECONDS, safelist: env.PERSISTED_QUERIES_SAFELIST },
   };
 }

@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import type { Logger } from './logger';
+import { httpMetricsMiddleware, mountMetrics } from './metrics';
 
 export type ReadinessCheck = () => Promise<boolean>;
 
@@ -20,6 +21,24 @@ export function mountHealth(app: Express, checks: Record<string, ReadinessCheck>
     const failing = names.filter((_, i) => !results[i]);
     res.status(failing.length ? 503 : 200).json({ status: failing.length ? 'unavailable' : 'ready', checks: Object.fromEntries(names.map((n, i) => [n, results[i] ? 'up' : 'down'])) });
   });
+}
+
+/**
+ * The express app every process starts from: request metrics, /health, /ready, /metrics, and
+ * `Connection: close` on every response once draining, so keep-alive clients (the gateway's pool,
+ * load balancers) move to another instance instead of reusing a socket about to close.
+ */
+export function createServiceApp(service: string, checks: Record<string, ReadinessCheck>, isDraining: () => boolean): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(httpMetricsMiddleware(service));
+  app.use((_req, res, next) => {
+    if (isDraining()) res.setHeader('connection', 'close');
+    next();
+  });
+  mountHealth(app, checks, isDraining);
+  mountMetrics(app);
+  return app;
 }
 
 export interface RunningHttpServer {

@@ -1,21 +1,34 @@
+import { trace } from '@opentelemetry/api';
 import winston from 'winston';
+import type Transport from 'winston-transport';
 import { currentRequestScope } from './request-context';
 
 export type Logger = winston.Logger;
 
-/** Adds the current request id (from AsyncLocalStorage) to every line logged inside a request or job. */
+/** Adds the current request id (from AsyncLocalStorage), and the trace id when tracing is on, to every line logged inside a request or job. */
 const requestIdFormat = winston.format((info) => {
   const scope = currentRequestScope();
   if (scope && info.requestId === undefined) info.requestId = scope.requestId;
+  const span = trace.getActiveSpan()?.spanContext();
+  if (span && info.traceId === undefined) info.traceId = span.traceId;
   return info;
 });
 
-/** Structured JSON logs, one line per event, tagged with the service name. */
+/** Extra destinations every logger created afterwards also writes to (tests capture lines this way). */
+const extraTransports = new Set<Transport>();
+
+/** Add a transport to every logger created from now on; returns a function that stops adding it. */
+export function addLogTransport(transport: Transport): () => void {
+  extraTransports.add(transport);
+  return () => void extraTransports.delete(transport);
+}
+
+/** Structured JSON logs, one line per event, tagged with the service name; level from LOG_LEVEL. */
 export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
   return winston.createLogger({
     level,
     defaultMeta: { service },
     format: winston.format.combine(requestIdFormat(), winston.format.timestamp(), winston.format.errors({ stack: true }), winston.format.json()),
-    transports: [new winston.transports.Console({ stderrLevels: ['error'] })],
+    transports: [new winston.transports.Console({ stderrLevels: ['error'] }), ...extraTransports],
   });
 }

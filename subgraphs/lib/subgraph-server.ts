@@ -6,9 +6,11 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import type { DocumentNode } from 'graphql';
 import type { Express } from 'express';
 import { formatError, isServerFault } from './errors';
-import { express, jsonError, listen, mountHealth, type ReadinessCheck, type RunningHttpServer } from './http';
+import { createServiceApp, express, jsonError, listen, type ReadinessCheck, type RunningHttpServer } from './http';
 import { IDENTITY_HEADER, verifyIdentity, type Identity } from './identity';
 import type { Logger } from './logger';
+import { graphqlMetricsPlugin } from './metrics';
+import { drainDelay } from './shutdown';
 import { REQUEST_ID_HEADER, requestIdFrom, runWithRequestScope } from './request-context';
 
 export interface BaseContext {
@@ -52,6 +54,15 @@ function faultLogger(logger: Logger): ApolloServerPlugin<BaseContext> {
   };
 }
 
+/** One line per GraphQL request at level `http` (set LOG_LEVEL=http to see them), under the request id. */
+export function accessLog(logger: Logger, req: express.Request, res: express.Response, requestId: string): void {
+  const started = process.hrtime.bigint();
+  res.once('finish', () => {
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    logger.http('graphql request', { requestId, operationName: req.body?.operationName, status: res.statusCode, ms: Math.round(ms * 10) / 10 });
+  });
+}
+
 /**
  * One subgraph process: a Federation 2 schema served at /graphql, which accepts only requests
  * carrying an identity signed by the gateway (or a sibling service); plus /health and /ready.
@@ -61,14 +72,12 @@ export async function startSubgraph<C extends BaseContext>(opts: SubgraphOptions
     schema: buildSubgraphSchema([{ typeDefs: opts.typeDefs, resolvers: opts.resolvers }]),
     includeStacktraceInErrorResponses: opts.exposeInternals,
     formatError: (formatted, error) => formatError(formatted, error, { exposeInternals: opts.exposeInternals }),
-    plugins: [ApolloServerPluginInlineTraceDisabled(), faultLogger(opts.logger) as ApolloServerPlugin<C>],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), faultLogger(opts.logger) as ApolloServerPlugin<C>, graphqlMetricsPlugin(opts.name) as ApolloServerPlugin<C>],
   });
   await apollo.start();
 
   let draining = false;
-  const app = express();
-  app.disable('x-powered-by');
-  mountHealth(app, opts.readiness, () => draining);
+  const app = createServiceApp(opts.name, opts.readiness, () => draining);
   opts.routes?.(app);
   app.use('/graphql', express.json({ limit: '1mb' }), (req, res, next) => {
     const check = verifyIdentity(req.header(IDENTITY_HEADER), opts.internalSecret);
@@ -80,6 +89,7 @@ export async function startSubgraph<C extends BaseContext>(opts: SubgraphOptions
     res.locals.identity = check.identity;
     const requestId = check.identity.rid ?? requestIdFrom(req.header(REQUEST_ID_HEADER));
     res.setHeader(REQUEST_ID_HEADER, requestId);
+    accessLog(opts.logger, req, res, requestId);
     runWithRequestScope({ requestId }, () => next());
   });
   app.use(
@@ -95,8 +105,10 @@ export async function startSubgraph<C extends BaseContext>(opts: SubgraphOptions
   const http = await listen(app, opts.port, opts.logger, opts.host);
   return {
     ...http,
+    /** Readiness goes 503 first, then (after the drain delay) the listener closes and in-flight requests finish. */
     async stop() {
       draining = true;
+      await drainDelay();
       await http.close();
       await apollo.stop();
     },

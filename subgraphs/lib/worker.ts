@@ -1,6 +1,7 @@
 import { UnrecoverableError, Worker, type Job, type WorkerOptions } from 'bullmq';
 import type { z } from 'zod';
 import type { Logger } from './logger';
+import { jobDuration } from './metrics';
 import type { QueueDeps, QueueName } from './queues';
 import { runWithRequestScope } from './request-context';
 
@@ -13,6 +14,7 @@ export interface JobContext {
  * A BullMQ worker that validates every payload with the queue's zod schema before acting.
  * An invalid payload can never succeed, so it fails at once (UnrecoverableError, no retries)
  * and stays in the failed set for inspection; anything else thrown is retried with backoff.
+ * Every run is logged under the payload's requestId and timed in `queue_job_duration_seconds`.
  */
 export function createValidatedWorker<S extends z.ZodType<{ requestId: string }>>(
   queueName: QueueName,
@@ -28,16 +30,20 @@ export function createValidatedWorker<S extends z.ZodType<{ requestId: string }>
       if (!parsed.success) {
         const why = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
         deps.logger.error('invalid job payload', { queue: queueName, jobId: job.id, why });
+        jobDuration.observe({ queue: queueName, outcome: 'invalid' }, 0);
         throw new UnrecoverableError(`invalid payload: ${why}`);
       }
       const payload = parsed.data;
       return runWithRequestScope({ requestId: payload.requestId }, async () => {
         const started = Date.now();
+        const end = jobDuration.startTimer({ queue: queueName });
         try {
           const result = await handler(payload, { job, logger: deps.logger });
+          end({ outcome: 'completed' });
           deps.logger.info('job done', { queue: queueName, jobId: job.id, attempt: job.attemptsMade + 1, ms: Date.now() - started });
           return result;
         } catch (err) {
+          end({ outcome: 'failed' });
           deps.logger.warn('job failed', { queue: queueName, jobId: job.id, attempt: job.attemptsMade + 1, error: String(err) });
           throw err;
         }

@@ -1,0 +1,68 @@
+import { ApolloArmor } from '@escape.tech/graphql-armor';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { GraphQLError, type ValidationContext } from 'graphql';
+import { jsonError } from '../../subgraphs/lib/http';
+import type { GatewayLimits, GatewaySecurity } from './config';
+
+/** The codes a refused query carries in `extensions.code`. */
+export const LIMIT_CODES = {
+  depth: 'MAX_DEPTH_EXCEEDED',
+  aliases: 'MAX_ALIASES_EXCEEDED',
+  directives: 'MAX_DIRECTIVES_EXCEEDED',
+  cost: 'MAX_COST_EXCEEDED',
+  tokens: 'MAX_TOKENS_EXCEEDED',
+} as const;
+
+/** graphql-armor reports every limit as BAD_USER_INPUT; we report each under its own code. */
+function rejectWith(code: string, limit: number) {
+  return {
+    propagateOnRejection: false,
+    onReject: [(ctx: ValidationContext | null, error: GraphQLError) => ctx?.reportError(new GraphQLError(error.message, { extensions: { code, limit } }))],
+  };
+}
+
+/**
+ * Query-shape limits (graphql-armor): depth, aliases, directives and cost run as validation rules
+ * (introspection is exempt from depth and cost, so Sandbox and codegen keep working); tokens are
+ * counted while parsing. Field suggestions ("Did you mean …?") are hidden unless enabled.
+ */
+export function armorProtection(limits: GatewayLimits, security: Pick<GatewaySecurity, 'fieldSuggestions'>) {
+  const armor = new ApolloArmor({
+    maxDepth: { n: limits.maxDepth, ignoreIntrospection: true, ...rejectWith(LIMIT_CODES.depth, limits.maxDepth) },
+    maxAliases: { n: limits.maxAliases, ...rejectWith(LIMIT_CODES.aliases, limits.maxAliases) },
+    maxDirectives: { n: limits.maxDirectives, ...rejectWith(LIMIT_CODES.directives, limits.maxDirectives) },
+    costLimit: { maxCost: limits.maxCost, ignoreIntrospection: true, ...rejectWith(LIMIT_CODES.cost, limits.maxCost) },
+    maxTokens: { n: limits.maxTokens },
+    blockFieldSuggestion: { enabled: !security.fieldSuggestions },
+  });
+  return armor.protect();
+}
+
+/** The token limit fails parsing (a syntax error); give it its own code so clients can tell. */
+export function isTokenLimitError(message: string): boolean {
+  return /Token limit of \d+ exceeded/.test(message);
+}
+
+/** One operation per HTTP request: a JSON array (batch) multiplies every other limit, so it is refused. */
+export const refuseBatches: RequestHandler = (req, res, next) => {
+  if (Array.isArray(req.body)) {
+    jsonError(res, 400, 'BATCHING_NOT_SUPPORTED', 'Batched requests are not supported: send one operation per HTTP request');
+    return;
+  }
+  // Express 5 leaves req.body unset for other content types; Apollo then applies CSRF prevention
+  // (a text/plain POST is refused as a possible cross-site request) instead of failing with a 500.
+  if (req.body === undefined) req.body = {};
+  next();
+};
+
+/** Body-parser failures as JSON: 413 for an oversized body, 400 for malformed JSON. */
+export function bodyErrors(maxBodyBytes: number): ErrorRequestHandler {
+  return (err, _req, res, next) => {
+    if (res.headersSent) return next(err);
+    const type = (err as { type?: string }).type;
+    if (type === 'entity.too.large') return jsonError(res, 413, 'PAYLOAD_TOO_LARGE', `Request body larger than ${maxBodyBytes} bytes`);
+    if (type === 'entity.parse.failed') return jsonError(res, 400, 'BAD_REQUEST', 'Request body is not valid JSON');
+    if (type === 'encoding.unsupported' || type === 'charset.unsupported') return jsonError(res, 415, 'BAD_REQUEST', 'Unsupported body encoding');
+    next(err);
+  };
+}

@@ -1,0 +1,109 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { HeaderMap } from '@apollo/server';
+import type { RequestHandler } from 'express';
+import { GraphQLError, Kind, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { jsonError } from '../../subgraphs/lib/http';
+import type { Logger } from '../../subgraphs/lib/logger';
+import { rateLimited } from '../../subgraphs/lib/metrics';
+import type { GatewayLimits } from './config';
+import type { GatewayContext } from './data-source';
+
+/**
+ * Per-client rate limits counted in Redis (shared by every gateway instance), keys under
+ * `${QUEUE_PREFIX}:rl:`. If Redis is unreachable each instance falls back to counting in memory,
+ * so an outage neither opens the gate nor refuses everyone.
+ *  - general: every /graphql request, per client IP, checked before anything is parsed;
+ *  - sensitive: each sensitive root field (login, checkout…) per client (customer id when signed
+ *    in, else IP), counted per occurrence, so 100 aliased `login`s spend 100 points.
+ */
+export function createRateLimiters(redis: Redis, queuePrefix: string, limits: GatewayLimits) {
+  const limiter = (name: string, points: number, duration: number) =>
+    new RateLimiterRedis({
+      storeClient: redis,
+      keyPrefix: `${queuePrefix}:rl:${name}`,
+      points,
+      duration,
+      rejectIfRedisNotReady: true,
+      insuranceLimiter: new RateLimiterMemory({ points, duration }),
+    });
+  return {
+    general: limiter('general', limits.rateLimitPoints, limits.rateLimitWindowSeconds),
+    sensitive: limiter('sensitive', limits.sensitivePoints, limits.sensitiveWindowSeconds),
+  };
+}
+export type RateLimiters = ReturnType<typeof createRateLimiters>;
+
+const retryAfter = (res: RateLimiterRes) => Math.max(1, Math.ceil(res.msBeforeNext / 1000));
+
+/** Express middleware for the general per-IP budget; 429 JSON with Retry-After when spent. */
+export function generalRateLimit(limiters: RateLimiters, logger: Logger): RequestHandler {
+  return async (req, res, next) => {
+    if (req.method === 'OPTIONS') return next();
+    try {
+      const result = await limiters.general.consume(`ip:${req.ip}`);
+      res.setHeader('ratelimit-remaining', String(result.remainingPoints));
+      next();
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) {
+        logger.error('rate limiter failed; letting the request through', { error: String(rejection) });
+        return next();
+      }
+      rateLimited.inc({ limiter: 'general' });
+      res.setHeader('retry-after', String(retryAfter(rejection)));
+      jsonError(res, 429, 'RATE_LIMITED', `Too many requests; retry in ${retryAfter(rejection)} s`);
+    }
+  };
+}
+
+/** How many times each root field is selected (through fragments too), by field name, not alias. */
+export function rootFieldCounts(operation: OperationDefinitionNode, document: DocumentNode): Map<string, number> {
+  const counts = new Map<string, number>();
+  const fragments = new Map(document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]));
+  const seen = new Set<string>();
+  const visit = (set: SelectionSetNode) => {
+    for (const sel of set.selections) {
+      if (sel.kind === Kind.FIELD) counts.set(sel.name.value, (counts.get(sel.name.value) ?? 0) + 1);
+      else if (sel.kind === Kind.INLINE_FRAGMENT) visit(sel.selectionSet);
+      else if (!seen.has(sel.name.value)) {
+        seen.add(sel.name.value);
+        const fragment = fragments.get(sel.name.value);
+        if (fragment) visit(fragment.selectionSet);
+      }
+    }
+  };
+  visit(operation.selectionSet);
+  return counts;
+}
+
+/** Apollo plugin for the stricter budget on sensitive root fields (works for persisted queries too). */
+export function sensitiveRateLimitPlugin(limiters: RateLimiters, fields: string[], logger: Logger): ApolloServerPlugin<GatewayContext> {
+  const sensitive = new Set(fields);
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation, document, contextValue }) {
+          if (!operation) return;
+          const client = contextValue.identity.sub ? `customer:${contextValue.identity.sub}` : `ip:${contextValue.clientIp ?? 'unknown'}`;
+          for (const [field, count] of rootFieldCounts(operation, document)) {
+            if (!sensitive.has(field)) continue;
+            try {
+              await limiters.sensitive.consume(`${field}:${client}`, count);
+            } catch (rejection) {
+              if (!(rejection instanceof RateLimiterRes)) {
+                logger.error('rate limiter failed; letting the request through', { error: String(rejection) });
+                continue;
+              }
+              rateLimited.inc({ limiter: 'sensitive' });
+              const seconds = retryAfter(rejection);
+              throw new GraphQLError(`Too many ${field} attempts; retry in ${seconds} s`, {
+                extensions: { code: 'RATE_LIMITED', field, retryAfterSeconds: seconds, http: { status: 429, headers: new HeaderMap([['retry-after', String(seconds)]]) } },
+              });
+            }
+          }
+        },
+      };
+    },
+  };
+}
