@@ -3,23 +3,37 @@ import { byIdLoader } from '../lib/loaders';
 import { ensureIndexes } from '../lib/mongo';
 import { loadSubgraphSchema } from '../lib/schema-file';
 import { startSubgraphService } from '../lib/subgraph-service';
-import { customerModel, type CustomerDoc } from './model';
+import { bootstrapAdmin, type AdminSeed } from './admin';
+import { loginLimiter } from './login-limiter';
+import { customerModel, refreshTokenModel, type CustomerDoc } from './model';
 import { resolvers, type CustomersContext } from './resolvers';
 import { customersService } from './service';
+import { sessionStore } from './sessions';
 
 export const typeDefs = loadSubgraphSchema('customers');
 
-export function startCustomersService(config: ServiceConfig) {
+export interface CustomersOptions {
+  /** The first admin (ADMIN_EMAIL / ADMIN_PASSWORD / ADMIN_NAME): created or promoted at start. */
+  admin?: AdminSeed;
+}
+
+export function startCustomersService(config: ServiceConfig, options: CustomersOptions = {}) {
   return startSubgraphService<CustomersContext, { service: ReturnType<typeof customersService> }>(
     {
       name: 'customers',
       typeDefs,
       resolvers,
-      redis: false,
-      async setup({ conn }) {
-        const customers = customerModel(conn);
-        await ensureIndexes([customers]);
-        return { service: customersService({ customers }) };
+      redis: true,
+      async setup({ conn, redis, logger }) {
+        const models = { customers: customerModel(conn), refreshTokens: refreshTokenModel(conn) };
+        await ensureIndexes([models.customers, models.refreshTokens]);
+        const sessions = sessionStore({ refreshTokens: models.refreshTokens, jwtSecret: config.jwtSecret, logger });
+        const limiter = loginLimiter(redis!, config.queuePrefix);
+        const service = customersService({ models, sessions, limiter, redis: redis!, queuePrefix: config.queuePrefix, logger });
+        const flagged = await service.syncDisabledFlags();
+        if (flagged) logger.info('disabled accounts flagged for the gateway', { count: flagged });
+        if (options.admin) logger.info('admin account from environment', await bootstrapAdmin(service, options.admin));
+        return { service };
       },
       context: (base, { service }) => ({ ...base, service, customerById: byIdLoader<CustomerDoc>(service.models.customers) }),
     },

@@ -1,5 +1,8 @@
 import { serviceConfigFromEnv, subgraphEnvSchema } from '../lib/config';
+import { parseEnvOrExit } from '../lib/env';
 import { runMain } from '../lib/main';
+import { adminEnvSchema, adminFromEnv } from './admin';
 import { startCustomersService } from './index';
 
-runMain('customers', subgraphEnvSchema('customers'), (env) => startCustomersService(serviceConfigFromEnv(env)));
+const admin = adminFromEnv(parseEnvOrExit(adminEnvSchema));
+runMain('customers', subgraphEnvSchema('customers'), (env) => startCustomersService(serviceConfigFromEnv(env), { admin }));

@@ -1,31 +1,118 @@
 import type DataLoader from 'dataloader';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { canAccessOwned, requireAdmin, type AuthContext } from '../lib/guards';
+import { parseInput } from '../lib/errors';
+import { canAccessOwned, requireAdmin, requireService, requireSignedIn, type AuthContext } from '../lib/guards';
 import type { BaseContext } from '../lib/subgraph-server';
-import type { CustomerDoc } from './model';
+import * as inputs from './inputs';
+import type { AddressDoc, CustomerDoc } from './model';
 import type { CustomersService } from './service';
+import type { TokenPair } from './sessions';
 
 export interface CustomersContext extends BaseContext, AuthContext {
   service: CustomersService;
   customerById: DataLoader<string, CustomerDoc | null>;
 }
+type Ctx = CustomersContext;
+
+/**
+ * The customer in an AuthPayload is the one who just proved their password (or refresh token),
+ * though the request itself is still anonymous: mark it so its private fields resolve.
+ */
+const SIGNED_IN_AS_THIS = Symbol('signedInAsThis');
+type Viewed = CustomerDoc & { [SIGNED_IN_AS_THIS]?: true };
+
+const authPayload = (p: TokenPair) => ({
+  accessToken: p.accessToken,
+  accessTokenExpiresAt: p.accessTokenExpiresAt.toISOString(),
+  refreshToken: p.refreshToken,
+  refreshTokenExpiresAt: p.refreshTokenExpiresAt.toISOString(),
+  customer: { ...p.customer, [SIGNED_IN_AS_THIS]: true } as Viewed,
+});
+
+/** Addresses carry whether they are the default, which only the owning customer knows. */
+const withDefaultFlag = (c: CustomerDoc) => (a: AddressDoc) => ({ ...a, isDefaultShipping: a._id === c.defaultShippingAddressId });
+/** Private fields: the customer themself, admins and trusted services; null for anyone else. */
+const privateField = <T>(read: (c: CustomerDoc) => T) => (c: Viewed, _: unknown, ctx: Ctx) => (c[SIGNED_IN_AS_THIS] || canAccessOwned(ctx, c._id) ? read(c) : null);
 
 export const resolvers: GraphQLResolverMap<CustomersContext> = {
   Query: {
-    me: (_: unknown, __: unknown, ctx: CustomersContext) => {
+    me: (_: unknown, __: unknown, ctx: Ctx) => {
       const { sub, role } = ctx.identity;
       return sub && (role === 'CUSTOMER' || role === 'ADMIN') ? ctx.customerById.load(sub) : null;
     },
-    customer: (_: unknown, args: { id: string }, ctx: CustomersContext) => {
+    customer: (_: unknown, args: { id: string }, ctx: Ctx) => {
       requireAdmin(ctx);
-      return ctx.customerById.load(args.id);
+      return ctx.customerById.load(parseInput(inputs.idSchema, args.id, ['id']));
+    },
+    customers: async (_: unknown, args: unknown, ctx: Ctx) => {
+      requireAdmin(ctx);
+      const page = await ctx.service.list(parseInput(inputs.customerSearchSchema, args));
+      const last = page.nodes[page.nodes.length - 1];
+      return { ...page, endCursor: last ? inputs.cursorFor(last._id) : null };
+    },
+    shippingAddressForCheckout: (_: unknown, args: { customerId: string; addressId: string }, ctx: Ctx) => {
+      requireService(ctx);
+      return ctx.service.checkoutAddress(parseInput(inputs.idSchema, args.customerId, ['customerId']), parseInput(inputs.idSchema, args.addressId, ['addressId']));
     },
   },
+  Mutation: {
+    register: async (_: unknown, args: { input: unknown }, ctx: Ctx) => authPayload(await ctx.service.register(parseInput(inputs.registerSchema, args.input, ['input']))),
+    login: async (_: unknown, args: unknown, ctx: Ctx) => {
+      const { email, password } = parseInput(inputs.loginSchema, args);
+      return authPayload(await ctx.service.login(email, password, ctx.identity.ip));
+    },
+    refreshSession: async (_: unknown, args: unknown, ctx: Ctx) => authPayload(await ctx.service.refresh(parseInput(inputs.refreshTokenSchema, args).refreshToken)),
+    logout: async (_: unknown, args: unknown, ctx: Ctx) => {
+      await ctx.service.logout(parseInput(inputs.refreshTokenSchema, args).refreshToken);
+      return true;
+    },
+    updateProfile: (_: unknown, args: { input: unknown }, ctx: Ctx) => {
+      const { customerId } = requireSignedIn(ctx);
+      return ctx.service.updateProfile(customerId, parseInput(inputs.updateProfileSchema, args.input, ['input']));
+    },
+    changePassword: async (_: unknown, args: unknown, ctx: Ctx) => {
+      const { customerId } = requireSignedIn(ctx);
+      const { currentPassword, newPassword } = parseInput(inputs.changePasswordSchema, args);
+      return authPayload(await ctx.service.changePassword(customerId, currentPassword, newPassword, ctx.identity.ip));
+    },
+    addAddress: async (_: unknown, args: { input: unknown }, ctx: Ctx) => {
+      const { customerId } = requireSignedIn(ctx);
+      const address = await ctx.service.addAddress(customerId, parseInput(inputs.addAddressSchema, args.input, ['input']));
+      const customer = await ctx.service.models.customers.findById(customerId).lean<CustomerDoc>();
+      return withDefaultFlag(customer!)(address);
+    },
+    updateAddress: async (_: unknown, args: { id: string; input: unknown }, ctx: Ctx) => {
+      const { customerId } = requireSignedIn(ctx);
+      const id = parseInput(inputs.idSchema, args.id, ['id']);
+      const address = await ctx.service.updateAddress(customerId, id, parseInput(inputs.updateAddressSchema, args.input, ['input']));
+      const customer = await ctx.service.models.customers.findById(customerId).lean<CustomerDoc>();
+      return withDefaultFlag(customer!)(address);
+    },
+    removeAddress: (_: unknown, args: { id: string }, ctx: Ctx) => {
+      const { customerId } = requireSignedIn(ctx);
+      return ctx.service.removeAddress(customerId, parseInput(inputs.idSchema, args.id, ['id']));
+    },
+    setDefaultShippingAddress: (_: unknown, args: { id: string }, ctx: Ctx) => {
+      const { customerId } = requireSignedIn(ctx);
+      return ctx.service.setDefaultShippingAddress(customerId, parseInput(inputs.idSchema, args.id, ['id']));
+    },
+    disableCustomer: (_: unknown, args: { id: string }, ctx: Ctx) => ctx.service.setDisabled(requireAdmin(ctx), parseInput(inputs.idSchema, args.id, ['id']), true),
+    enableCustomer: (_: unknown, args: { id: string }, ctx: Ctx) => ctx.service.setDisabled(requireAdmin(ctx), parseInput(inputs.idSchema, args.id, ['id']), false),
+  },
   Customer: {
-    __resolveReference: (ref: { id: string }, ctx: CustomersContext) => ctx.customerById.load(ref.id),
+    __resolveReference: (ref: { id: string }, ctx: Ctx) => ctx.customerById.load(ref.id),
     id: (c: CustomerDoc) => c._id,
-    // Private: only the customer and admins see it, however Customer was reached.
-    email: (c: CustomerDoc, _: unknown, ctx: CustomersContext) => (canAccessOwned(ctx, c._id) ? c.email : null),
+    email: privateField((c) => c.email),
+    addresses: privateField((c) => (c.addresses ?? []).map(withDefaultFlag(c))),
+    defaultShippingAddress: privateField((c) => {
+      const found = (c.addresses ?? []).find((a) => a._id === c.defaultShippingAddressId);
+      return found ? withDefaultFlag(c)(found) : null;
+    }),
+    disabled: privateField((c) => c.disabled ?? false),
     createdAt: (c: CustomerDoc) => c.createdAt.toISOString(),
   },
+  Address: {
+    id: (a: AddressDoc) => a._id,
+  },
 };
+

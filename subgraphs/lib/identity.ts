@@ -17,11 +17,16 @@ export const identitySchema = z.object({
   rid: z.string().min(1),
   /** Issued-at, seconds: a captured header stops working after IDENTITY_MAX_AGE_SECONDS. */
   iat: z.number().int(),
+  /** The end client's IP as the gateway saw it (login throttling); absent for SERVICE calls. */
+  ip: z.string().optional(),
 });
 export type Identity = z.infer<typeof identitySchema>;
 
 export const IDENTITY_HEADER = 'x-commerce-identity';
 export const IDENTITY_MAX_AGE_SECONDS = 120;
+
+/** Redis key set by customers while an account is disabled; the gateway refuses that account's tokens. */
+export const disabledAccountKey = (queuePrefix: string, customerId: string) => `${queuePrefix}:auth:disabled:${customerId}`;
 
 function mac(payload: string, secret: string): string {
   return createHmac('sha256', secret).update(payload).digest('base64url');
