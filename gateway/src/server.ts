@@ -1,17 +1,27 @@
 import { readFileSync } from 'node:fs';
 import { ApolloGateway } from '@apollo/gateway';
-import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
+import type { RequestHandler } from 'express';
 import type { SubgraphName } from '../../subgraphs/lib/config';
-import { formatError, isServerFault } from '../../subgraphs/lib/errors';
-import { express, listen, mountHealth } from '../../subgraphs/lib/http';
-import { createLogger } from '../../subgraphs/lib/logger';
+import { createServiceApp, express, listen } from '../../subgraphs/lib/http';
+import { createLogger, type Logger } from '../../subgraphs/lib/logger';
+import { graphqlMetricsPlugin } from '../../subgraphs/lib/metrics';
+import { createFailFastRedis } from '../../subgraphs/lib/redis';
 import { REQUEST_ID_HEADER, requestIdFrom, runWithRequestScope } from '../../subgraphs/lib/request-context';
 import type { RunningService } from '../../subgraphs/lib/service';
-import type { GatewayConfig } from './config';
+import { closeAll, drainDelay } from '../../subgraphs/lib/shutdown';
+import { accessLog } from '../../subgraphs/lib/subgraph-server';
+import { resolveGatewaySettings, type GatewayConfig } from './config';
+import { cors } from './cors';
 import { SignedIdentityDataSource, type GatewayContext } from './data-source';
+import { formatGatewayError, isClientSafe } from './errors';
 import { createGatewayIdentity } from './identity';
+import { armorProtection, bodyErrors, refuseBatches } from './limits';
+import { createApqCache, PersistedQueryCache, Safelist, safelistKey, safelistOnly } from './persisted-queries';
+import { createRateLimiters, generalRateLimit, sensitiveRateLimitPlugin } from './rate-limit';
 
 /** Readiness of the gateway reflects its subgraphs: each must answer its own /ready. */
 function subgraphReadiness(urls: Record<string, string>) {
@@ -32,70 +42,118 @@ function routingUrls(supergraphSdl: string, overrides: GatewayConfig['subgraphUr
   return urls;
 }
 
+/** Logs, in full and under the request id, every error the client will only see masked. */
+function faultLogger(logger: Logger): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, operationName }) {
+          for (const error of errors) {
+            if (isClientSafe(error)) continue;
+            logger.error('request fault', { operationName, path: error.path, message: error.message, extensions: error.extensions, error: error.originalError?.stack ?? error.stack });
+          }
+        },
+      };
+    },
+  };
+}
+
+/** Express "trust proxy" from TRUST_PROXY: true/false, a hop count, or addresses/subnets. */
+function trustProxy(value: string): boolean | number | string {
+  if (value === 'true' || value === 'false') return value === 'true';
+  return /^\d+$/.test(value) ? Number(value) : value;
+}
+
+/** The request id (client's x-request-id if well-formed, else new) on the response and res.locals. */
+const assignRequestId: RequestHandler = (req, res, next) => {
+  const requestId = requestIdFrom(req.header(REQUEST_ID_HEADER));
+  res.setHeader(REQUEST_ID_HEADER, requestId);
+  res.locals.requestId = requestId;
+  next();
+};
+
 export async function startGateway(config: GatewayConfig): Promise<RunningService & { port: number }> {
   const logger = createLogger('gateway', config.logLevel);
+  const { limits, security, persistedQueries } = resolveGatewaySettings(config);
   const supergraphSdl = readFileSync(config.supergraphPath, 'utf8');
   const urls = routingUrls(supergraphSdl, config.subgraphUrls);
-  const dev = config.nodeEnv !== 'production';
+  const exposeInternals = config.nodeEnv === 'development';
 
+  // Rate-limit counters and the safelist; fail fast (limits fall back to memory) when Redis is away.
+  const redis = createFailFastRedis(config.redisUrl);
+  redis.on('error', (err) => logger.debug('gateway redis error', { error: String(err) }));
+  const limiters = createRateLimiters(redis, config.queuePrefix, limits);
+  const safelist = new Safelist(redis, safelistKey(config.queuePrefix), logger);
+  const apq = persistedQueries.enabled ? createApqCache(config.redisUrl, config.queuePrefix, logger) : undefined;
+  const armor = armorProtection(limits, security);
+
+  // The gateway caches query plans itself (in-memory LRU keyed by operation), and Apollo Server
+  // caches parsed+validated documents by query hash, so repeated operations skip both steps.
   const gateway = new ApolloGateway({
     supergraphSdl,
     buildService: ({ name, url }) =>
-      new SignedIdentityDataSource({ url: urls[name] ?? url!, internalSecret: config.internalSecret, timeoutMs: config.subgraphTimeoutMs }),
+      new SignedIdentityDataSource({ name, url: urls[name] ?? url!, internalSecret: config.internalSecret, timeoutMs: config.subgraphTimeoutMs }),
   });
 
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
-    introspection: dev,
-    includeStacktraceInErrorResponses: config.nodeEnv === 'development',
-    formatError: (formatted, error) => formatError(formatted, error, { exposeInternals: config.nodeEnv === 'development' }),
+    introspection: security.introspection,
+    includeStacktraceInErrorResponses: exposeInternals,
+    allowBatchedHttpRequests: false,
+    csrfPrevention: true,
+    persistedQueries: apq ? { cache: new PersistedQueryCache(apq.cache, safelist), ttl: persistedQueries.ttlSeconds } : false,
+    validationRules: armor.validationRules,
+    formatError: (formatted, error) => formatGatewayError(formatted, error, { exposeInternals }),
     plugins: [
-      dev ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageProductionDefault({ footer: false }),
-      {
-        async requestDidStart() {
-          return {
-            async didEncounterErrors({ errors, operationName }) {
-              for (const error of errors) if (isServerFault(error)) logger.error('request fault', { operationName, path: error.path, error: error.originalError?.stack ?? error.message });
-            },
-          };
-        },
-      },
+      security.sandbox ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }) : ApolloServerPluginLandingPageDisabled(),
+      ...(armor.plugins as ApolloServerPlugin<GatewayContext>[]),
+      ...(limits.rateLimitEnabled ? [sensitiveRateLimitPlugin(limiters, limits.sensitiveFields, logger)] : []),
+      graphqlMetricsPlugin('gateway'),
+      faultLogger(logger),
     ],
   });
   await apollo.start();
   const identity = createGatewayIdentity(config);
 
   let draining = false;
-  const app = express();
-  app.disable('x-powered-by');
-  mountHealth(app, subgraphReadiness(urls), () => draining);
-  app.use('/graphql', express.json({ limit: '100kb' }), (req, res, next) => {
-    const requestId = requestIdFrom(req.header(REQUEST_ID_HEADER));
-    res.setHeader(REQUEST_ID_HEADER, requestId);
-    res.locals.requestId = requestId;
-    runWithRequestScope({ requestId }, () => next());
-  });
+  const app = createServiceApp('gateway', subgraphReadiness(urls), () => draining);
+  app.set('trust proxy', trustProxy(security.trustProxy));
+  // Static routes (e.g. the /admin dashboard) mount here, before /graphql and outside its limits.
   app.use(
     '/graphql',
+    assignRequestId,
+    cors(security.corsOrigins),
+    ...(limits.rateLimitEnabled ? [generalRateLimit(limiters, logger)] : []),
+    express.json({ limit: limits.maxBodyBytes }),
+    refuseBatches,
+    // After the body is read: stream callbacks would otherwise run outside the request's scope.
+    (req, res, next) => {
+      accessLog(logger, req, res, res.locals.requestId);
+      runWithRequestScope({ requestId: res.locals.requestId }, () => next());
+    },
+    ...(persistedQueries.safelist ? [safelistOnly(safelist, limits.maxTokens)] : []),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         const requestId = res.locals.requestId as string;
-        return { requestId, identity: await identity.fromRequest(req, requestId) };
+        return { requestId, clientIp: req.ip, identity: await identity.fromRequest(req, requestId) };
       },
     }),
   );
+  app.use('/graphql', bodyErrors(limits.maxBodyBytes));
 
   const server = await listen(app, config.port, logger, config.host);
-  logger.info('gateway ready', { url: `${server.url}/graphql`, subgraphs: urls });
+  logger.info('gateway ready', { url: `${server.url}/graphql`, subgraphs: urls, introspection: security.introspection, sandbox: security.sandbox, safelist: persistedQueries.safelist });
   return {
     name: 'gateway',
     url: server.url,
     port: server.port,
+    /** Readiness goes 503 first; after the drain delay the listener closes and in-flight requests finish. */
     async stop() {
       draining = true;
+      await drainDelay();
       await server.close();
       await apollo.stop();
-      await identity.close();
+      await closeAll([() => identity.close(), () => apq?.close(), () => redis.quit()], logger);
     },
   };
 }
