@@ -1,0 +1,205 @@
+import { newId } from '../subgraphs/lib/ids';
+import { QUEUES } from '../subgraphs/lib/queues';
+import type { OrderDoc, OrderStatus } from '../subgraphs/orders/model';
+import { pipelineQueues, waitFor } from './support/orders';
+import { startStack, type TestStack } from './support/stack';
+
+const ORDER_FIELDS = `id status totalCents refundedCents tracking { carrier trackingNumber } statusHistory { from to by reason } shippingAddress { city country }`;
+const CANCEL = `mutation($id: ID!, $reason: String) { cancelOrder(orderId: $id, reason: $reason) { ${ORDER_FIELDS} } }`;
+const SET_STATUS = `mutation($id: ID!, $status: OrderStatus!) { updateOrderStatus(orderId: $id, status: $status) { ${ORDER_FIELDS} } }`;
+const TRACK = `mutation($id: ID!) { updateTracking(orderId: $id, carrier: "DHL", trackingNumber: "JD0146 0000 1234") { ${ORDER_FIELDS} } }`;
+const MY_ORDERS = `query($status: OrderStatus, $page: Int, $limit: Int) { myOrders(status: $status, page: $page, limit: $limit) { totalCount totalPages page limit hasNextPage hasPrevPage items { id status totalCents } } }`;
+const ADMIN_ORDERS = `query($filter: OrderFilter, $sortBy: OrderSortBy, $direction: OrderSortDirection, $page: Int, $limit: Int) {
+  orders(filter: $filter, sortBy: $sortBy, direction: $direction, page: $page, limit: $limit) { totalCount totalPages hasNextPage hasPrevPage items { id status totalCents customer { id } } }
+}`;
+
+describe('order lifecycle, history and access through the gateway', () => {
+  let stack: TestStack;
+  let q: ReturnType<typeof pipelineQueues>;
+  const ada = newId('customer');
+  const bob = newId('customer');
+  const admin = newId('customer');
+  let adaToken: string;
+  let bobToken: string;
+  let adminToken: string;
+
+  /** An order as the worker would have created it (the pipeline itself is covered by orders-pipeline.test.ts). */
+  async function placeOrder(customerId: string, totalCents: number, status: OrderStatus = 'PAID', createdAt = new Date()): Promise<OrderDoc> {
+    const _id = newId('order');
+    const doc = {
+      _id,
+      paymentId: newId('payment'),
+      customerId,
+      status,
+      items: [{ productId: newId('product'), name: 'Thing', unitPriceCents: totalCents, quantity: 1 }],
+      totalCents,
+      currency: 'USD',
+      reservationId: newId('reservation'),
+      shippingAddress: { line1: '1 Main St', city: 'Oslo', postalCode: '0150', country: 'NO' },
+      statusHistory: [{ from: null, to: status, at: createdAt, by: 'system:payments' }],
+      createdAt,
+    };
+    await stack.orders.deps.orders.collection.insertOne({ ...doc, updatedAt: createdAt, refundedCents: 0, outbox: [], outboxDone: [], outboxPending: 0 } as never);
+    return (await stack.orders.deps.orders.findById(_id).lean<OrderDoc>())!;
+  }
+
+  beforeAll(async () => {
+    stack = await startStack();
+    q = pipelineQueues(stack);
+    [adaToken, bobToken, adminToken] = await Promise.all([stack.tokenFor(ada), stack.tokenFor(bob), stack.tokenFor(admin, 'ADMIN')]);
+  });
+  afterAll(async () => {
+    await q?.close();
+    await stack?.stop();
+  });
+
+  describe('cancelling', () => {
+    it('the owner cancels a paid order: it is kept as CANCELLED with its history, the payment refund and stock release are queued', async () => {
+      const order = await placeOrder(ada, 4200);
+      const res = await stack.gql(CANCEL, { id: order._id, reason: 'changed my mind' }, { token: adaToken });
+      expect(res.errors).toBeUndefined();
+      expect(res.data.cancelOrder).toMatchObject({ id: order._id, status: 'CANCELLED', shippingAddress: { city: 'Oslo', country: 'NO' } });
+      expect(res.data.cancelOrder.statusHistory).toEqual([
+        { from: null, to: 'PAID', by: 'system:payments', reason: null },
+        { from: 'PAID', to: 'CANCELLED', by: ada, reason: 'changed my mind' },
+      ]);
+      const refund = await waitFor('refund request', () => q.queues[QUEUES.refunds].getJob(`refund-${order._id}-order_cancelled`));
+      expect(refund.data).toMatchObject({ paymentId: order.paymentId, orderId: order._id, reason: 'order_cancelled' });
+      const release = await q.queues[QUEUES.inventory].getJob(`release-${order.reservationId}`);
+      expect(release?.data).toMatchObject({ command: 'release', reservationId: order.reservationId });
+      expect(await q.jobIds(QUEUES.analytics)).toContain(`${order._id}-cancelled`);
+      expect(await stack.orders.deps.orders.findById(order._id).lean()).toMatchObject({ outboxPending: 0 });
+    });
+
+    it('cancelling twice is refused with CONFLICT and queues nothing more', async () => {
+      const order = await placeOrder(ada, 1000);
+      await stack.gql(CANCEL, { id: order._id }, { token: adaToken });
+      const again = await stack.gql(CANCEL, { id: order._id }, { token: adaToken });
+      expect(again.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', from: 'CANCELLED', to: 'CANCELLED' });
+      expect((await stack.orders.deps.orders.findById(order._id).lean())!.statusHistory).toHaveLength(2);
+    });
+
+    it('a customer cannot see or cancel another customer’s order, and cannot tell it exists', async () => {
+      const order = await placeOrder(ada, 1500);
+      const see = await stack.gql(`query($id: ID!) { order(id: $id) { id } }`, { id: order._id }, { token: bobToken });
+      const cancel = await stack.gql(CANCEL, { id: order._id }, { token: bobToken });
+      const missing = await stack.gql(CANCEL, { id: newId('order') }, { token: bobToken });
+      expect(see.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+      expect(cancel.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+      expect(missing.errors?.[0]).toMatchObject({ message: cancel.errors?.[0].message, extensions: { code: 'FORBIDDEN' } });
+      expect(await stack.orders.deps.orders.findById(order._id).lean()).toMatchObject({ status: 'PAID' });
+    });
+
+    it('a customer cannot cancel once shipped; an admin may cancel a processing order', async () => {
+      const shipped = await placeOrder(ada, 2000, 'SHIPPED');
+      const refused = await stack.gql(CANCEL, { id: shipped._id }, { token: adaToken });
+      expect(refused.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', from: 'SHIPPED', to: 'CANCELLED' });
+
+      const processing = await placeOrder(ada, 2000, 'PROCESSING');
+      const byAdmin = await stack.gql(CANCEL, { id: processing._id, reason: 'fraud check' }, { token: adminToken });
+      expect(byAdmin.data.cancelOrder.statusHistory[1]).toEqual({ from: 'PROCESSING', to: 'CANCELLED', by: `admin:${admin}`, reason: 'fraud check' });
+    });
+  });
+
+  describe('admin status changes and tracking', () => {
+    it('moves PAID → PROCESSING, ships with tracking, then DELIVERED, recording each step', async () => {
+      const order = await placeOrder(ada, 3000);
+      const processing = await stack.gql(SET_STATUS, { id: order._id, status: 'PROCESSING' }, { token: adminToken });
+      expect(processing.data.updateOrderStatus.status).toBe('PROCESSING');
+      const shipped = await stack.gql(TRACK, { id: order._id }, { token: adminToken });
+      expect(shipped.errors).toBeUndefined();
+      expect(shipped.data.updateTracking).toMatchObject({ status: 'SHIPPED', tracking: { carrier: 'DHL', trackingNumber: 'JD0146 0000 1234' } });
+      const delivered = await stack.gql(SET_STATUS, { id: order._id, status: 'DELIVERED' }, { token: adminToken });
+      expect(delivered.data.updateOrderStatus.statusHistory.map((c: { to: string }) => c.to)).toEqual(['PAID', 'PROCESSING', 'SHIPPED', 'DELIVERED']);
+    });
+
+    it('refuses illegal moves with CONFLICT naming from and to, changing nothing', async () => {
+      const order = await placeOrder(ada, 3000);
+      const skip = await stack.gql(SET_STATUS, { id: order._id, status: 'DELIVERED' }, { token: adminToken });
+      expect(skip.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', from: 'PAID', to: 'DELIVERED' });
+      const refund = await stack.gql(SET_STATUS, { id: order._id, status: 'REFUNDED' }, { token: adminToken });
+      expect(refund.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', from: 'PAID', to: 'REFUNDED' });
+      const delivered = await placeOrder(ada, 3000, 'DELIVERED');
+      const track = await stack.gql(TRACK, { id: delivered._id }, { token: adminToken });
+      expect(track.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', from: 'DELIVERED' });
+      const after = await stack.orders.deps.orders.findById(order._id).lean<OrderDoc>();
+      expect(after).toMatchObject({ status: 'PAID' });
+      expect(after!.statusHistory).toHaveLength(1);
+    });
+
+    it('status changes and tracking are for admins only', async () => {
+      const order = await placeOrder(ada, 3000);
+      const status = await stack.gql(SET_STATUS, { id: order._id, status: 'PROCESSING' }, { token: adaToken });
+      const track = await stack.gql(TRACK, { id: order._id }, { token: adaToken });
+      expect(status.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+      expect(track.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    });
+  });
+
+  describe('order history', () => {
+    const carol = newId('customer');
+    let carolToken: string;
+    const placed: OrderDoc[] = [];
+
+    beforeAll(async () => {
+      carolToken = await stack.tokenFor(carol);
+      await stack.customers.deps.service.models.customers.create({ _id: carol, email: `carol-${carol.slice(-6)}@example.com`, name: 'Carol' });
+      const day = (n: number) => new Date(Date.UTC(2024, 0, n, 12));
+      for (let i = 1; i <= 7; i++) placed.push(await placeOrder(carol, i * 1000, i % 3 === 0 ? 'SHIPPED' : 'PAID', day(i)));
+      placed.push(await placeOrder(carol, 9999, 'FAILED', day(8)));
+    });
+
+    it('myOrders pages the signed-in customer’s orders, newest first, without failed attempts', async () => {
+      const first = await stack.gql(MY_ORDERS, { page: 1, limit: 3 }, { token: carolToken });
+      expect(first.errors).toBeUndefined();
+      expect(first.data.myOrders).toMatchObject({ totalCount: 7, totalPages: 3, page: 1, limit: 3, hasNextPage: true, hasPrevPage: false });
+      expect(first.data.myOrders.items.map((o: { totalCents: number }) => o.totalCents)).toEqual([7000, 6000, 5000]);
+      const last = await stack.gql(MY_ORDERS, { page: 3, limit: 3 }, { token: carolToken });
+      expect(last.data.myOrders).toMatchObject({ hasNextPage: false, hasPrevPage: true });
+      expect(last.data.myOrders.items.map((o: { totalCents: number }) => o.totalCents)).toEqual([1000]);
+    });
+
+    it('myOrders filters by status, including failed attempts when asked', async () => {
+      const shipped = await stack.gql(MY_ORDERS, { status: 'SHIPPED' }, { token: carolToken });
+      expect(shipped.data.myOrders.items.map((o: { totalCents: number }) => o.totalCents)).toEqual([6000, 3000]);
+      const failed = await stack.gql(MY_ORDERS, { status: 'FAILED' }, { token: carolToken });
+      expect(failed.data.myOrders.totalCount).toBe(1);
+      const others = await stack.gql(MY_ORDERS, {}, { token: bobToken });
+      expect(others.data.myOrders.items.map((o: { id: string }) => o.id)).not.toEqual(expect.arrayContaining([placed[0]._id]));
+    });
+
+    it('rejects a page size over the limit with BAD_USER_INPUT', async () => {
+      const res = await stack.gql(MY_ORDERS, { limit: 1000 }, { token: carolToken });
+      expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'limit' });
+    });
+
+    it('admins search all orders by customer, amount and date, sorted by amount or status', async () => {
+      const byAmount = await stack.gql(
+        ADMIN_ORDERS,
+        { filter: { customerId: carol, minAmountCents: 2000, maxAmountCents: 6000, from: '2024-01-03T00:00:00Z' }, sortBy: 'AMOUNT', direction: 'ASC', limit: 2 },
+        { token: adminToken },
+      );
+      expect(byAmount.errors).toBeUndefined();
+      expect(byAmount.data.orders).toMatchObject({ totalCount: 4, totalPages: 2, hasNextPage: true });
+      expect(byAmount.data.orders.items.map((o: { totalCents: number }) => o.totalCents)).toEqual([3000, 4000]);
+      expect(byAmount.data.orders.items[0].customer).toEqual({ id: carol });
+
+      const byStatus = await stack.gql(ADMIN_ORDERS, { filter: { customerId: carol }, sortBy: 'STATUS', direction: 'DESC', limit: 20 }, { token: adminToken });
+      expect(byStatus.data.orders.items.map((o: { status: string }) => o.status)).toEqual(['SHIPPED', 'SHIPPED', 'PAID', 'PAID', 'PAID', 'PAID', 'PAID', 'FAILED']);
+
+      const failedOnly = await stack.gql(ADMIN_ORDERS, { filter: { customerId: carol, status: 'FAILED' } }, { token: adminToken });
+      expect(failedOnly.data.orders.items.map((o: { id: string }) => o.id)).toEqual([placed[7]._id]);
+
+      const customer = await stack.gql(ADMIN_ORDERS, {}, { token: carolToken });
+      expect(customer.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    });
+
+    it('Customer.orders is there for the customer themself and admins only', async () => {
+      const mine = await stack.gql(`query { me { id orders(limit: 2) { totalCount items { totalCents } } } }`, {}, { token: carolToken });
+      expect(mine.errors).toBeUndefined();
+      expect(mine.data.me.orders).toMatchObject({ totalCount: 7, items: [{ totalCents: 7000 }, { totalCents: 6000 }] });
+      const asAdmin = await stack.gql(`query($id: ID!) { order(id: $id) { customer { id orders { totalCount } } } }`, { id: placed[0]._id }, { token: adminToken });
+      expect(asAdmin.data.order.customer.orders.totalCount).toBe(7);
+    });
+  });
+});
