@@ -3,24 +3,37 @@ import { byIdLoader } from '../lib/loaders';
 import { ensureIndexes } from '../lib/mongo';
 import { loadSubgraphSchema } from '../lib/schema-file';
 import { startSubgraphService } from '../lib/subgraph-service';
-import { paymentModel, type PaymentDoc } from './model';
+import { paymentsModels, type PaymentDoc, type PaymentsModels } from './model';
 import { resolvers, type PaymentsContext } from './resolvers';
+import { closePaymentsDeps, paymentsDeps, type PaymentsDeps } from './service';
+import { mountStripeWebhook } from './webhook';
 
 export const typeDefs = loadSubgraphSchema('payments');
 
+export async function ensurePaymentsIndexes(models: PaymentsModels): Promise<void> {
+  await ensureIndexes([models.payments, models.events, models.carts]);
+}
+
+/**
+ * The payments subgraph: payments, cart and checkout over GraphQL, plus POST /webhooks/stripe.
+ * Redis is used only to publish payment results; while it is down, results wait in the outbox
+ * (see outbox.ts) and readiness does not depend on it.
+ */
 export function startPaymentsService(config: ServiceConfig) {
-  return startSubgraphService<PaymentsContext, { payments: ReturnType<typeof paymentModel> }>(
+  return startSubgraphService<PaymentsContext, { payments: PaymentsModels['payments']; service: PaymentsDeps }>(
     {
       name: 'payments',
       typeDefs,
       resolvers,
       redis: false,
-      async setup({ conn }) {
-        const payments = paymentModel(conn);
-        await ensureIndexes([payments]);
-        return { payments };
+      async setup({ conn, logger }) {
+        const models = paymentsModels(conn);
+        await ensurePaymentsIndexes(models);
+        return { payments: models.payments, service: paymentsDeps(config, models, logger) };
       },
-      context: (base, { payments }) => ({ ...base, paymentById: byIdLoader<PaymentDoc>(payments) }),
+      context: (base, { payments, service }) => ({ ...base, paymentById: byIdLoader<PaymentDoc>(payments), deps: service }),
+      routes: (app, { service }) => mountStripeWebhook(app, { ...service, events: service.models.events, webhookSecret: config.stripe.webhookSecret }),
+      closers: ({ service }) => [() => closePaymentsDeps(service, true)],
     },
     config,
   );

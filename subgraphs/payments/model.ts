@@ -1,42 +1,158 @@
 import { Schema, type Connection, type Model } from 'mongoose';
-import type { LineSnapshot } from '../lib/queues';
+import type { AddressSnapshot, LineSnapshot, PaymentOutcome } from '../lib/queues';
 
 export const PAYMENT_STATUSES = ['PENDING', 'SUCCEEDED', 'FAILED', 'CANCELED', 'PARTIALLY_REFUNDED', 'REFUNDED'] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
+/** One outcome the payment reached, kept forever (history); `jobId` is its deterministic queue job id. */
+export interface ResultRecord {
+  jobId: string;
+  outcome: PaymentOutcome;
+  /** Cumulative refunded amount for `refunded`; 0 otherwise. */
+  refundedCents: number;
+  occurredAt: Date;
+  failureReason?: string;
+  requestId: string;
+}
+
+/** A refund we asked Stripe for; `key` makes each refund request apply once. */
+export interface RefundRecord {
+  key: string;
+  amountCents: number;
+  stripeRefundId?: string;
+  reason: string;
+  at: Date;
+}
+
 export interface PaymentDoc {
   _id: string;
   customerId: string;
+  /** Unique per customer: a retried checkout with the same key finds this payment. Always set (FerretDB v1 has no partial indexes). */
+  idempotencyKey: string;
   status: PaymentStatus;
   lines: LineSnapshot[];
   amountCents: number;
   refundedCents: number;
   currency: string;
   reservationId: string;
+  shippingAddress?: AddressSnapshot;
   intentId?: string;
+  failureReason?: string;
+  /** Every outcome reached, in order. */
+  results: ResultRecord[];
+  /**
+   * Transactional outbox: job ids of `results` not yet confirmed on the payment-results queue.
+   * Pushed in the same single-document update that records the outcome; pulled once published.
+   */
+  outbox: string[];
+  /** Job ids confirmed published (audit). */
+  published: string[];
+  refunds: RefundRecord[];
   createdAt: Date;
   updatedAt: Date;
 }
+
+const lineSchema = new Schema<LineSnapshot>({ productId: String, name: String, sku: String, unitPriceCents: Number, quantity: Number }, { _id: false });
+const addressSchema = new Schema<AddressSnapshot>(
+  { name: String, line1: String, line2: String, city: String, postalCode: String, region: String, country: String },
+  { _id: false },
+);
+const resultSchema = new Schema<ResultRecord>(
+  { jobId: String, outcome: String, refundedCents: Number, occurredAt: Date, failureReason: String, requestId: String },
+  { _id: false },
+);
+const refundSchema = new Schema<RefundRecord>({ key: String, amountCents: Number, stripeRefundId: String, reason: String, at: Date }, { _id: false });
 
 const paymentSchema = new Schema<PaymentDoc>(
   {
     _id: { type: String, required: true },
     customerId: { type: String, required: true },
-    status: { type: String, enum: PAYMENT_STATUSES, default: 'PENDING' },
-    lines: {
-      type: [new Schema<LineSnapshot>({ productId: String, name: String, sku: String, unitPriceCents: Number, quantity: Number }, { _id: false })],
+    idempotencyKey: {
+      type: String,
       required: true,
+      default: function (this: PaymentDoc) {
+        return `auto-${this._id}`;
+      },
     },
+    status: { type: String, enum: PAYMENT_STATUSES, default: 'PENDING' },
+    lines: { type: [lineSchema], required: true },
     amountCents: { type: Number, required: true },
     refundedCents: { type: Number, default: 0 },
     currency: { type: String, required: true },
     reservationId: { type: String, required: true },
+    shippingAddress: { type: addressSchema },
     intentId: { type: String },
+    failureReason: { type: String },
+    results: { type: [resultSchema], default: [] },
+    outbox: { type: [String], default: [] },
+    published: { type: [String], default: [] },
+    refunds: { type: [refundSchema], default: [] },
   },
   { timestamps: true, versionKey: false },
 );
 paymentSchema.index({ customerId: 1, createdAt: -1 });
+paymentSchema.index({ customerId: 1, idempotencyKey: 1 }, { unique: true });
+paymentSchema.index({ intentId: 1 });
+paymentSchema.index({ status: 1, createdAt: -1 });
 
 export function paymentModel(conn: Connection): Model<PaymentDoc> {
   return conn.models.Payment ?? conn.model<PaymentDoc>('Payment', paymentSchema);
+}
+
+/** Stripe events already handled: `_id` is the Stripe event id, so a redelivery is recognised. */
+export interface StripeEventDoc {
+  _id: string;
+  type: string;
+  paymentId?: string;
+  outcome: string;
+  receivedAt: Date;
+}
+
+const stripeEventSchema = new Schema<StripeEventDoc>(
+  { _id: { type: String, required: true }, type: { type: String, required: true }, paymentId: String, outcome: String, receivedAt: { type: Date, required: true } },
+  { versionKey: false },
+);
+
+export function stripeEventModel(conn: Connection): Model<StripeEventDoc> {
+  return conn.models.StripeEvent ?? conn.model<StripeEventDoc>('StripeEvent', stripeEventSchema, 'stripe_events');
+}
+
+export interface CartLineDoc {
+  productId: string;
+  quantity: number;
+}
+
+/** One cart per customer; `version` makes every change a compare-and-set on the whole document. */
+export interface CartDoc {
+  _id: string;
+  customerId: string;
+  lines: CartLineDoc[];
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const cartSchema = new Schema<CartDoc>(
+  {
+    _id: { type: String, required: true },
+    customerId: { type: String, required: true },
+    lines: { type: [new Schema<CartLineDoc>({ productId: String, quantity: Number }, { _id: false })], default: [] },
+    version: { type: Number, default: 0 },
+  },
+  { timestamps: true, versionKey: false },
+);
+cartSchema.index({ customerId: 1 }, { unique: true });
+
+export function cartModel(conn: Connection): Model<CartDoc> {
+  return conn.models.Cart ?? conn.model<CartDoc>('Cart', cartSchema);
+}
+
+export interface PaymentsModels {
+  payments: Model<PaymentDoc>;
+  events: Model<StripeEventDoc>;
+  carts: Model<CartDoc>;
+}
+
+export function paymentsModels(conn: Connection): PaymentsModels {
+  return { payments: paymentModel(conn), events: stripeEventModel(conn), carts: cartModel(conn) };
 }

@@ -1,0 +1,68 @@
+import type { Model } from 'mongoose';
+import { z } from 'zod';
+import { BadUserInputError, ConflictError, isDuplicateKeyError } from '../lib/errors';
+import { newId } from '../lib/ids';
+import type { CartDoc, CartLineDoc } from './model';
+
+/**
+ * The customer's cart: product ids and quantities only. Prices and availability are never copied
+ * here; the cart shows them live through the Product entity, and checkout prices the lines from
+ * the catalog at that moment.
+ */
+export const CART_LIMITS = { maxLines: 50, maxQuantity: 99 } as const;
+
+export const productIdSchema = z.string().trim().min(1, 'is required').max(64, 'is too long');
+export const quantitySchema = z.number().int('must be a whole number').min(1, 'must be at least 1').max(CART_LIMITS.maxQuantity, `must be at most ${CART_LIMITS.maxQuantity}`);
+export const cartLineInputSchema = z.object({ productId: productIdSchema, quantity: quantitySchema });
+export const addToCartSchema = z.object({ productId: productIdSchema, quantity: quantitySchema.default(1) });
+export const setQuantitySchema = z.object({ productId: productIdSchema, quantity: z.number().int('must be a whole number').min(0, 'must be 0 (remove) or more').max(CART_LIMITS.maxQuantity, `must be at most ${CART_LIMITS.maxQuantity}`) });
+export const removeFromCartSchema = z.object({ productId: productIdSchema });
+
+/** Pure: the lines after adding `quantity` of a product (merged into its line). */
+export function addLine(lines: CartLineDoc[], productId: string, quantity: number): CartLineDoc[] {
+  const existing = lines.find((l) => l.productId === productId);
+  return setLine(lines, productId, (existing?.quantity ?? 0) + quantity);
+}
+
+/** Pure: the lines with a product's quantity set; 0 removes the line. */
+export function setLine(lines: CartLineDoc[], productId: string, quantity: number): CartLineDoc[] {
+  if (quantity > CART_LIMITS.maxQuantity) throw new BadUserInputError(`quantity: at most ${CART_LIMITS.maxQuantity} of one product`, ['quantity'], { maxQuantity: CART_LIMITS.maxQuantity });
+  if (quantity <= 0) return lines.filter((l) => l.productId !== productId);
+  if (lines.some((l) => l.productId === productId)) return lines.map((l) => (l.productId === productId ? { productId, quantity } : l));
+  if (lines.length >= CART_LIMITS.maxLines) throw new BadUserInputError(`productId: a cart holds at most ${CART_LIMITS.maxLines} different products`, ['productId'], { maxLines: CART_LIMITS.maxLines });
+  return [...lines, { productId, quantity }];
+}
+
+export function cartStore(carts: Model<CartDoc>) {
+  /** The customer's cart, created empty on first use. */
+  async function get(customerId: string): Promise<CartDoc> {
+    const found = await carts.findOne({ customerId }).lean<CartDoc>();
+    if (found) return found;
+    try {
+      await carts.create({ _id: newId('cart'), customerId, lines: [], version: 0 });
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err; // created concurrently
+    }
+    return (await carts.findOne({ customerId }).lean<CartDoc>())!;
+  }
+
+  /** Compare-and-set on the whole document: the change applies to exactly the version it was computed from. */
+  async function change(customerId: string, fn: (lines: CartLineDoc[]) => CartLineDoc[]): Promise<CartDoc> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const cart = await get(customerId);
+      const lines = fn(cart.lines.map((l) => ({ productId: l.productId, quantity: l.quantity })));
+      const updated = await carts.findOneAndUpdate({ _id: cart._id, version: cart.version }, { $set: { lines }, $inc: { version: 1 } }, { new: true }).lean<CartDoc>();
+      if (updated) return updated;
+    }
+    throw new ConflictError('The cart is changing concurrently; try again');
+  }
+
+  return {
+    get,
+    add: (customerId: string, productId: string, quantity: number) => change(customerId, (lines) => addLine(lines, productId, quantity)),
+    setQuantity: (customerId: string, productId: string, quantity: number) => change(customerId, (lines) => setLine(lines, productId, quantity)),
+    remove: (customerId: string, productId: string) => change(customerId, (lines) => setLine(lines, productId, 0)),
+    clear: (customerId: string) => change(customerId, () => []),
+  };
+}
+export type CartStore = ReturnType<typeof cartStore>;

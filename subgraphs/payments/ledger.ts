@@ -1,0 +1,77 @@
+import type { Model } from 'mongoose';
+import { ConflictError, NotFoundError } from '../lib/errors';
+import { paymentResultJobId } from '../lib/queues';
+import type { PaymentDoc, RefundRecord, ResultRecord } from './model';
+import { publishPending, type OutboxDeps } from './outbox';
+import type { PaymentRef } from './stripe-events';
+import { nextPaymentState, type PaymentChange } from './transitions';
+
+/**
+ * Records what happened to a payment: the transition function decides, a conditional update on
+ * the status we read applies it (so concurrent or out-of-order events cannot overwrite each other),
+ * and the same update pushes the resulting outcomes onto the outbox. Publishing follows.
+ */
+export interface LedgerDeps extends OutboxDeps {
+  payments: Model<PaymentDoc>;
+  /** Called once per outcome newly recorded (metrics). */
+  onOutcome?: (outcome: ResultRecord['outcome']) => void;
+}
+
+export interface ApplyOptions {
+  occurredAt: Date;
+  requestId: string;
+  /** For refunds we initiated: recorded with the change, which then applies once per refund key. */
+  refund?: Omit<RefundRecord, 'amountCents'>;
+}
+
+export interface ApplyResult {
+  payment: PaymentDoc;
+  applied: boolean;
+}
+
+const MAX_ATTEMPTS = 5;
+
+/** `change` may depend on the current document (a refund adds to what is already refunded). */
+export async function applyChange(deps: LedgerDeps, paymentId: string, change: PaymentChange | ((p: PaymentDoc) => PaymentChange), opts: ApplyOptions): Promise<ApplyResult> {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const current = await deps.payments.findById(paymentId).lean<PaymentDoc>();
+    if (!current) throw new NotFoundError('Payment');
+    if (opts.refund && current.refunds.some((r) => r.key === opts.refund!.key)) return { payment: current, applied: false };
+    const wanted = typeof change === 'function' ? change(current) : change;
+    const next = nextPaymentState(current, wanted);
+    if (!next) return { payment: current, applied: false };
+
+    const records: ResultRecord[] = next.outcomes.map((outcome) => ({
+      jobId: paymentResultJobId({ paymentId, outcome, refundedCents: next.refundedCents }),
+      outcome,
+      refundedCents: outcome === 'refunded' ? next.refundedCents : 0,
+      occurredAt: opts.occurredAt,
+      ...(outcome === 'failed' && next.failureReason ? { failureReason: next.failureReason } : {}),
+      requestId: opts.requestId,
+    }));
+    const filter: Record<string, unknown> = { _id: paymentId, status: current.status, refundedCents: current.refundedCents };
+    const push: Record<string, unknown> = { results: { $each: records }, outbox: { $each: records.map((r) => r.jobId) } };
+    if (opts.refund) {
+      filter['refunds.key'] = { $ne: opts.refund.key };
+      push.refunds = { ...opts.refund, amountCents: next.refundedCents - current.refundedCents };
+    }
+    const set = { status: next.status, refundedCents: next.refundedCents, ...(next.failureReason ? { failureReason: next.failureReason } : {}) };
+    const updated = await deps.payments.findOneAndUpdate(filter, { $set: set, $push: push }, { new: true }).lean<PaymentDoc>();
+    if (!updated) continue; // someone changed it since we read it: decide again on the fresh state
+    for (const r of records) deps.onOutcome?.(r.outcome);
+    deps.logger.info('payment changed', { paymentId, from: current.status, to: next.status, outcomes: next.outcomes });
+    await publishPending(deps, updated);
+    return { payment: (await deps.payments.findById(paymentId).lean<PaymentDoc>()) ?? updated, applied: true };
+  }
+  throw new ConflictError('The payment is changing concurrently; try again');
+}
+
+/** Our payment for a Stripe object: by the payment id we put in metadata, else by intent id. */
+export async function findPaymentFor(payments: Model<PaymentDoc>, ref: PaymentRef): Promise<PaymentDoc | null> {
+  if (ref.paymentId) {
+    const byId = await payments.findById(ref.paymentId).lean<PaymentDoc>();
+    if (byId) return byId;
+  }
+  if (ref.intentId) return payments.findOne({ intentId: ref.intentId }).lean<PaymentDoc>();
+  return null;
+}

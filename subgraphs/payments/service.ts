@@ -1,0 +1,70 @@
+import type { ConnectionOptions, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type Stripe from 'stripe';
+import type { ServiceConfig } from '../lib/config';
+import { internalClient } from '../lib/internal-client';
+import type { Logger } from '../lib/logger';
+import { QUEUES, createQueue } from '../lib/queues';
+import { createRedis } from '../lib/redis';
+import { cartStore } from './cart';
+import { checkoutService } from './checkout';
+import type { LedgerDeps } from './ledger';
+import type { PaymentsModels } from './model';
+import { queuePublisher } from './outbox';
+import { createStripe } from './stripe-client';
+
+/**
+ * Everything the payments subgraph and its worker share, wired once: models, Stripe, the
+ * payment-results publisher (outbox), the cart and checkout.
+ */
+export interface PaymentsDeps extends LedgerDeps {
+  models: PaymentsModels;
+  stripe: Stripe;
+  redis: Redis;
+  resultsQueue: Queue;
+  inventoryQueue: Queue;
+  carts: ReturnType<typeof cartStore>;
+  checkout: ReturnType<typeof checkoutService>;
+  config: ServiceConfig;
+}
+
+export function paymentsDeps(config: ServiceConfig, models: PaymentsModels, logger: Logger, redis: Redis = createRedis(config.redisUrl)): PaymentsDeps {
+  const stripe = createStripe(config.stripe);
+  // BullMQ bundles its own ioredis typings; at runtime it is the same library.
+  const queueDeps = { connection: redis as unknown as ConnectionOptions, prefix: config.queuePrefix };
+  const resultsQueue = createQueue(QUEUES.paymentResults, queueDeps);
+  const inventoryQueue = createQueue(QUEUES.inventory, queueDeps);
+  for (const q of [resultsQueue, inventoryQueue]) q.on('error', (err) => logger.warn('queue connection error', { queue: q.name, error: String(err) }));
+  const carts = cartStore(models.carts);
+  const call = (peer: 'products' | 'customers') => internalClient({ url: config.peers[peer], service: 'payments', internalSecret: config.internalSecret, timeoutMs: 10_000 });
+  const ledger: LedgerDeps = { payments: models.payments, publisher: queuePublisher(resultsQueue, redis), logger, onOutcome: countOutcome };
+  return {
+    ...ledger,
+    models,
+    stripe,
+    redis,
+    resultsQueue,
+    inventoryQueue,
+    carts,
+    checkout: checkoutService({
+      payments: models.payments,
+      carts,
+      stripe,
+      publishableKey: config.stripe.publishableKey,
+      products: call('products'),
+      customers: call('customers'),
+      inventoryQueue,
+      logger,
+    }),
+    config,
+  };
+}
+
+/** Hook for the payments_total metric (wired when the shared metrics module is available). */
+function countOutcome(_outcome: string): void {}
+
+export async function closePaymentsDeps(deps: PaymentsDeps, ownsRedis: boolean): Promise<void> {
+  await deps.resultsQueue.close().catch(() => undefined);
+  await deps.inventoryQueue.close().catch(() => undefined);
+  if (ownsRedis) await deps.redis.quit().catch(() => deps.redis.disconnect());
+}

@@ -1,0 +1,51 @@
+import Stripe from 'stripe';
+import { changeFromIntentStatus, mapStripeEvent } from './stripe-events';
+import { buildChargeRefundedEvent, buildIntentEvent, signEvent } from './simulated-webhooks';
+
+describe('mapping Stripe events to payment changes', () => {
+  it('reads the payment id from intent metadata and keeps the intent id as a fallback reference', () => {
+    const event = buildIntentEvent({ paymentId: 'pay_1', intentId: 'pi_1', outcome: 'succeeded', amountCents: 500, created: 1_700_000_000 });
+    expect(mapStripeEvent(event)).toEqual({ ref: { paymentId: 'pay_1', intentId: 'pi_1' }, change: { kind: 'succeeded' }, occurredAt: new Date(1_700_000_000_000) });
+  });
+
+  it('carries the decline message of a failed attempt', () => {
+    const mapped = mapStripeEvent(buildIntentEvent({ paymentId: 'pay_1', outcome: 'failed' }));
+    expect(mapped?.change).toEqual({ kind: 'failed', reason: 'Your card was declined.' });
+  });
+
+  it('maps a cancellation with its reason', () => {
+    expect(mapStripeEvent(buildIntentEvent({ paymentId: 'pay_1', outcome: 'canceled' }))?.change).toEqual({ kind: 'canceled', reason: 'abandoned' });
+  });
+
+  it('maps charge.refunded to the cumulative refunded amount and the charge intent', () => {
+    const mapped = mapStripeEvent(buildChargeRefundedEvent({ paymentId: 'pay_1', intentId: 'pi_9', amountCents: 1000, amountRefundedCents: 400 }));
+    expect(mapped?.ref).toEqual({ paymentId: 'pay_1', intentId: 'pi_9' });
+    expect(mapped?.change).toEqual({ kind: 'refunded', refundedCents: 400 });
+  });
+
+  it('finds the payment by intent id alone when metadata has no payment id', () => {
+    const event = { id: 'evt_1', type: 'payment_intent.succeeded', created: 1, data: { object: { id: 'pi_2', object: 'payment_intent', metadata: {} } } };
+    expect(mapStripeEvent(event)?.ref).toEqual({ paymentId: undefined, intentId: 'pi_2' });
+  });
+
+  it('ignores event types it does not act on', () => {
+    expect(mapStripeEvent({ id: 'evt_2', type: 'customer.created', created: 1, data: { object: {} } })).toBeNull();
+  });
+
+  it('produces events that Stripe signature verification accepts, and only with the right secret', () => {
+    const event = buildIntentEvent({ paymentId: 'pay_1', outcome: 'succeeded' });
+    const { payload, signature } = signEvent(event, 'whsec_test_secret');
+    expect(Stripe.webhooks.constructEvent(payload, signature, 'whsec_test_secret').id).toBe(event.id);
+    expect(() => Stripe.webhooks.constructEvent(payload, signature, 'whsec_other')).toThrow();
+  });
+});
+
+describe('asking Stripe for an intent right now', () => {
+  it('acts only on final statuses', () => {
+    expect(changeFromIntentStatus({ status: 'succeeded', cancellation_reason: null })).toEqual({ kind: 'succeeded' });
+    expect(changeFromIntentStatus({ status: 'canceled', cancellation_reason: 'duplicate' })).toEqual({ kind: 'canceled', reason: 'duplicate' });
+    for (const status of ['requires_payment_method', 'requires_action', 'processing', 'requires_confirmation', 'requires_capture'] as const) {
+      expect(changeFromIntentStatus({ status, cancellation_reason: null })).toBeNull();
+    }
+  });
+});

@@ -1,0 +1,64 @@
+import { UnrecoverableError, type ConnectionOptions } from 'bullmq';
+import type { ServiceConfig } from '../lib/config';
+import { AppError } from '../lib/errors';
+import type { Logger } from '../lib/logger';
+import { QUEUES, refundJobId, refundRequestSchema, type RefundRequest } from '../lib/queues';
+import { createValidatedWorker } from '../lib/worker';
+import { startWorkerService } from '../lib/worker-service';
+import { ensurePaymentsIndexes } from './index';
+import { paymentsModels } from './model';
+import { startRelayLoop } from './outbox';
+import { refundPayment, type RefundDeps } from './refunds';
+import { closePaymentsDeps, paymentsDeps } from './service';
+
+export interface PaymentsWorkerOptions {
+  /** How often the outbox relay looks for unpublished results. */
+  relayIntervalMs?: number;
+  /** Leave results this fresh to the request that recorded them. */
+  relayMinAgeMs?: number;
+}
+
+/**
+ * A refund asked for by orders (order cancelled, or oversold), done once per refundJobId: that id
+ * is the Stripe idempotency key and the payment's refund record key. Requests that can never
+ * succeed fail at once; a payment whose success we have not recorded yet is retried with backoff.
+ */
+export async function handleRefundRequest(deps: RefundDeps, request: RefundRequest, logger: Logger): Promise<void> {
+  const payment = await deps.payments.findById(request.paymentId).lean();
+  if (!payment) throw new UnrecoverableError(`payment ${request.paymentId} does not exist`);
+  if (payment.status === 'PENDING') throw new Error('payment success not recorded yet; retrying');
+  if (request.amountCents === undefined && payment.refundedCents >= payment.amountCents) {
+    logger.info('refund request for a payment already fully refunded', { paymentId: payment._id, orderId: request.orderId });
+    return;
+  }
+  try {
+    await refundPayment(deps, { paymentId: request.paymentId, amountCents: request.amountCents, key: refundJobId(request), reason: request.reason, requestId: request.requestId });
+  } catch (err) {
+    if (err instanceof AppError && ['BAD_USER_INPUT', 'CONFLICT', 'NOT_FOUND'].includes(err.code)) throw new UnrecoverableError(err.message);
+    throw err;
+  }
+}
+
+/** The payments worker process: the outbox relay, and the refund-requests consumer. */
+export function startPaymentsWorker(config: ServiceConfig, opts: PaymentsWorkerOptions = {}) {
+  return startWorkerService(
+    {
+      name: 'payments-worker',
+      database: 'payments',
+      async setup({ conn, redis, logger }) {
+        const models = paymentsModels(conn);
+        await ensurePaymentsIndexes(models);
+        const deps = paymentsDeps(config, models, logger, redis!);
+        const relay = startRelayLoop(deps, { intervalMs: opts.relayIntervalMs ?? 5000, minAgeMs: opts.relayMinAgeMs ?? 2000 });
+        const refunds = createValidatedWorker(QUEUES.refunds, refundRequestSchema, (request) => handleRefundRequest(deps, request, logger), {
+          connection: redis as unknown as ConnectionOptions,
+          prefix: config.queuePrefix,
+          logger,
+        });
+        return { deps, relay, workers: [refunds] };
+      },
+      closers: ({ deps, relay }) => [() => relay.stop(), () => closePaymentsDeps(deps, false)],
+    },
+    config,
+  );
+}

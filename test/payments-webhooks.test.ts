@@ -1,0 +1,132 @@
+import type { Queue } from 'bullmq';
+import { newId } from '../subgraphs/lib/ids';
+import { buildChargeRefundedEvent, buildIntentEvent, signEvent } from '../subgraphs/payments/simulated-webhooks';
+import { webhookUrlFor } from '../subgraphs/payments/simulated-webhooks';
+import { deliver, loadPayment, publishedResults, resultsQueue, seedPayment } from './support/payments';
+import { startStack, type TestStack } from './support/stack';
+
+describe('Stripe webhooks record payment outcomes and publish each result once', () => {
+  let stack: TestStack;
+  let queue: Queue;
+
+  beforeAll(async () => {
+    stack = await startStack();
+    queue = resultsQueue(stack.config.redisUrl, stack.config.queuePrefix);
+  });
+  afterAll(async () => {
+    await queue?.close();
+    await stack?.stop();
+  });
+
+  it('refuses a forged or missing signature with 400 and a JSON reason, and processes nothing', async () => {
+    const payment = await seedPayment(stack);
+    const event = buildIntentEvent({ paymentId: payment._id, intentId: payment.intentId, outcome: 'succeeded', amountCents: 3000 });
+
+    const forged = await deliver(stack, event, 'whsec_not_the_real_secret');
+    expect(forged.status).toBe(400);
+    expect(JSON.stringify(forged.body)).toMatch(/signature/i);
+
+    const { payload } = signEvent(event, stack.config.stripe.webhookSecret);
+    const unsigned = await fetch(webhookUrlFor(stack.config.peers.payments), { method: 'POST', headers: { 'content-type': 'application/json' }, body: payload });
+    expect(unsigned.status).toBe(400);
+    expect(JSON.stringify(await unsigned.json())).toMatch(/Stripe-Signature/);
+
+    // A valid signature over different bytes is a forgery too.
+    const { signature } = signEvent(event, stack.config.stripe.webhookSecret);
+    const tampered = await fetch(webhookUrlFor(stack.config.peers.payments), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+      body: payload.replace('"succeeded"', '"canceled"'),
+    });
+    expect(tampered.status).toBe(400);
+
+    expect((await loadPayment(stack, payment._id)).status).toBe('PENDING');
+    expect(await stack.payments.deps.service.models.events.countDocuments({ _id: event.id })).toBe(0);
+    expect(await publishedResults(queue, payment._id)).toHaveLength(0);
+  });
+
+  it('the same succeeded event delivered three times publishes exactly one result', async () => {
+    const payment = await seedPayment(stack);
+    const event = buildIntentEvent({ paymentId: payment._id, intentId: payment.intentId, outcome: 'succeeded', amountCents: 3000 });
+
+    const deliveries = [];
+    for (let i = 0; i < 3; i++) deliveries.push(await deliver(stack, event));
+    expect(deliveries.map((d) => d.status)).toEqual([200, 200, 200]);
+    expect(deliveries.map((d) => (d.body as { outcome: string }).outcome)).toEqual(['applied', 'duplicate', 'duplicate']);
+
+    const stored = await loadPayment(stack, payment._id);
+    expect(stored.status).toBe('SUCCEEDED');
+    expect(stored.outbox).toEqual([]);
+    expect(stored.published).toEqual([`${payment._id}-succeeded`]);
+
+    const jobs = await publishedResults(queue, payment._id);
+    expect(jobs.map((j) => j.id)).toEqual([`${payment._id}-succeeded`]);
+    expect(jobs[0].data).toMatchObject({
+      paymentId: payment._id,
+      customerId: payment.customerId,
+      outcome: 'succeeded',
+      totalCents: 3000,
+      currency: 'USD',
+      refundedCents: 0,
+      reservationId: payment.reservationId,
+      requestId: event.id,
+      lines: payment.lines,
+      shippingAddress: { name: 'Ada Lovelace', line1: '1 Analytical Way', city: 'London', postalCode: 'N1 1AA', country: 'GB' },
+    });
+  });
+
+  it('a failed event arriving after succeeded leaves the payment succeeded and publishes no failure', async () => {
+    const payment = await seedPayment(stack);
+    await deliver(stack, buildIntentEvent({ paymentId: payment._id, intentId: payment.intentId, outcome: 'succeeded', amountCents: 3000 }));
+    const late = await deliver(stack, buildIntentEvent({ paymentId: payment._id, intentId: payment.intentId, outcome: 'failed' }));
+    expect(late.status).toBe(200);
+    expect((late.body as { outcome: string }).outcome).toBe('no-change');
+
+    expect((await loadPayment(stack, payment._id)).status).toBe('SUCCEEDED');
+    expect((await publishedResults(queue, payment._id)).map((j) => j.data.outcome)).toEqual(['succeeded']);
+  });
+
+  it('a failed payment publishes a failed result with the reason', async () => {
+    const payment = await seedPayment(stack);
+    await deliver(stack, buildIntentEvent({ paymentId: payment._id, intentId: payment.intentId, outcome: 'failed' }));
+    const stored = await loadPayment(stack, payment._id);
+    expect(stored.status).toBe('FAILED');
+    expect(stored.failureReason).toBe('Your card was declined.');
+    const jobs = await publishedResults(queue, payment._id);
+    expect(jobs.map((j) => [j.id, j.data.failureReason])).toEqual([[`${payment._id}-failed`, 'Your card was declined.']]);
+  });
+
+  it('finds the payment by intent id when the metadata has no payment id', async () => {
+    const payment = await seedPayment(stack);
+    const event = buildIntentEvent({ paymentId: payment._id, intentId: payment.intentId, outcome: 'succeeded' });
+    delete (event.data.object.metadata as Record<string, string>).paymentId;
+    expect((await deliver(stack, event)).status).toBe(200);
+    expect((await loadPayment(stack, payment._id)).status).toBe('SUCCEEDED');
+  });
+
+  it('acknowledges events for unknown payments and event types it does not handle', async () => {
+    const unknown = await deliver(stack, buildIntentEvent({ paymentId: newId('payment'), outcome: 'succeeded' }));
+    expect(unknown).toEqual({ status: 200, body: expect.objectContaining({ received: true, outcome: 'unknown-payment' }) });
+    const other = buildIntentEvent({ paymentId: newId('payment'), outcome: 'succeeded' });
+    other.type = 'payment_intent.created';
+    expect((await deliver(stack, other)).body).toEqual(expect.objectContaining({ outcome: 'ignored' }));
+  });
+
+  it('charge.refunded records the cumulative refund and publishes a refunded result per amount', async () => {
+    const payment = await seedPayment(stack);
+    await deliver(stack, buildIntentEvent({ paymentId: payment._id, intentId: payment.intentId, outcome: 'succeeded' }));
+    await deliver(stack, buildChargeRefundedEvent({ paymentId: payment._id, intentId: payment.intentId, amountCents: 3000, amountRefundedCents: 1000 }));
+    // An older notice (smaller cumulative amount) arriving late changes nothing.
+    await deliver(stack, buildChargeRefundedEvent({ paymentId: payment._id, intentId: payment.intentId, amountCents: 3000, amountRefundedCents: 500 }));
+    await deliver(stack, buildChargeRefundedEvent({ paymentId: payment._id, intentId: payment.intentId, amountCents: 3000, amountRefundedCents: 3000 }));
+
+    const stored = await loadPayment(stack, payment._id);
+    expect([stored.status, stored.refundedCents]).toEqual(['REFUNDED', 3000]);
+    const jobs = await publishedResults(queue, payment._id);
+    expect(jobs.map((j) => [j.id, j.data.outcome, j.data.refundedCents])).toEqual([
+      [`${payment._id}-succeeded`, 'succeeded', 0],
+      [`${payment._id}-refunded-1000`, 'refunded', 1000],
+      [`${payment._id}-refunded-3000`, 'refunded', 3000],
+    ]);
+  });
+});
