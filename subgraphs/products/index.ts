@@ -1,26 +1,48 @@
+import type { Queue } from 'bullmq';
 import type { ServiceConfig } from '../lib/config';
 import { byIdLoader } from '../lib/loaders';
 import { ensureIndexes } from '../lib/mongo';
+import { QUEUES, createQueue } from '../lib/queues';
 import { loadSubgraphSchema } from '../lib/schema-file';
 import { startSubgraphService } from '../lib/subgraph-service';
-import { productModel, type ProductDoc } from './model';
+import { createStock, type Stock } from './stock';
+import { createInventory, type Inventory } from './inventory';
+import { createCatalog, type Catalog } from './catalog';
+import { createCategories, type Categories } from './categories';
+import { catalogModels, type CatalogModels, type CategoryDoc, type ProductDoc } from './model';
+import { queueDeps } from './queue-deps';
 import { resolvers, type ProductsContext } from './resolvers';
 
 export const typeDefs = loadSubgraphSchema('products');
 
+export type ProductsDeps = CatalogModels & { models: CatalogModels; stock: Stock; catalog: Catalog; categoryService: Categories; inventory: Inventory; expiryQueue: Queue };
+
 export function startProductsService(config: ServiceConfig) {
-  return startSubgraphService<ProductsContext, { products: ReturnType<typeof productModel> }>(
+  return startSubgraphService<ProductsContext, ProductsDeps>(
     {
       name: 'products',
       typeDefs,
       resolvers,
-      redis: false,
-      async setup({ conn }) {
-        const products = productModel(conn);
-        await ensureIndexes([products]);
-        return { products };
+      // Redis: reservations schedule their own delayed expiry jobs.
+      redis: true,
+      async setup({ conn, redis, logger }) {
+        const models = catalogModels(conn);
+        await ensureIndexes(Object.values(models));
+        const expiryQueue = createQueue(QUEUES.reservationExpiry, queueDeps(redis!, config.queuePrefix));
+        const stock = createStock(models);
+        const inventory = createInventory({ models, stock, expiryQueue, logger });
+        return { ...models, models, stock, catalog: createCatalog(models, stock), categoryService: createCategories(models), inventory, expiryQueue };
       },
-      context: (base, { products }) => ({ ...base, productById: byIdLoader<ProductDoc>(products) }),
+      context: (base, deps) => ({
+        ...base,
+        productById: byIdLoader<ProductDoc>(deps.products),
+        categoryById: byIdLoader<CategoryDoc>(deps.categories),
+        models: deps.models,
+        catalog: deps.catalog,
+        categoryService: deps.categoryService,
+        inventory: deps.inventory,
+      }),
+      closers: (deps) => [() => deps.expiryQueue.close()],
     },
     config,
   );

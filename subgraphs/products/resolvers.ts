@@ -1,26 +1,83 @@
 import type DataLoader from 'dataloader';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { isAdmin, type AuthContext } from '../lib/guards';
+import { z } from 'zod';
+import { parseInput } from '../lib/errors';
+import { isAdmin, requireAdmin, type AuthContext } from '../lib/guards';
 import type { BaseContext } from '../lib/subgraph-server';
-import type { ProductDoc } from './model';
+import type { Catalog } from './catalog';
+import type { Categories } from './categories';
+import type { Inventory } from './inventory';
+import type { CatalogModels, CategoryDoc, ProductDoc } from './model';
+import { inventoryMutations, reservationFields } from './resolvers.inventory';
+import { adjustStockSchema, createCategorySchema, createProductSchema, productsArgsSchema, updateCategorySchema, updateProductSchema } from './validation';
 
 export interface ProductsContext extends BaseContext, AuthContext {
   productById: DataLoader<string, ProductDoc | null>;
+  categoryById: DataLoader<string, CategoryDoc | null>;
+  models: CatalogModels;
+  catalog: Catalog;
+  categoryService: Categories;
+  inventory: Inventory;
 }
+
+const idArg = z.string().min(1).max(100);
+const visible = (p: ProductDoc | null, ctx: ProductsContext) => (p && (p.active || isAdmin(ctx)) ? p : null);
 
 export const resolvers: GraphQLResolverMap<ProductsContext> = {
   Query: {
-    product: async (_: unknown, args: { id: string }, ctx: ProductsContext) => {
-      const product = await ctx.productById.load(args.id);
-      return product && (product.active || isAdmin(ctx)) ? product : null;
+    product: async (_: unknown, args: { id: string }, ctx: ProductsContext) => visible(await ctx.productById.load(args.id), ctx),
+    productBySku: async (_: unknown, args: { sku: string }, ctx: ProductsContext) => visible(await ctx.models.products.findOne({ sku: args.sku }).lean(), ctx),
+    products: (_: unknown, args: unknown, ctx: ProductsContext) => ctx.catalog.list(parseInput(productsArgsSchema, args), isAdmin(ctx)),
+    category: (_: unknown, args: { id: string }, ctx: ProductsContext) => ctx.categoryById.load(args.id),
+    categoryBySlug: (_: unknown, args: { slug: string }, ctx: ProductsContext) => ctx.models.categories.findOne({ slug: args.slug }).lean(),
+    categories: (_: unknown, __: unknown, ctx: ProductsContext) => ctx.models.categories.find().sort({ name: 1, _id: 1 }).lean(),
+  },
+  Mutation: {
+    createProduct: (_: unknown, args: { input: unknown }, ctx: ProductsContext) => {
+      const actor = requireAdmin(ctx);
+      return ctx.catalog.create(parseInput(createProductSchema, args.input, ['input']), actor);
     },
+    updateProduct: (_: unknown, args: { id: unknown; input: unknown }, ctx: ProductsContext) => {
+      requireAdmin(ctx);
+      return ctx.catalog.update(parseInput(idArg, args.id, ['id']), parseInput(updateProductSchema, args.input, ['input']));
+    },
+    archiveProduct: (_: unknown, args: { id: unknown }, ctx: ProductsContext) => {
+      requireAdmin(ctx);
+      return ctx.catalog.archive(parseInput(idArg, args.id, ['id']));
+    },
+    adjustStock: (_: unknown, args: unknown, ctx: ProductsContext) => {
+      const actor = requireAdmin(ctx);
+      const { productId, delta, reason } = parseInput(adjustStockSchema, args);
+      return ctx.catalog.adjustStock(productId, delta, reason, actor);
+    },
+    createCategory: (_: unknown, args: { input: unknown }, ctx: ProductsContext) => {
+      requireAdmin(ctx);
+      return ctx.categoryService.create(parseInput(createCategorySchema, args.input, ['input']));
+    },
+    updateCategory: (_: unknown, args: { id: unknown; input: unknown }, ctx: ProductsContext) => {
+      requireAdmin(ctx);
+      return ctx.categoryService.update(parseInput(idArg, args.id, ['id']), parseInput(updateCategorySchema, args.input, ['input']));
+    },
+    deleteCategory: (_: unknown, args: { id: unknown }, ctx: ProductsContext) => {
+      requireAdmin(ctx);
+      return ctx.categoryService.remove(parseInput(idArg, args.id, ['id']));
+    },
+    ...inventoryMutations,
   },
   Product: {
     // Entity references always resolve (an order keeps pointing at an archived product).
     __resolveReference: (ref: { id: string }, ctx: ProductsContext) => ctx.productById.load(ref.id),
     id: (p: ProductDoc) => p._id,
+    category: (p: ProductDoc, _: unknown, ctx: ProductsContext) => (p.categoryId ? ctx.categoryById.load(p.categoryId) : null),
+    images: (p: ProductDoc) => p.images ?? [],
     stock: (p: ProductDoc) => ({ onHand: p.onHand, reserved: p.reserved, available: p.onHand - p.reserved }),
     createdAt: (p: ProductDoc) => p.createdAt.toISOString(),
     updatedAt: (p: ProductDoc) => p.updatedAt.toISOString(),
   },
+  Category: {
+    id: (c: CategoryDoc) => c._id,
+    parent: (c: CategoryDoc, _: unknown, ctx: ProductsContext) => (c.parentId ? ctx.categoryById.load(c.parentId) : null),
+    children: (c: CategoryDoc, _: unknown, ctx: ProductsContext) => ctx.models.categories.find({ parentId: c._id }).sort({ name: 1, _id: 1 }).lean(),
+  },
+  Reservation: reservationFields,
 };

@@ -1,0 +1,223 @@
+import { QueueEvents, type ConnectionOptions, type Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { newId } from '../subgraphs/lib/ids';
+import { IDENTITY_HEADER, signIdentity, type Role } from '../subgraphs/lib/identity';
+import { internalClient, type InternalCall } from '../subgraphs/lib/internal-client';
+import { JOBS, QUEUES, createQueue, enqueue, inventoryCommandSchema, inventoryJobId } from '../subgraphs/lib/queues';
+import { createRedis } from '../subgraphs/lib/redis';
+import { startProductsWorker } from '../subgraphs/products/worker';
+import { postGraphQL, startStack, type TestStack } from './support/stack';
+
+const RESERVE = `mutation Reserve($input: ReserveStockInput!) {
+  reserveStock(input: $input) { id status expiresAt lines { productId name sku unitPriceCents currency quantity } }
+}`;
+const RELEASE = `mutation Release($id: ID!) { releaseReservation(reservationId: $id) { id status } }`;
+const COMMIT = `mutation Commit($id: ID!) { commitReservation(reservationId: $id) { id status lines { productId quantity } } }`;
+
+interface Reservation {
+  id: string;
+  status: string;
+  expiresAt: string;
+  lines: Array<{ productId: string; name: string; sku: string; unitPriceCents: number; currency: string; quantity: number }>;
+}
+
+describe('stock reservations for checkout never oversell', () => {
+  let stack: TestStack;
+  let worker: Awaited<ReturnType<typeof startProductsWorker>>;
+  let payments: InternalCall;
+  let redis: Redis;
+  let inventoryQueue: Queue;
+  let inventoryEvents: QueueEvents;
+
+  beforeAll(async () => {
+    stack = await startStack();
+    worker = await startProductsWorker({ ...stack.config, port: 0 });
+    payments = internalClient({ url: stack.products.url!, service: 'payments', internalSecret: stack.config.internalSecret, timeoutMs: 20_000 });
+    redis = createRedis(stack.config.redisUrl);
+    const deps = { connection: redis as unknown as ConnectionOptions, prefix: stack.config.queuePrefix };
+    inventoryQueue = createQueue(QUEUES.inventory, deps);
+    inventoryEvents = new QueueEvents(QUEUES.inventory, { connection: { url: stack.config.redisUrl }, prefix: stack.config.queuePrefix });
+    await inventoryEvents.waitUntilReady();
+  });
+  afterAll(async () => {
+    await inventoryEvents?.close();
+    await inventoryQueue?.close();
+    await worker?.stop();
+    await stack?.stop();
+    redis?.disconnect();
+  });
+
+  async function aProduct(onHand: number, overrides: Record<string, unknown> = {}) {
+    const id = newId('product');
+    await stack.products.deps.products.create({ _id: id, sku: `SKU-${id.slice(-10)}`, name: `Lamp ${id.slice(-4)}`, priceCents: 2500, currency: 'EUR', onHand, ...overrides });
+    return id;
+  }
+  /** The authoritative stock (ledger head). */
+  const stockOf = async (id: string) => {
+    const s = (await stack.products.deps.stock.current(id))!;
+    return { onHand: s.onHand, reserved: s.reserved, available: s.onHand - s.reserved };
+  };
+  const restock = (id: string, units: number) => stack.products.deps.catalog.adjustStock(id, units, 'restock', 'test-admin');
+  const reserve = (input: Record<string, unknown>) => payments<{ reserveStock: Reservation }>(RESERVE, { input }).then((d) => d.reserveStock);
+  const commit = (id: string) => payments<{ commitReservation: Reservation }>(COMMIT, { id }).then((d) => d.commitReservation);
+  const release = (id: string) => payments<{ releaseReservation: Reservation | null }>(RELEASE, { id }).then((d) => d.releaseReservation);
+  const errorOf = (p: Promise<unknown>) => p.then(() => { throw new Error('expected an error'); }, (err: { code: string; details: Record<string, unknown> }) => err);
+
+  async function eventually<T>(read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const v = await read();
+      if (done(v) || Date.now() > until) return v;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  it('lets exactly 10 of 50 concurrent single-unit checkouts hold the last 10 units', async () => {
+    const productId = await aProduct(10);
+    let lowest = Infinity;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const cached = (await stack.products.deps.products.findById(productId).lean())!;
+        lowest = Math.min(lowest, (await stockOf(productId)).available, cached.available, cached.onHand - cached.reserved);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    const attempts = await Promise.allSettled(Array.from({ length: 50 }, () => reserve({ reservationId: newId('reservation'), lines: [{ productId, quantity: 1 }] })));
+    sampling = false;
+    await sampler;
+
+    const held = attempts.filter((a) => a.status === 'fulfilled');
+    const refused = attempts.filter((a): a is PromiseRejectedResult => a.status === 'rejected');
+    expect(held).toHaveLength(10);
+    expect(refused.map((r) => [r.reason.code, r.reason.details.reason, r.reason.details.productId])).toEqual(Array(40).fill(['CONFLICT', 'INSUFFICIENT_STOCK', productId]));
+    expect(await stockOf(productId)).toEqual({ onHand: 10, reserved: 10, available: 0 });
+    expect(lowest).toBeGreaterThanOrEqual(0);
+  });
+
+  it('returns the priced snapshot of every line', async () => {
+    const productId = await aProduct(3, { name: 'Brass Lamp', priceCents: 4999 });
+    const reservationId = newId('reservation');
+    const r = await reserve({ reservationId, lines: [{ productId, quantity: 2 }], ttlSeconds: 600 });
+    expect(r).toMatchObject({ id: reservationId, status: 'HELD', lines: [{ productId, name: 'Brass Lamp', sku: expect.stringMatching(/^SKU-/), unitPriceCents: 4999, currency: 'EUR', quantity: 2 }] });
+    expect(Date.parse(r.expiresAt) - Date.now()).toBeGreaterThan(590_000);
+  });
+
+  it('reserves nothing when one line of a multi-line checkout is short', async () => {
+    const plenty = await aProduct(5);
+    const short = await aProduct(1);
+    const err = await errorOf(reserve({ reservationId: newId('reservation'), lines: [{ productId: plenty, quantity: 2 }, { productId: short, quantity: 2 }] }));
+    expect(err).toMatchObject({ code: 'CONFLICT', details: { reason: 'INSUFFICIENT_STOCK', productId: short } });
+    expect(await stockOf(plenty)).toEqual({ onHand: 5, reserved: 0, available: 5 });
+    expect(await stockOf(short)).toEqual({ onHand: 1, reserved: 0, available: 1 });
+  });
+
+  it('changes nothing when reserve, commit or release is repeated', async () => {
+    const productId = await aProduct(5);
+    const reservationId = newId('reservation');
+    const input = { reservationId, lines: [{ productId, quantity: 2 }] };
+    const first = await reserve(input);
+    const again = await Promise.all([reserve(input), reserve(input)]);
+    expect(again).toEqual([first, first]);
+    expect(await stockOf(productId)).toEqual({ onHand: 5, reserved: 2, available: 3 });
+
+    const committed = await Promise.all([commit(reservationId), commit(reservationId)]);
+    expect(committed.map((c) => c.status)).toEqual(['COMMITTED', 'COMMITTED']);
+    expect(await commit(reservationId)).toMatchObject({ status: 'COMMITTED' });
+    expect(await stockOf(productId)).toEqual({ onHand: 3, reserved: 0, available: 3 });
+    // Releasing a sold reservation gives nothing back.
+    expect(await release(reservationId)).toMatchObject({ status: 'COMMITTED' });
+    expect(await stockOf(productId)).toEqual({ onHand: 3, reserved: 0, available: 3 });
+
+    const other = newId('reservation');
+    await reserve({ reservationId: other, lines: [{ productId, quantity: 1 }] });
+    expect(await stockOf(productId)).toEqual({ onHand: 3, reserved: 1, available: 2 });
+    expect(await release(other)).toMatchObject({ status: 'RELEASED' });
+    expect(await release(other)).toMatchObject({ status: 'RELEASED' });
+    expect(await reserve({ reservationId: other, lines: [{ productId, quantity: 1 }] })).toMatchObject({ status: 'RELEASED' });
+    expect(await stockOf(productId)).toEqual({ onHand: 3, reserved: 0, available: 3 });
+    expect(await release(newId('reservation'))).toBeNull();
+  });
+
+  it('refuses a reservation id reused for different lines', async () => {
+    const productId = await aProduct(5);
+    const reservationId = newId('reservation');
+    await reserve({ reservationId, lines: [{ productId, quantity: 1 }] });
+    const err = await errorOf(reserve({ reservationId, lines: [{ productId, quantity: 3 }] }));
+    expect(err).toMatchObject({ code: 'CONFLICT', details: { reason: 'RESERVATION_ID_REUSED' } });
+    expect(await stockOf(productId)).toEqual({ onHand: 5, reserved: 1, available: 4 });
+  });
+
+  it('gives expired stock back; a late commit re-takes it if still there, else fails with CONFLICT', async () => {
+    const productId = await aProduct(2);
+    const late = newId('reservation');
+    await reserve({ reservationId: late, lines: [{ productId, quantity: 2 }], ttlSeconds: 1 });
+    expect(await stockOf(productId)).toEqual({ onHand: 2, reserved: 2, available: 0 });
+    const freed = await eventually(() => stockOf(productId), (s) => s.available === 2);
+    expect(freed).toEqual({ onHand: 2, reserved: 0, available: 2 });
+    expect((await stack.products.deps.reservationSteps.findById(`${late}:1:decision`).lean())?.outcome).toBe('EXPIRED');
+
+    // Still in stock: the paid order gets it.
+    expect(await commit(late)).toMatchObject({ status: 'COMMITTED' });
+    expect(await stockOf(productId)).toEqual({ onHand: 0, reserved: 0, available: 0 });
+
+    // Gone: another expired reservation cannot be committed, and nothing changes.
+    await restock(productId, 1);
+    const gone = newId('reservation');
+    await reserve({ reservationId: gone, lines: [{ productId, quantity: 1 }], ttlSeconds: 1 });
+    await eventually(() => stockOf(productId), (s) => s.available === 1);
+    await reserve({ reservationId: newId('reservation'), lines: [{ productId, quantity: 1 }] });
+    const err = await errorOf(commit(gone));
+    expect(err).toMatchObject({ code: 'CONFLICT', details: { reason: 'INSUFFICIENT_STOCK', productId } });
+    expect(await errorOf(commit(gone))).toMatchObject({ code: 'CONFLICT' });
+    expect(await stockOf(productId)).toEqual({ onHand: 1, reserved: 1, available: 0 });
+  });
+
+  it('applies inventory commands from the queue once, completing with a reason when stock is gone', async () => {
+    const productId = await aProduct(1);
+    const sold = newId('reservation');
+    await reserve({ reservationId: sold, lines: [{ productId, quantity: 1 }] });
+    const send = async (command: 'commit' | 'release', reservationId: string) => {
+      const job = await enqueue(inventoryQueue, JOBS.inventoryCommand, inventoryCommandSchema, { command, reservationId, reason: 'test', requestId: `req-${reservationId}` }, inventoryJobId({ command, reservationId }));
+      return job.waitUntilFinished(inventoryEvents, 20_000);
+    };
+    expect(await send('commit', sold)).toMatchObject({ ok: true, status: 'COMMITTED' });
+    expect(await stockOf(productId)).toEqual({ onHand: 0, reserved: 0, available: 0 });
+
+    // An expired reservation whose stock has been sold meanwhile: the job completes and says so.
+    await restock(productId, 1);
+    const expired = newId('reservation');
+    await reserve({ reservationId: expired, lines: [{ productId, quantity: 1 }], ttlSeconds: 1 });
+    await eventually(() => stockOf(productId), (s) => s.available === 1);
+    await reserve({ reservationId: newId('reservation'), lines: [{ productId, quantity: 1 }] });
+    expect(await send('commit', expired)).toEqual({ ok: false, command: 'commit', reservationId: expired, reason: 'INSUFFICIENT_STOCK', productId });
+    expect(await send('release', newId('reservation'))).toMatchObject({ ok: false, reason: 'NOT_FOUND' });
+  });
+
+  it('answers NOT_FOUND for unknown or archived products and BAD_USER_INPUT for mixed currencies or bad quantities', async () => {
+    const archived = await aProduct(5, { active: false });
+    const eur = await aProduct(5);
+    const usd = await aProduct(5, { currency: 'USD' });
+    expect(await errorOf(reserve({ reservationId: newId('reservation'), lines: [{ productId: archived, quantity: 1 }] }))).toMatchObject({ code: 'NOT_FOUND' });
+    expect(await errorOf(reserve({ reservationId: newId('reservation'), lines: [{ productId: newId('product'), quantity: 1 }] }))).toMatchObject({ code: 'NOT_FOUND' });
+    expect(await errorOf(reserve({ reservationId: newId('reservation'), lines: [{ productId: eur, quantity: 1 }, { productId: usd, quantity: 1 }] }))).toMatchObject({ code: 'BAD_USER_INPUT' });
+    expect(await errorOf(reserve({ reservationId: newId('reservation'), lines: [{ productId: eur, quantity: 0 }] }))).toMatchObject({ code: 'BAD_USER_INPUT', details: { field: 'input.lines.0.quantity' } });
+    expect(await stockOf(eur)).toEqual({ onHand: 5, reserved: 0, available: 5 });
+  });
+
+  it('keeps the internal operations off the public graph and refuses non-service callers', async () => {
+    const productId = await aProduct(5);
+    const input = { reservationId: newId('reservation'), lines: [{ productId, quantity: 1 }] };
+    const viaGateway = await stack.gql(RESERVE, { input }, { token: await stack.tokenFor(newId('customer'), 'ADMIN') });
+    expect(viaGateway.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+
+    for (const role of ['ANONYMOUS', 'CUSTOMER', 'ADMIN'] as Role[]) {
+      const identity = signIdentity({ sub: role === 'ANONYMOUS' ? undefined : newId('customer'), role, rid: `test-${role}` }, stack.config.internalSecret);
+      for (const [query, variables] of [[RESERVE, { input }], [COMMIT, { id: input.reservationId }], [RELEASE, { id: input.reservationId }]] as const) {
+        const res = await postGraphQL(`${stack.products.url}/graphql`, query, variables, { [IDENTITY_HEADER]: identity });
+        expect(res.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+      }
+    }
+    expect(await stockOf(productId)).toEqual({ onHand: 5, reserved: 0, available: 5 });
+  });
+});
