@@ -23,7 +23,9 @@ export const SUBGRAPH_PROCESSES: StackProcess[] = [
  * payments-worker 4014, analytics-worker 4015.
  */
 export const WORKER_PROCESSES: StackProcess[] = [
+  { name: 'products-worker', entry: 'subgraphs/products/worker-main.ts', port: 4012 },
   { name: 'orders-worker', entry: 'subgraphs/orders/worker-main.ts', port: 4013 },
+  { name: 'analytics-worker', entry: 'subgraphs/orders/analytics/worker-main.ts', port: 4015 },
 ];
 
 export const GATEWAY_PROCESS: StackProcess = { name: 'gateway', entry: 'gateway/src/main.ts', port: 4000 };

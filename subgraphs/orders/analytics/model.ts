@@ -1,0 +1,142 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+import type { AnalyticsKind } from '../../lib/queues';
+import type { RollupTarget } from './plan';
+
+/**
+ * Analytics collections in the orders database. Rollup documents are keyed by
+ * {granularity, period (UTC), currency[, productId]} or {customerId, currency}; `pending` holds
+ * the ids of events whose increments are in the document but not yet marked done on their
+ * marker (a handful at most; see apply.ts).
+ */
+export interface AppliedEventDoc {
+  /** The event id: the unique index that makes "insert first" the idempotency gate. */
+  _id: string;
+  kind: AnalyticsKind;
+  orderId: string;
+  paymentId: string;
+  customerId: string;
+  currency: string;
+  totalCents: number;
+  refundCents: number;
+  occurredAt: Date;
+  /** The increments this event makes, stored before any is applied so a retry redoes exactly these. */
+  targets: RollupTarget[];
+  /** applying → applied (every $inc is in) → done (pending ids cleared). */
+  state: 'applying' | 'applied' | 'done';
+  /** Which worker may work on the unfinished event (a random token), and until when. */
+  lease: string;
+  leaseUntil: Date;
+  /** Deliveries after it was done: duplicates suppressed. */
+  duplicates: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface PeriodRollupDoc {
+  _id: string;
+  granularity: 'DAY' | 'MONTH';
+  period: string;
+  currency: string;
+  attempted?: number;
+  succeeded?: number;
+  failed?: number;
+  cancelled?: number;
+  refunded?: number;
+  oversold?: number;
+  revenueCents?: number;
+  refundsCents?: number;
+  pending: string[];
+}
+
+export interface ProductRollupDoc {
+  _id: string;
+  granularity: 'DAY' | 'MONTH';
+  period: string;
+  currency: string;
+  productId: string;
+  unitsSold?: number;
+  revenueCents?: number;
+  pending: string[];
+}
+
+export interface CustomerRollupDoc {
+  _id: string;
+  customerId: string;
+  currency: string;
+  orderCount?: number;
+  lifetimeValueCents?: number;
+  pending: string[];
+}
+
+const appliedEventSchema = new Schema<AppliedEventDoc>(
+  {
+    _id: { type: String, required: true },
+    kind: { type: String, required: true },
+    orderId: { type: String, required: true },
+    paymentId: { type: String, required: true },
+    customerId: { type: String, required: true },
+    currency: { type: String, required: true },
+    totalCents: { type: Number, required: true },
+    refundCents: { type: Number, default: 0 },
+    occurredAt: { type: Date, required: true },
+    targets: { type: Schema.Types.Mixed, default: [] },
+    state: { type: String, enum: ['applying', 'applied', 'done'], required: true },
+    lease: { type: String, required: true },
+    leaseUntil: { type: Date, required: true },
+    duplicates: { type: Number, default: 0 },
+  },
+  { timestamps: true, versionKey: false, collection: 'analytics_applied_events' },
+);
+appliedEventSchema.index({ state: 1, leaseUntil: 1 });
+appliedEventSchema.index({ orderId: 1 });
+appliedEventSchema.index({ occurredAt: 1 });
+
+const rollupFields = { _id: { type: String, required: true }, currency: { type: String, required: true }, pending: { type: [String], default: [] } };
+
+const periodRollupSchema = new Schema<PeriodRollupDoc>(
+  {
+    ...rollupFields,
+    granularity: String,
+    period: String,
+    attempted: Number,
+    succeeded: Number,
+    failed: Number,
+    cancelled: Number,
+    refunded: Number,
+    oversold: Number,
+    revenueCents: Number,
+    refundsCents: Number,
+  },
+  { versionKey: false, collection: 'analytics_period_rollups' },
+);
+periodRollupSchema.index({ granularity: 1, currency: 1, period: 1 });
+
+const productRollupSchema = new Schema<ProductRollupDoc>(
+  { ...rollupFields, granularity: String, period: String, productId: String, unitsSold: Number, revenueCents: Number },
+  { versionKey: false, collection: 'analytics_product_rollups' },
+);
+productRollupSchema.index({ granularity: 1, currency: 1, period: 1 });
+
+const customerRollupSchema = new Schema<CustomerRollupDoc>(
+  { ...rollupFields, customerId: String, orderCount: Number, lifetimeValueCents: Number },
+  { versionKey: false, collection: 'analytics_customer_rollups' },
+);
+customerRollupSchema.index({ currency: 1, lifetimeValueCents: -1 });
+
+export interface AnalyticsModels {
+  appliedEvents: Model<AppliedEventDoc>;
+  periods: Model<PeriodRollupDoc>;
+  products: Model<ProductRollupDoc>;
+  customers: Model<CustomerRollupDoc>;
+}
+
+export function analyticsModels(conn: Connection): AnalyticsModels {
+  return {
+    appliedEvents: (conn.models.AnalyticsAppliedEvent as Model<AppliedEventDoc>) ?? conn.model<AppliedEventDoc>('AnalyticsAppliedEvent', appliedEventSchema),
+    periods: (conn.models.AnalyticsPeriodRollup as Model<PeriodRollupDoc>) ?? conn.model<PeriodRollupDoc>('AnalyticsPeriodRollup', periodRollupSchema),
+    products: (conn.models.AnalyticsProductRollup as Model<ProductRollupDoc>) ?? conn.model<ProductRollupDoc>('AnalyticsProductRollup', productRollupSchema),
+    customers: (conn.models.AnalyticsCustomerRollup as Model<CustomerRollupDoc>) ?? conn.model<CustomerRollupDoc>('AnalyticsCustomerRollup', customerRollupSchema),
+  };
+}
+
+export const allAnalyticsModels = (m: AnalyticsModels): Model<any>[] => [m.appliedEvents, m.periods, m.products, m.customers];

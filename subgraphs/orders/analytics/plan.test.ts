@@ -1,0 +1,89 @@
+import { analyticsEventSchema, type AnalyticsEvent } from '../../lib/queues';
+import { planIncrements } from './plan';
+import { classify, recompute } from './reconcile';
+
+const event = (over: Partial<AnalyticsEvent>): AnalyticsEvent =>
+  analyticsEventSchema.parse({
+    eventId: 'ord_1-paid',
+    kind: 'order.paid',
+    orderId: 'ord_1',
+    paymentId: 'pay_1',
+    customerId: 'cus_1',
+    lines: [
+      { productId: 'prod_a', name: 'A', unitPriceCents: 500, quantity: 2 },
+      { productId: 'prod_a', name: 'A', unitPriceCents: 500, quantity: 1 },
+      { productId: 'prod_b', name: 'B', unitPriceCents: 250, quantity: 4 },
+    ],
+    totalCents: 2500,
+    currency: 'usd',
+    occurredAt: '2024-03-31T23:30:00-01:00',
+    requestId: 'r1',
+    ...over,
+  });
+
+describe('what an analytics event adds to the rollups', () => {
+  it('a paid order adds to its UTC day and month, each product (merged) and its customer', () => {
+    const targets = planIncrements(event({}));
+    expect(targets.map((t) => t.key)).toEqual([
+      'DAY:2024-04-01:USD',
+      'DAY:2024-04-01:USD:prod_a',
+      'DAY:2024-04-01:USD:prod_b',
+      'MONTH:2024-04:USD',
+      'MONTH:2024-04:USD:prod_a',
+      'MONTH:2024-04:USD:prod_b',
+      'cus_1:USD',
+    ]);
+    expect(targets[0].inc).toEqual({ attempted: 1, succeeded: 1, revenueCents: 2500 });
+    expect(targets[1].inc).toEqual({ unitsSold: 3, revenueCents: 1500 });
+    expect(targets[6].inc).toEqual({ orderCount: 1, lifetimeValueCents: 2500 });
+  });
+
+  it('a refund counts a refund step and takes its amount off the customer; a failure only counts', () => {
+    const refund = planIncrements(event({ kind: 'order.refunded', eventId: 'ord_1-refunded-700', refundCents: 700 }));
+    expect(refund.map((t) => [t.key, t.inc])).toEqual([
+      ['DAY:2024-04-01:USD', { refunded: 1, refundsCents: 700 }],
+      ['MONTH:2024-04:USD', { refunded: 1, refundsCents: 700 }],
+      ['cus_1:USD', { lifetimeValueCents: -700 }],
+    ]);
+    expect(planIncrements(event({ kind: 'order.failed' })).map((t) => t.inc)).toEqual([{ attempted: 1, failed: 1 }, { attempted: 1, failed: 1 }]);
+  });
+
+  it('never builds a key with a dot or a dollar sign', () => {
+    for (const t of planIncrements(event({}))) {
+      expect(t.key).not.toMatch(/[.$]/);
+      for (const k of [...Object.keys(t.inc), ...Object.keys(t.meta)]) expect(k).not.toMatch(/[.$]/);
+    }
+  });
+});
+
+describe('reconciliation classes', () => {
+  const order = (id: string, paymentId: string, over: Record<string, unknown> = {}) => ({
+    _id: id, paymentId, customerId: 'cus_1', status: 'PAID' as const, items: [{ productId: 'prod_a', name: 'A', unitPriceCents: 100, quantity: 1 }],
+    totalCents: 100, refundedCents: 0, currency: 'USD', createdAt: new Date('2024-01-01T00:00:00Z'), ...over,
+  });
+  const payment = (id: string, over: Record<string, unknown> = {}) => ({ id, status: 'SUCCEEDED', amountCents: 100, refundedCents: 0, currency: 'USD', ...over });
+
+  it('sorts payments and orders into matched, unmatched and mismatched', () => {
+    const classes = classify({
+      payments: [payment('pay_ok'), payment('pay_lost'), payment('pay_diff', { amountCents: 99 }), payment('pay_failed', { status: 'FAILED' }), payment('pay_over', { status: 'REFUNDED', refundedCents: 100 })],
+      orders: [order('ord_ok', 'pay_ok'), order('ord_diff', 'pay_diff'), order('ord_failed', 'pay_failed', { status: 'FAILED' }), order('ord_orphan', 'pay_none'), order('ord_over', 'pay_over', { status: 'OVERSOLD_REFUNDED', refundedCents: 100 })],
+      duplicateEventIds: ['ord_ok-paid'],
+      failedJobIds: ['payment-results:pay_x-succeeded'],
+    });
+    expect(Object.fromEntries(classes)).toEqual({
+      MATCHED: ['pay_ok', 'pay_failed', 'pay_over'],
+      PAID_WITHOUT_ORDER: ['pay_lost'],
+      ORDER_WITHOUT_PAYMENT: ['ord_orphan'],
+      DUPLICATE_EVENT_SUPPRESSED: ['ord_ok-paid'],
+      AMOUNT_OR_CURRENCY_MISMATCH: ['pay_diff'],
+      OVERSOLD_AND_REFUNDED: ['pay_over'],
+      STUCK_IN_FAILED_JOBS: ['payment-results:pay_x-succeeded'],
+    });
+  });
+
+  it('recomputes the figures from orders: failed attempts count as attempts only, refunds reduce lifetime value', () => {
+    const { periods, customers } = recompute([order('o1', 'p1', { refundedCents: 30 }), order('o2', 'p2', { status: 'FAILED' })]);
+    expect(periods.get('USD')).toMatchObject({ attempted: 2, succeeded: 1, failed: 1, revenueCents: 100, refundsCents: 30 });
+    expect(customers.get('cus_1:USD')).toEqual({ orderCount: 1, lifetimeValueCents: 70 });
+  });
+});

@@ -1,0 +1,135 @@
+import type { AnalyticsModels, PeriodRollupDoc } from './model';
+import { PERIOD_COUNTERS, periodRollupId, zeroPeriodFigures, type PeriodFigures } from './plan';
+import { averageCents, coverRange, listPeriods, rate, zeroFill, type DateRange, type Granularity } from './periods';
+
+/**
+ * Admin analytics answered from the rollups only: every query reads one document per bucket
+ * (per product and bucket for top products), so its cost grows with the number of periods,
+ * never with the number of orders.
+ */
+export interface SalesPoint {
+  period: string;
+  total: number;
+  successful: number;
+  failed: number;
+  cancelled: number;
+  refunded: number;
+  revenueCents: number;
+  refundsCents: number;
+}
+
+export interface OrderStatistics {
+  from: Date;
+  to: Date;
+  currency: string;
+  totalOrders: number;
+  successfulOrders: number;
+  totalRevenueCents: number;
+  refundsCents: number;
+  netRevenueCents: number;
+  averageOrderValueCents: number;
+  successRate: number;
+  ordersByStatus: Array<{ status: string; count: number }>;
+}
+
+export interface TopProduct {
+  productId: string;
+  unitsSold: number;
+  revenueCents: number;
+}
+
+export interface TopCustomer {
+  customerId: string;
+  orderCount: number;
+  lifetimeValueCents: number;
+}
+
+export function figuresOf(doc: Partial<PeriodRollupDoc> | null | undefined): PeriodFigures {
+  const figures = zeroPeriodFigures();
+  for (const k of PERIOD_COUNTERS) figures[k] = doc?.[k] ?? 0;
+  return figures;
+}
+
+export function addFigures(a: PeriodFigures, b: PeriodFigures): PeriodFigures {
+  const sum = zeroPeriodFigures();
+  for (const k of PERIOD_COUNTERS) sum[k] = a[k] + b[k];
+  return sum;
+}
+
+export function toSalesPoint(f: PeriodFigures): Omit<SalesPoint, 'period'> {
+  return { total: f.attempted, successful: f.succeeded, failed: f.failed, cancelled: f.cancelled, refunded: f.refunded, revenueCents: f.revenueCents, refundsCents: f.refundsCents };
+}
+
+/** Order facts in the range by the status they put the order in. */
+export function statusCounts(f: PeriodFigures): OrderStatistics['ordersByStatus'] {
+  return [
+    { status: 'PAID', count: f.succeeded },
+    { status: 'FAILED', count: f.failed },
+    { status: 'CANCELLED', count: f.cancelled },
+    { status: 'REFUNDED', count: f.refunded },
+    { status: 'OVERSOLD_REFUNDED', count: f.oversold },
+  ];
+}
+
+export function analyticsService(m: AnalyticsModels) {
+  async function periodFigures(granularity: Granularity, periods: string[], currency: string): Promise<Map<string, PeriodFigures>> {
+    if (!periods.length) return new Map();
+    const docs = await m.periods.find({ _id: { $in: periods.map((p) => periodRollupId(granularity, p, currency)) } }).lean();
+    return new Map(docs.map((d) => [d.period, figuresOf(d)]));
+  }
+
+  /** Totals over a day-aligned range, from whole-month buckets plus the ragged days. */
+  async function rangeFigures(range: DateRange, currency: string): Promise<PeriodFigures> {
+    const { months, days } = coverRange(range);
+    const [byMonth, byDay] = await Promise.all([periodFigures('MONTH', months, currency), periodFigures('DAY', days, currency)]);
+    return [...byMonth.values(), ...byDay.values()].reduce(addFigures, zeroPeriodFigures());
+  }
+
+  return {
+    rangeFigures,
+
+    async salesChart(range: DateRange, granularity: Granularity, currency: string): Promise<SalesPoint[]> {
+      const keys = listPeriods(range, granularity);
+      const found = await periodFigures(granularity, keys, currency);
+      return zeroFill(keys, new Map([...found].map(([k, f]) => [k, toSalesPoint(f)])), () => toSalesPoint(zeroPeriodFigures()));
+    },
+
+    async orderStatistics(range: DateRange, currency: string): Promise<OrderStatistics> {
+      const f = await rangeFigures(range, currency);
+      return {
+        from: range.from,
+        to: range.to,
+        currency,
+        totalOrders: f.attempted,
+        successfulOrders: f.succeeded,
+        totalRevenueCents: f.revenueCents,
+        refundsCents: f.refundsCents,
+        netRevenueCents: f.revenueCents - f.refundsCents,
+        averageOrderValueCents: averageCents(f.revenueCents, f.succeeded),
+        successRate: rate(f.succeeded, f.attempted),
+        ordersByStatus: statusCounts(f),
+      };
+    },
+
+    async topProducts(range: DateRange, currency: string, limit: number): Promise<TopProduct[]> {
+      const { months, days } = coverRange(range);
+      const select = (granularity: Granularity, periods: string[]) =>
+        periods.length ? m.products.find({ granularity, currency, period: { $in: periods } }, { productId: 1, unitsSold: 1, revenueCents: 1 }).lean() : Promise.resolve([]);
+      const docs = (await Promise.all([select('MONTH', months), select('DAY', days)])).flat();
+      const byProduct = new Map<string, TopProduct>();
+      for (const d of docs) {
+        const acc = byProduct.get(d.productId) ?? { productId: d.productId, unitsSold: 0, revenueCents: 0 };
+        acc.unitsSold += d.unitsSold ?? 0;
+        acc.revenueCents += d.revenueCents ?? 0;
+        byProduct.set(d.productId, acc);
+      }
+      return [...byProduct.values()].sort((a, b) => b.revenueCents - a.revenueCents || b.unitsSold - a.unitsSold || a.productId.localeCompare(b.productId)).slice(0, limit);
+    },
+
+    async topCustomers(currency: string, limit: number): Promise<TopCustomer[]> {
+      const docs = await m.customers.find({ currency }).sort({ lifetimeValueCents: -1, _id: 1 }).limit(limit).lean();
+      return docs.map((d) => ({ customerId: d.customerId, orderCount: d.orderCount ?? 0, lifetimeValueCents: d.lifetimeValueCents ?? 0 }));
+    },
+  };
+}
+export type AnalyticsService = ReturnType<typeof analyticsService>;
