@@ -1,5 +1,7 @@
 import type { Queue } from 'bullmq';
 import { newId } from '../subgraphs/lib/ids';
+import { paymentResultJobId } from '../subgraphs/lib/queues';
+import { relayOutbox } from '../subgraphs/payments/outbox';
 import { buildChargeRefundedEvent, buildIntentEvent, signEvent } from '../subgraphs/payments/simulated-webhooks';
 import { webhookUrlFor } from '../subgraphs/payments/simulated-webhooks';
 import { deliver, loadPayment, publishedResults, resultsQueue, seedPayment } from './support/payments';
@@ -128,5 +130,23 @@ describe('Stripe webhooks record payment outcomes and publish each result once',
       [`${payment._id}-refunded-1000`, 'refunded', 1000],
       [`${payment._id}-refunded-3000`, 'refunded', 3000],
     ]);
+  });
+
+  it('the outbox relay publishes a result a crash left unpublished, and a second pass publishes nothing', async () => {
+    // As if the process died right after recording the outcome, before publishing it.
+    const payment = await seedPayment(stack, { status: 'SUCCEEDED' });
+    const jobId = paymentResultJobId({ paymentId: payment._id, outcome: 'succeeded', refundedCents: 0 });
+    await stack.payments.deps.payments.updateOne(
+      { _id: payment._id },
+      { $push: { results: { jobId, outcome: 'succeeded', refundedCents: 0, occurredAt: new Date(), requestId: 'crash-test' }, outbox: jobId } },
+    );
+    const { service } = stack.payments.deps;
+    const deps = { payments: service.payments, publisher: service.publisher, logger: service.logger };
+
+    expect(await relayOutbox(deps)).toBe(1);
+    expect(await relayOutbox(deps)).toBe(0);
+    expect((await loadPayment(stack, payment._id)).outbox).toEqual([]);
+    const jobs = await publishedResults(queue, payment._id);
+    expect(jobs.map((j) => [j.id, j.data.requestId])).toEqual([[jobId, 'crash-test']]);
   });
 });

@@ -1,0 +1,89 @@
+import type { Queue } from 'bullmq';
+import { newId } from '../subgraphs/lib/ids';
+import { JOBS, QUEUES, createQueue, enqueue, refundJobId, refundRequestSchema, type RefundRequest } from '../subgraphs/lib/queues';
+import { startPaymentsWorker } from '../subgraphs/payments/worker';
+import { loadPayment, publishedResults, resultsQueue, seedPayment, waitFor } from './support/payments';
+import { startStack, type TestStack } from './support/stack';
+
+const REFUND = `mutation Refund($paymentId: ID!, $amountCents: Int, $idempotencyKey: String) {
+  refundPayment(paymentId: $paymentId, amountCents: $amountCents, idempotencyKey: $idempotencyKey) { id status refundedCents amountCents }
+}`;
+
+describe('refunds go through Stripe and publish cumulative refunded results', () => {
+  let stack: TestStack;
+  let worker: Awaited<ReturnType<typeof startPaymentsWorker>>;
+  let results: Queue;
+  let refunds: Queue;
+  let adminToken: string;
+
+  beforeAll(async () => {
+    stack = await startStack();
+    worker = await startPaymentsWorker({ ...stack.config, port: 0 }, { relayIntervalMs: 200 });
+    results = resultsQueue(stack.config.redisUrl, stack.config.queuePrefix);
+    refunds = createQueue(QUEUES.refunds, { connection: { url: stack.config.redisUrl, maxRetriesPerRequest: null }, prefix: stack.config.queuePrefix });
+    adminToken = await stack.tokenFor(newId('customer'), 'ADMIN');
+  });
+  afterAll(async () => {
+    await refunds?.close();
+    await results?.close();
+    await worker?.stop();
+    await stack?.stop();
+  });
+
+  it('an admin refunds part of a payment, then the rest; each step publishes the cumulative amount', async () => {
+    const payment = await seedPayment(stack, { status: 'SUCCEEDED' });
+    const partial = await stack.gql(REFUND, { paymentId: payment._id, amountCents: 1000 }, { token: adminToken });
+    expect(partial.errors).toBeUndefined();
+    expect(partial.data.refundPayment).toEqual({ id: payment._id, status: 'PARTIALLY_REFUNDED', refundedCents: 1000, amountCents: 3000 });
+
+    const rest = await stack.gql(REFUND, { paymentId: payment._id }, { token: adminToken });
+    expect(rest.data.refundPayment).toMatchObject({ status: 'REFUNDED', refundedCents: 3000 });
+
+    const jobs = await publishedResults(results, payment._id);
+    expect(jobs.map((j) => [j.id, j.data.outcome, j.data.refundedCents, j.data.totalCents])).toEqual([
+      [`${payment._id}-refunded-1000`, 'refunded', 1000, 3000],
+      [`${payment._id}-refunded-3000`, 'refunded', 3000, 3000],
+    ]);
+  });
+
+  it('refuses to refund more than what remains, with BAD_USER_INPUT on amountCents', async () => {
+    const payment = await seedPayment(stack, { status: 'SUCCEEDED' });
+    await stack.gql(REFUND, { paymentId: payment._id, amountCents: 2000 }, { token: adminToken });
+    const tooMuch = await stack.gql(REFUND, { paymentId: payment._id, amountCents: 1001 }, { token: adminToken });
+    expect(tooMuch.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'amountCents', remainingCents: 1000 });
+    expect((await loadPayment(stack, payment._id)).refundedCents).toBe(2000);
+  });
+
+  it('the same idempotency key refunds once', async () => {
+    const payment = await seedPayment(stack, { status: 'SUCCEEDED' });
+    const key = `refund-${payment._id}`;
+    await stack.gql(REFUND, { paymentId: payment._id, amountCents: 500, idempotencyKey: key }, { token: adminToken });
+    const again = await stack.gql(REFUND, { paymentId: payment._id, amountCents: 500, idempotencyKey: key }, { token: adminToken });
+    expect(again.data.refundPayment.refundedCents).toBe(500);
+    expect((await loadPayment(stack, payment._id)).refunds).toHaveLength(1);
+  });
+
+  it('refuses customers and payments that were never paid', async () => {
+    const payment = await seedPayment(stack, { status: 'SUCCEEDED' });
+    const asOwner = await stack.gql(REFUND, { paymentId: payment._id }, { token: await stack.tokenFor(payment.customerId) });
+    expect(asOwner.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    const pending = await seedPayment(stack);
+    const notPaid = await stack.gql(REFUND, { paymentId: pending._id }, { token: adminToken });
+    expect(notPaid.errors?.[0].extensions?.code).toBe('CONFLICT');
+    expect((await loadPayment(stack, payment._id)).refundedCents).toBe(0);
+  });
+
+  it('a refund request from orders is processed by the payments worker once per refund job id', async () => {
+    const payment = await seedPayment(stack, { status: 'SUCCEEDED' });
+    const request: RefundRequest = { paymentId: payment._id, orderId: newId('order'), reason: 'order_cancelled', requestId: 'req-cancel-1' };
+    await enqueue(refunds, JOBS.refundRequest, refundRequestSchema, request, refundJobId(request));
+    // The same request again under another job id (e.g. after the completed set was trimmed).
+    await enqueue(refunds, JOBS.refundRequest, refundRequestSchema, request, `${refundJobId(request)}-again`);
+
+    await waitFor(async () => (await refunds.getCompletedCount()) >= 2, 20_000, 'both refund jobs to complete');
+    const stored = await loadPayment(stack, payment._id);
+    expect([stored.status, stored.refundedCents, stored.refunds.map((r) => r.key)]).toEqual(['REFUNDED', 3000, [refundJobId(request)]]);
+    const jobs = await publishedResults(results, payment._id);
+    expect(jobs.map((j) => [j.id, j.data.refundedCents, j.data.requestId])).toEqual([[`${payment._id}-refunded-3000`, 3000, 'req-cancel-1']]);
+  });
+});
