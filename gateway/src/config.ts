@@ -12,7 +12,7 @@ const list = z
   .optional();
 
 /** Root fields whose abuse costs most (credential stuffing, card testing): a stricter budget each. */
-export const DEFAULT_SENSITIVE_FIELDS = ['login', 'register', 'signUp', 'refreshToken', 'requestPasswordReset', 'resetPassword', 'checkout', 'startCheckout', 'placeOrder'];
+export const DEFAULT_SENSITIVE_FIELDS = ['login', 'register', 'signUp', 'refreshToken', 'refreshSession', 'requestPasswordReset', 'resetPassword', 'checkout', 'startCheckout', 'placeOrder'];
 
 /** Origins allowed to call /graphql from a browser in development: the gateway itself and Apollo's hosted Sandbox/Studio. */
 export const DEV_CORS_ORIGINS = ['http://localhost:4000', 'http://127.0.0.1:4000', 'https://sandbox.embed.apollographql.com', 'https://studio.apollographql.com'];

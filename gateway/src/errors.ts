@@ -40,9 +40,7 @@ export function isClientSafe(formatted: Pick<GraphQLFormattedError, 'extensions'
  * In development everything is shown, stack included, to help whoever is debugging.
  */
 export function formatGatewayError(formatted: GraphQLFormattedError, error: unknown, opts: { exposeInternals: boolean }): GraphQLFormattedError {
-  if (formatted.extensions?.code === 'GRAPHQL_PARSE_FAILED' && isTokenLimitError(formatted.message)) {
-    formatted = { ...formatted, extensions: { ...formatted.extensions, code: LIMIT_CODES.tokens } };
-  }
+  formatted = withLimitCode(formatted);
   if (opts.exposeInternals) return formatWithInternals(formatted, error, { exposeInternals: true });
   const requestId = currentRequestScope()?.requestId;
   if (isClientSafe(formatted)) {
@@ -50,4 +48,12 @@ export function formatGatewayError(formatted: GraphQLFormattedError, error: unkn
     return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { ...extensions, ...(requestId && !extensions.requestId ? { requestId } : {}) } };
   }
   return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR', ...(requestId ? { requestId } : {}) } };
+}
+
+/** A refused query reports which limit it hit as its code (see limits.ts). */
+function withLimitCode(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  const { limitCode, ...extensions } = formatted.extensions ?? {};
+  if (typeof limitCode === 'string') return { ...formatted, extensions: { ...extensions, code: limitCode } };
+  if (extensions.code === 'GRAPHQL_PARSE_FAILED' && isTokenLimitError(formatted.message)) return { ...formatted, extensions: { ...extensions, code: LIMIT_CODES.tokens } };
+  return formatted;
 }

@@ -13,18 +13,24 @@ export const LIMIT_CODES = {
   tokens: 'MAX_TOKENS_EXCEEDED',
 } as const;
 
-/** graphql-armor reports every limit as BAD_USER_INPUT; we report each under its own code. */
+/**
+ * graphql-armor reports every limit as BAD_USER_INPUT, and Apollo re-labels every validation error
+ * GRAPHQL_VALIDATION_FAILED; we carry our own code in `limitCode`, which formatGatewayError turns
+ * into `extensions.code`.
+ */
 function rejectWith(code: string, limit: number) {
   return {
     propagateOnRejection: false,
-    onReject: [(ctx: ValidationContext | null, error: GraphQLError) => ctx?.reportError(new GraphQLError(error.message, { extensions: { code, limit } }))],
+    onReject: [(ctx: ValidationContext | null, error: GraphQLError) => ctx?.reportError(new GraphQLError(error.message, { extensions: { limitCode: code, limit } }))],
   };
 }
 
 /**
  * Query-shape limits (graphql-armor): depth, aliases, directives and cost run as validation rules
- * (introspection is exempt from depth and cost, so Sandbox and codegen keep working); tokens are
- * counted while parsing. Field suggestions ("Did you mean …?") are hidden unless enabled.
+ * (introspection is exempt from depth and cost, so Sandbox and codegen keep working). Field
+ * suggestions ("Did you mean …?") are hidden unless enabled. Tokens are counted by graphql-js's own
+ * parser (`parseOptions` below): armor's token plugin throws from a hook Apollo Server 5 does not
+ * catch, which turns the refusal into a 500.
  */
 export function armorProtection(limits: GatewayLimits, security: Pick<GatewaySecurity, 'fieldSuggestions'>) {
   const armor = new ApolloArmor({
@@ -32,15 +38,15 @@ export function armorProtection(limits: GatewayLimits, security: Pick<GatewaySec
     maxAliases: { n: limits.maxAliases, ...rejectWith(LIMIT_CODES.aliases, limits.maxAliases) },
     maxDirectives: { n: limits.maxDirectives, ...rejectWith(LIMIT_CODES.directives, limits.maxDirectives) },
     costLimit: { maxCost: limits.maxCost, ignoreIntrospection: true, ...rejectWith(LIMIT_CODES.cost, limits.maxCost) },
-    maxTokens: { n: limits.maxTokens },
+    maxTokens: { enabled: false },
     blockFieldSuggestion: { enabled: !security.fieldSuggestions },
   });
-  return armor.protect();
+  return { ...armor.protect(), parseOptions: { maxTokens: limits.maxTokens } };
 }
 
 /** The token limit fails parsing (a syntax error); give it its own code so clients can tell. */
 export function isTokenLimitError(message: string): boolean {
-  return /Token limit of \d+ exceeded/.test(message);
+  return /Document contains more tha[nt] \d+ tokens/.test(message);
 }
 
 /** One operation per HTTP request: a JSON array (batch) multiplies every other limit, so it is refused. */

@@ -3,7 +3,7 @@ import { HeaderMap } from '@apollo/server';
 import type { RequestHandler } from 'express';
 import { GraphQLError, Kind, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import type { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRedis, type RateLimiterRes } from 'rate-limiter-flexible';
 import { jsonError } from '../../subgraphs/lib/http';
 import type { Logger } from '../../subgraphs/lib/logger';
 import { rateLimited } from '../../subgraphs/lib/metrics';
@@ -35,6 +35,11 @@ export function createRateLimiters(redis: Redis, queuePrefix: string, limits: Ga
 }
 export type RateLimiters = ReturnType<typeof createRateLimiters>;
 
+/** A spent budget rejects with a RateLimiterRes-shaped object; a store failure with an Error. */
+function isLimitReached(rejection: unknown): rejection is RateLimiterRes {
+  return !(rejection instanceof Error) && typeof (rejection as RateLimiterRes | null)?.msBeforeNext === 'number';
+}
+
 const retryAfter = (res: RateLimiterRes) => Math.max(1, Math.ceil(res.msBeforeNext / 1000));
 
 /** Express middleware for the general per-IP budget; 429 JSON with Retry-After when spent. */
@@ -46,7 +51,7 @@ export function generalRateLimit(limiters: RateLimiters, logger: Logger): Reques
       res.setHeader('ratelimit-remaining', String(result.remainingPoints));
       next();
     } catch (rejection) {
-      if (!(rejection instanceof RateLimiterRes)) {
+      if (!isLimitReached(rejection)) {
         logger.error('rate limiter failed; letting the request through', { error: String(rejection) });
         return next();
       }
@@ -91,7 +96,7 @@ export function sensitiveRateLimitPlugin(limiters: RateLimiters, fields: string[
             try {
               await limiters.sensitive.consume(`${field}:${client}`, count);
             } catch (rejection) {
-              if (!(rejection instanceof RateLimiterRes)) {
+              if (!isLimitReached(rejection)) {
                 logger.error('rate limiter failed; letting the request through', { error: String(rejection) });
                 continue;
               }

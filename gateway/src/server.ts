@@ -64,6 +64,18 @@ function trustProxy(value: string): boolean | number | string {
   return /^\d+$/.test(value) ? Number(value) : value;
 }
 
+/** Counters should start in Redis, not in the in-memory fallback, so wait (bounded) for the connection. */
+function readyWithin(redis: ReturnType<typeof createFailFastRedis>, ms: number): Promise<boolean> {
+  if (redis.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    redis.once('ready', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
 /** The request id (client's x-request-id if well-formed, else new) on the response and res.locals. */
 const assignRequestId: RequestHandler = (req, res, next) => {
   const requestId = requestIdFrom(req.header(REQUEST_ID_HEADER));
@@ -82,6 +94,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningServic
   // Rate-limit counters and the safelist; fail fast (limits fall back to memory) when Redis is away.
   const redis = createFailFastRedis(config.redisUrl);
   redis.on('error', (err) => logger.debug('gateway redis error', { error: String(err) }));
+  if (!(await readyWithin(redis, 3000))) logger.warn('redis not reachable at start; rate limits count in memory until it is');
   const limiters = createRateLimiters(redis, config.queuePrefix, limits);
   const safelist = new Safelist(redis, safelistKey(config.queuePrefix), logger);
   const apq = persistedQueries.enabled ? createApqCache(config.redisUrl, config.queuePrefix, logger) : undefined;
@@ -103,6 +116,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningServic
     csrfPrevention: true,
     persistedQueries: apq ? { cache: new PersistedQueryCache(apq.cache, safelist), ttl: persistedQueries.ttlSeconds } : false,
     validationRules: armor.validationRules,
+    parseOptions: armor.parseOptions,
     formatError: (formatted, error) => formatGatewayError(formatted, error, { exposeInternals }),
     plugins: [
       security.sandbox ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }) : ApolloServerPluginLandingPageDisabled(),
