@@ -1,6 +1,7 @@
 import type { Model } from 'mongoose';
 import { z } from 'zod';
-import { BadUserInputError, ConflictError, isDuplicateKeyError } from '../lib/errors';
+import { BadUserInputError, ConflictError, NotFoundError, isDuplicateKeyError } from '../lib/errors';
+import type { InternalCall } from '../lib/internal-client';
 import { newId } from '../lib/ids';
 import type { CartDoc, CartLineDoc } from './model';
 
@@ -66,3 +67,14 @@ export function cartStore(carts: Model<CartDoc>) {
   };
 }
 export type CartStore = ReturnType<typeof cartStore>;
+
+const PRODUCT_FOR_CART = `query ProductForCart($id: ID!) { product(id: $id) { id active } }`;
+
+/**
+ * Only products on sale go into a cart (one call to products when adding; checkout itself reads
+ * the cart locally). Without this, an unknown id would break the cart's Product resolution.
+ */
+export async function ensureProductOnSale(products: InternalCall, productId: string): Promise<void> {
+  const { product } = await products<{ product: { id: string; active: boolean } | null }>(PRODUCT_FOR_CART, { id: productId });
+  if (!product || !product.active) throw new NotFoundError('Product');
+}

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { AppError, ForbiddenError, parseInput } from '../lib/errors';
 import { canAccessOwned, requireAdmin, requireOwnerOrAdmin, requireSignedIn, type AuthContext } from '../lib/guards';
 import type { BaseContext } from '../lib/subgraph-server';
-import { addToCartSchema, removeFromCartSchema, setQuantitySchema } from './cart';
+import { addToCartSchema, ensureProductOnSale, removeFromCartSchema, setQuantitySchema } from './cart';
 import { checkoutInputSchema } from './checkout';
 import { applyChange } from './ledger';
 import { listPayments, pageSchema, paymentFilterSchema } from './listing';
@@ -108,14 +108,16 @@ export const resolvers: GraphQLResolverMap<PaymentsContext> = {
       if (delivery.status !== 200) throw new AppError('INTERNAL_SERVER_ERROR', `The webhook endpoint answered HTTP ${delivery.status}`);
       return ctx.deps.models.payments.findById(paymentId).lean<PaymentDoc>();
     },
-    addToCart: (_: unknown, args: unknown, ctx: PaymentsContext) => {
+    addToCart: async (_: unknown, args: unknown, ctx: PaymentsContext) => {
       const { customerId } = requireSignedIn(ctx);
       const { productId, quantity } = parseInput(addToCartSchema, args);
+      await ensureProductOnSale(ctx.deps.products, productId);
       return ctx.deps.carts.add(customerId, productId, quantity);
     },
-    setCartItemQuantity: (_: unknown, args: unknown, ctx: PaymentsContext) => {
+    setCartItemQuantity: async (_: unknown, args: unknown, ctx: PaymentsContext) => {
       const { customerId } = requireSignedIn(ctx);
       const { productId, quantity } = parseInput(setQuantitySchema, args);
+      if (quantity > 0) await ensureProductOnSale(ctx.deps.products, productId);
       return ctx.deps.carts.setQuantity(customerId, productId, quantity);
     },
     removeFromCart: (_: unknown, args: unknown, ctx: PaymentsContext) => {

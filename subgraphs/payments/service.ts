@@ -2,7 +2,7 @@ import type { ConnectionOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type Stripe from 'stripe';
 import type { ServiceConfig } from '../lib/config';
-import { internalClient } from '../lib/internal-client';
+import { internalClient, type InternalCall } from '../lib/internal-client';
 import type { Logger } from '../lib/logger';
 import { QUEUES, createQueue } from '../lib/queues';
 import { createRedis } from '../lib/redis';
@@ -24,6 +24,8 @@ export interface PaymentsDeps extends LedgerDeps {
   resultsQueue: Queue;
   inventoryQueue: Queue;
   carts: ReturnType<typeof cartStore>;
+  /** Internal GraphQL calls to the products subgraph (SERVICE identity). */
+  products: InternalCall;
   checkout: ReturnType<typeof checkoutService>;
   config: ServiceConfig;
 }
@@ -37,6 +39,7 @@ export function paymentsDeps(config: ServiceConfig, models: PaymentsModels, logg
   for (const q of [resultsQueue, inventoryQueue]) q.on('error', (err) => logger.warn('queue connection error', { queue: q.name, error: String(err) }));
   const carts = cartStore(models.carts);
   const call = (peer: 'products' | 'customers') => internalClient({ url: config.peers[peer], service: 'payments', internalSecret: config.internalSecret, timeoutMs: 10_000 });
+  const products = call('products');
   const ledger: LedgerDeps = { payments: models.payments, publisher: queuePublisher(resultsQueue, redis), logger, onOutcome: countOutcome };
   return {
     ...ledger,
@@ -46,12 +49,13 @@ export function paymentsDeps(config: ServiceConfig, models: PaymentsModels, logg
     resultsQueue,
     inventoryQueue,
     carts,
+    products,
     checkout: checkoutService({
       payments: models.payments,
       carts,
       stripe,
       publishableKey: config.stripe.publishableKey,
-      products: call('products'),
+      products,
       customers: call('customers'),
       inventoryQueue,
       logger,
