@@ -1,10 +1,18 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 
-/** At most this many saved addresses per customer (enforced by a conditional $push, see service). */
+/**
+ * At most this many saved addresses per customer. Each address occupies one numbered slot and
+ * (customerId, slot) is a unique index, so concurrent adds cannot exceed the limit: claiming a slot
+ * is a single insert that either wins or fails with a duplicate key. (A conditional $push on the
+ * customer document is not enough on FerretDB v1, whose array updates are not atomic under concurrency.)
+ */
 export const MAX_ADDRESSES = 10;
 
 export interface AddressDoc {
   _id: string;
+  customerId: string;
+  /** 0..MAX_ADDRESSES-1, unique per customer. */
+  slot: number;
   name?: string | null;
   line1: string;
   line2?: string | null;
@@ -21,13 +29,7 @@ export interface CustomerDoc {
   role: 'CUSTOMER' | 'ADMIN';
   /** `scrypt$N$r$p$salt$hash` (see password.ts); absent only for accounts created outside register. */
   passwordHash?: string | null;
-  addresses: AddressDoc[];
   defaultShippingAddressId?: string | null;
-  /**
-   * Bumped by every address write. FerretDB v1 has no positional `$` update, no arrayFilters and a
-   * $pull that ignores sub-document conditions, so edits replace the array conditioned on this version.
-   */
-  addressesVersion: number;
   disabled: boolean;
   disabledAt?: Date | null;
   createdAt: Date;
@@ -37,6 +39,8 @@ export interface CustomerDoc {
 const addressSchema = new Schema<AddressDoc>(
   {
     _id: { type: String, required: true },
+    customerId: { type: String, required: true },
+    slot: { type: Number, required: true, min: 0, max: MAX_ADDRESSES - 1 },
     name: { type: String, default: null },
     line1: { type: String, required: true },
     line2: { type: String, default: null },
@@ -45,8 +49,9 @@ const addressSchema = new Schema<AddressDoc>(
     region: { type: String, default: null },
     country: { type: String, required: true },
   },
-  { versionKey: false },
+  { versionKey: false, collection: 'addresses' },
 );
+addressSchema.index({ customerId: 1, slot: 1 }, { unique: true });
 
 const customerSchema = new Schema<CustomerDoc>(
   {
@@ -56,9 +61,7 @@ const customerSchema = new Schema<CustomerDoc>(
     name: { type: String, required: true },
     role: { type: String, enum: ['CUSTOMER', 'ADMIN'], default: 'CUSTOMER' },
     passwordHash: { type: String, default: null },
-    addresses: { type: [addressSchema], default: [] },
     defaultShippingAddressId: { type: String, default: null },
-    addressesVersion: { type: Number, default: 0 },
     disabled: { type: Boolean, default: false },
     disabledAt: { type: Date, default: null },
   },
@@ -104,4 +107,8 @@ export function customerModel(conn: Connection): Model<CustomerDoc> {
 
 export function refreshTokenModel(conn: Connection): Model<RefreshTokenDoc> {
   return conn.models.RefreshToken ?? conn.model<RefreshTokenDoc>('RefreshToken', refreshTokenSchema);
+}
+
+export function addressModel(conn: Connection): Model<AddressDoc> {
+  return conn.models.Address ?? conn.model<AddressDoc>('Address', addressSchema);
 }

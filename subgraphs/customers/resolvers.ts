@@ -11,6 +11,8 @@ import type { TokenPair } from './sessions';
 export interface CustomersContext extends BaseContext, AuthContext {
   service: CustomersService;
   customerById: DataLoader<string, CustomerDoc | null>;
+  /** Every address of each customer asked about in this request, in one query. */
+  addressesByCustomer: DataLoader<string, AddressDoc[]>;
 }
 type Ctx = CustomersContext;
 
@@ -32,7 +34,7 @@ const authPayload = (p: TokenPair) => ({
 /** Addresses carry whether they are the default, which only the owning customer knows. */
 const withDefaultFlag = (c: CustomerDoc) => (a: AddressDoc) => ({ ...a, isDefaultShipping: a._id === c.defaultShippingAddressId });
 /** Private fields: the customer themself, admins and trusted services; null for anyone else. */
-const privateField = <T>(read: (c: CustomerDoc) => T) => (c: Viewed, _: unknown, ctx: Ctx) => (c[SIGNED_IN_AS_THIS] || canAccessOwned(ctx, c._id) ? read(c) : null);
+const privateField = <T>(read: (c: CustomerDoc, ctx: Ctx) => T) => (c: Viewed, _: unknown, ctx: Ctx) => (c[SIGNED_IN_AS_THIS] || canAccessOwned(ctx, c._id) ? read(c, ctx) : null);
 
 export const resolvers: GraphQLResolverMap<CustomersContext> = {
   Query: {
@@ -78,23 +80,23 @@ export const resolvers: GraphQLResolverMap<CustomersContext> = {
     addAddress: async (_: unknown, args: { input: unknown }, ctx: Ctx) => {
       const { customerId } = requireSignedIn(ctx);
       const address = await ctx.service.addAddress(customerId, parseInput(inputs.addAddressSchema, args.input, ['input']));
-      const customer = await ctx.service.models.customers.findById(customerId).lean<CustomerDoc>();
-      return withDefaultFlag(customer!)(address);
+      return withDefaultFlag((await ctx.customerById.load(customerId))!)(address);
     },
     updateAddress: async (_: unknown, args: { id: string; input: unknown }, ctx: Ctx) => {
       const { customerId } = requireSignedIn(ctx);
       const id = parseInput(inputs.idSchema, args.id, ['id']);
       const address = await ctx.service.updateAddress(customerId, id, parseInput(inputs.updateAddressSchema, args.input, ['input']));
-      const customer = await ctx.service.models.customers.findById(customerId).lean<CustomerDoc>();
-      return withDefaultFlag(customer!)(address);
+      return withDefaultFlag((await ctx.customerById.load(customerId))!)(address);
     },
-    removeAddress: (_: unknown, args: { id: string }, ctx: Ctx) => {
+    removeAddress: async (_: unknown, args: { id: string }, ctx: Ctx) => {
       const { customerId } = requireSignedIn(ctx);
-      return ctx.service.removeAddress(customerId, parseInput(inputs.idSchema, args.id, ['id']));
+      await ctx.service.removeAddress(customerId, parseInput(inputs.idSchema, args.id, ['id']));
+      return ctx.customerById.load(customerId);
     },
-    setDefaultShippingAddress: (_: unknown, args: { id: string }, ctx: Ctx) => {
+    setDefaultShippingAddress: async (_: unknown, args: { id: string }, ctx: Ctx) => {
       const { customerId } = requireSignedIn(ctx);
-      return ctx.service.setDefaultShippingAddress(customerId, parseInput(inputs.idSchema, args.id, ['id']));
+      await ctx.service.setDefaultShippingAddress(customerId, parseInput(inputs.idSchema, args.id, ['id']));
+      return ctx.customerById.load(customerId);
     },
     disableCustomer: (_: unknown, args: { id: string }, ctx: Ctx) => ctx.service.setDisabled(requireAdmin(ctx), parseInput(inputs.idSchema, args.id, ['id']), true),
     enableCustomer: (_: unknown, args: { id: string }, ctx: Ctx) => ctx.service.setDisabled(requireAdmin(ctx), parseInput(inputs.idSchema, args.id, ['id']), false),
@@ -103,9 +105,9 @@ export const resolvers: GraphQLResolverMap<CustomersContext> = {
     __resolveReference: (ref: { id: string }, ctx: Ctx) => ctx.customerById.load(ref.id),
     id: (c: CustomerDoc) => c._id,
     email: privateField((c) => c.email),
-    addresses: privateField((c) => (c.addresses ?? []).map(withDefaultFlag(c))),
-    defaultShippingAddress: privateField((c) => {
-      const found = (c.addresses ?? []).find((a) => a._id === c.defaultShippingAddressId);
+    addresses: privateField(async (c, ctx) => (await ctx.addressesByCustomer.load(c._id)).map(withDefaultFlag(c))),
+    defaultShippingAddress: privateField(async (c, ctx) => {
+      const found = (await ctx.addressesByCustomer.load(c._id)).find((a) => a._id === c.defaultShippingAddressId);
       return found ? withDefaultFlag(c)(found) : null;
     }),
     disabled: privateField((c) => c.disabled ?? false),

@@ -1,6 +1,6 @@
 import type { Connection } from 'mongoose';
 import { newId } from '../lib/ids';
-import { customerModel, refreshTokenModel, type AddressDoc, type CustomerDoc } from './model';
+import { addressModel, customerModel, refreshTokenModel, type AddressDoc, type CustomerDoc } from './model';
 import { hashPassword } from './password';
 import { ensureIndexes } from '../lib/mongo';
 import { Types } from 'mongoose';
@@ -9,7 +9,7 @@ import { Types } from 'mongoose';
 export const SEED_ADMIN = { email: 'admin@example.com', password: 'admin-dev-password-123', name: 'Shop Admin' } as const;
 export const SEED_CUSTOMER_PASSWORD = 'customer-dev-password-123';
 
-type SeedAddress = Omit<AddressDoc, '_id'>;
+type SeedAddress = Omit<AddressDoc, '_id' | 'customerId' | 'slot'>;
 const SEED_CUSTOMERS: Array<{ email: string; name: string; addresses: SeedAddress[] }> = [
   { email: 'ada@example.com', name: 'Ada Lovelace', addresses: [{ name: 'Ada Lovelace', line1: '12 St James Square', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' }] },
   {
@@ -25,15 +25,24 @@ const SEED_CUSTOMERS: Array<{ email: string; name: string; addresses: SeedAddres
   { email: 'linus@example.com', name: 'Linus Torvalds', addresses: [{ name: 'Linus Torvalds', line1: 'Mannerheimintie 1', city: 'Helsinki', postalCode: '00100', country: 'FI' }] },
 ];
 
-/** Inserts the account unless its email exists (upsert by email): running the seed twice changes nothing. */
-async function upsertByEmail(conn: Connection, doc: Omit<CustomerDoc, '_id' | 'createdAt' | 'updatedAt' | 'addressesVersion' | 'disabled'>, password: string): Promise<'created' | 'exists'> {
+type SeedAccount = Pick<CustomerDoc, 'email' | 'name' | 'role'>;
+
+/** Inserts the account unless its email exists (upsert by email), then its addresses by slot: running the seed twice changes nothing. */
+async function upsertByEmail(conn: Connection, account: SeedAccount, password: string, addresses: SeedAddress[] = []): Promise<'created' | 'exists'> {
   const customers = customerModel(conn);
   const res = await customers.updateOne(
-    { email: doc.email },
-    { $setOnInsert: { _id: newId('customer'), ...doc, passwordHash: await hashPassword(password), addressesVersion: 0, disabled: false } },
+    { email: account.email },
+    { $setOnInsert: { _id: newId('customer'), ...account, passwordHash: await hashPassword(password), disabled: false } },
     { upsert: true },
   );
-  return res.upsertedCount ? 'created' : 'exists';
+  if (!res.upsertedCount) return 'exists';
+  const customerId = String(res.upsertedId);
+  for (const [slot, address] of addresses.entries()) {
+    const _id = `addr_${new Types.ObjectId().toHexString()}`;
+    await addressModel(conn).updateOne({ customerId, slot }, { $setOnInsert: { _id, customerId, slot, ...address } }, { upsert: true });
+    if (slot === 0) await customers.updateOne({ _id: customerId, defaultShippingAddressId: null }, { $set: { defaultShippingAddressId: _id } });
+  }
+  return 'created';
 }
 
 /**
@@ -41,14 +50,11 @@ async function upsertByEmail(conn: Connection, doc: Omit<CustomerDoc, '_id' | 'c
  * an existing account keeps whatever was changed on it since.
  */
 export async function seedCustomers(conn: Connection): Promise<{ created: number; existing: number; admin: typeof SEED_ADMIN }> {
-  await ensureIndexes([customerModel(conn), refreshTokenModel(conn)]);
+  await ensureIndexes([customerModel(conn), addressModel(conn), refreshTokenModel(conn)]);
   let created = 0;
-  const admin = await upsertByEmail(conn, { email: SEED_ADMIN.email, name: SEED_ADMIN.name, role: 'ADMIN', addresses: [], defaultShippingAddressId: null }, SEED_ADMIN.password);
-  if (admin === 'created') created++;
+  if ((await upsertByEmail(conn, { email: SEED_ADMIN.email, name: SEED_ADMIN.name, role: 'ADMIN' }, SEED_ADMIN.password)) === 'created') created++;
   for (const c of SEED_CUSTOMERS) {
-    const addresses = c.addresses.map((a) => ({ _id: `addr_${new Types.ObjectId().toHexString()}`, ...a }));
-    const outcome = await upsertByEmail(conn, { email: c.email, name: c.name, role: 'CUSTOMER', addresses, defaultShippingAddressId: addresses[0]?._id ?? null }, SEED_CUSTOMER_PASSWORD);
-    if (outcome === 'created') created++;
+    if ((await upsertByEmail(conn, { email: c.email, name: c.name, role: 'CUSTOMER' }, SEED_CUSTOMER_PASSWORD, c.addresses)) === 'created') created++;
   }
   return { created, existing: SEED_CUSTOMERS.length + 1 - created, admin: SEED_ADMIN };
 }

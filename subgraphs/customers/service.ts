@@ -13,7 +13,7 @@ import { decoyHash, hashPassword, passwordProblems, verifyPassword } from './pas
 import type { SessionStore } from './sessions';
 
 export interface CustomersDeps {
-  models: { customers: Model<CustomerDoc>; refreshTokens: Model<RefreshTokenDoc> };
+  models: { customers: Model<CustomerDoc>; addresses: Model<AddressDoc>; refreshTokens: Model<RefreshTokenDoc> };
   sessions: SessionStore;
   limiter: LoginLimiter;
   redis: Redis;
@@ -26,25 +26,11 @@ const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'
 
 /** Customer business rules; resolvers parse and authorize, then call these. */
 export function customersService(deps: CustomersDeps) {
-  const { customers } = deps.models;
+  const { customers, addresses } = deps.models;
   const load = (id: string) => customers.findById(id).lean<CustomerDoc>();
 
-  /** Replaces the address list conditioned on its version (compare-and-set), retrying a few times under contention. */
-  async function editAddresses(customerId: string, edit: (c: CustomerDoc) => Pick<CustomerDoc, 'addresses' | 'defaultShippingAddressId'>): Promise<CustomerDoc> {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const current = await load(customerId);
-      if (!current) throw new NotFoundError('Customer');
-      const next = edit({ ...current, addresses: current.addresses ?? [] });
-      const updated = await customers
-        .findOneAndUpdate({ _id: customerId, addressesVersion: current.addressesVersion ?? null }, { $set: next, $inc: { addressesVersion: 1 } }, { new: true })
-        .lean<CustomerDoc>();
-      if (updated) return updated;
-    }
-    throw new ConflictError('Your addresses changed at the same time; try again');
-  }
-
-  function findAddress(c: CustomerDoc, addressId: string): AddressDoc {
-    const found = (c.addresses ?? []).find((a) => a._id === addressId);
+  async function ownAddress(customerId: string, addressId: string): Promise<AddressDoc> {
+    const found = await addresses.findOne({ _id: addressId, customerId }).lean<AddressDoc>();
     if (!found) throw new NotFoundError('Address');
     return found;
   }
@@ -112,59 +98,56 @@ export function customersService(deps: CustomersDeps) {
       return deps.sessions.start(updated!);
     },
 
-    /** Atomic limit: the push only matches while the (MAX-1)th slot is empty, so concurrent adds cannot exceed it. */
-    async addAddress(customerId: string, input: AddAddressInput) {
+    /** Addresses of one customer, oldest first. */
+    addressesOf: (customerId: string) => addresses.find({ customerId }).sort({ _id: 1 }).lean<AddressDoc[]>(),
+
+    /**
+     * Atomic limit: the address claims the first free slot with a plain insert; the unique
+     * (customerId, slot) index makes concurrent adds take different slots, and when all are taken
+     * every insert fails. No read-then-write decides the count.
+     */
+    async addAddress(customerId: string, input: AddAddressInput): Promise<AddressDoc> {
       const { setAsDefault, ...fields } = input;
-      const address: AddressDoc = { _id: newAddressId(), ...fields } as AddressDoc;
-      const updated = await customers
-        .findOneAndUpdate(
-          { _id: customerId, [`addresses.${MAX_ADDRESSES - 1}`]: { $exists: false } },
-          { $push: { addresses: address }, $inc: { addressesVersion: 1 }, ...(setAsDefault ? { $set: { defaultShippingAddressId: address._id } } : {}) },
-          { new: true },
-        )
-        .lean<CustomerDoc>();
-      if (!updated) {
-        if (!(await customers.exists({ _id: customerId }))) throw new NotFoundError('Customer');
-        throw new ConflictError(`You can save at most ${MAX_ADDRESSES} addresses`, { reason: 'ADDRESS_LIMIT_REACHED', limit: MAX_ADDRESSES });
+      const taken = new Set((await addresses.find({ customerId }).lean<AddressDoc[]>()).map((a) => a.slot));
+      const order = [...Array(MAX_ADDRESSES).keys()].sort((a, b) => Number(taken.has(a)) - Number(taken.has(b)));
+      for (const slot of order) {
+        try {
+          const [created] = await addresses.create([{ _id: newAddressId(), customerId, slot, ...fields }]);
+          const address = created.toObject() as AddressDoc;
+          if (setAsDefault) await customers.updateOne({ _id: customerId }, { $set: { defaultShippingAddressId: address._id } });
+          // The first address becomes the default shipping address (only if there still is none).
+          else await customers.updateOne({ _id: customerId, defaultShippingAddressId: null }, { $set: { defaultShippingAddressId: address._id } });
+          return address;
+        } catch (err) {
+          if (!isDuplicateKeyError(err)) throw err;
+        }
       }
-      // The first address becomes the default shipping address (only if there still is none).
-      if (!updated.defaultShippingAddressId) {
-        await customers.updateOne({ _id: customerId, defaultShippingAddressId: null }, { $set: { defaultShippingAddressId: address._id } });
-      }
-      return address;
+      throw new ConflictError(`You can save at most ${MAX_ADDRESSES} addresses`, { reason: 'ADDRESS_LIMIT_REACHED', limit: MAX_ADDRESSES });
     },
 
-    async updateAddress(customerId: string, addressId: string, patch: UpdateAddressInput) {
+    async updateAddress(customerId: string, addressId: string, patch: UpdateAddressInput): Promise<AddressDoc> {
       const changes = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
-      const updated = await editAddresses(customerId, (c) => {
-        findAddress(c, addressId);
-        return { addresses: c.addresses.map((a) => (a._id === addressId ? { ...a, ...changes } : a)), defaultShippingAddressId: c.defaultShippingAddressId ?? null };
-      });
-      return findAddress(updated, addressId);
+      const updated = await addresses.findOneAndUpdate({ _id: addressId, customerId }, { $set: changes }, { new: true }).lean<AddressDoc>();
+      if (!updated) throw new NotFoundError('Address');
+      return updated;
     },
 
     /** Removing the default shipping address leaves the customer with no default until they pick one. */
-    async removeAddress(customerId: string, addressId: string) {
-      return editAddresses(customerId, (c) => {
-        findAddress(c, addressId);
-        return {
-          addresses: c.addresses.filter((a) => a._id !== addressId),
-          defaultShippingAddressId: c.defaultShippingAddressId === addressId ? null : (c.defaultShippingAddressId ?? null),
-        };
-      });
+    async removeAddress(customerId: string, addressId: string): Promise<void> {
+      const removed = await addresses.deleteOne({ _id: addressId, customerId });
+      if (!removed.deletedCount) throw new NotFoundError('Address');
+      await customers.updateOne({ _id: customerId, defaultShippingAddressId: addressId }, { $set: { defaultShippingAddressId: null } });
     },
 
-    async setDefaultShippingAddress(customerId: string, addressId: string) {
-      return editAddresses(customerId, (c) => {
-        findAddress(c, addressId);
-        return { addresses: c.addresses, defaultShippingAddressId: addressId };
-      });
+    async setDefaultShippingAddress(customerId: string, addressId: string): Promise<void> {
+      await ownAddress(customerId, addressId);
+      await customers.updateOne({ _id: customerId }, { $set: { defaultShippingAddressId: addressId } });
     },
 
     /** For checkout (SERVICE only): the snapshot stored on the payment and the order. */
     async checkoutAddress(customerId: string, addressId: string): Promise<AddressSnapshot> {
       const customer = await load(customerId);
-      const a = customer && !customer.disabled ? (customer.addresses ?? []).find((x) => x._id === addressId) : undefined;
+      const a = customer && !customer.disabled ? await addresses.findOne({ _id: addressId, customerId }).lean<AddressDoc>() : null;
       if (!a) throw new NotFoundError('Address');
       return { name: a.name ?? customer!.name, line1: a.line1, line2: a.line2 ?? undefined, city: a.city, postalCode: a.postalCode, region: a.region ?? undefined, country: a.country };
     },

@@ -1,0 +1,79 @@
+import { MAX_ADDRESSES } from '../subgraphs/customers/model';
+import { startStack, type TestStack } from './support/stack';
+import { codeOf, registerCustomer, type Session } from './auth-flows';
+
+const ADD = `mutation($input: AddAddressInput!) { addAddress(input: $input) { id name line1 line2 city postalCode region country isDefaultShipping } }`;
+const UPDATE = `mutation($id: ID!, $input: UpdateAddressInput!) { updateAddress(id: $id, input: $input) { id line1 line2 city country isDefaultShipping } }`;
+const REMOVE = `mutation($id: ID!) { removeAddress(id: $id) { addresses { id } defaultShippingAddress { id } } }`;
+const SET_DEFAULT = `mutation($id: ID!) { setDefaultShippingAddress(id: $id) { defaultShippingAddress { id } addresses { id isDefaultShipping } } }`;
+const home = { name: 'Dana Home', line1: '1 Main St', line2: 'Apt 4', city: 'Portland', postalCode: '97201', region: 'OR', country: 'us' };
+
+describe('customers keep an address book', () => {
+  let stack: TestStack;
+  let dana: Session;
+  beforeAll(async () => {
+    stack = await startStack();
+    dana = await registerCustomer(stack, { name: 'Dana' });
+  });
+  afterAll(() => stack?.stop());
+
+  it('the first address becomes the default; another can take over; edits change only the given fields', async () => {
+    const first = await stack.gql(ADD, { input: home }, { token: dana.accessToken });
+    expect(first.errors).toBeUndefined();
+    expect(first.data.addAddress).toMatchObject({ ...home, country: 'US', isDefaultShipping: true });
+    const work = await stack.gql(ADD, { input: { line1: '9 Office Rd', city: 'Salem', postalCode: '97301', country: 'US', setAsDefault: true } }, { token: dana.accessToken });
+    expect(work.data.addAddress.isDefaultShipping).toBe(true);
+
+    const edited = await stack.gql(UPDATE, { id: first.data.addAddress.id, input: { line1: '2 Main St', line2: null } }, { token: dana.accessToken });
+    expect(edited.data.updateAddress).toEqual({ id: first.data.addAddress.id, line1: '2 Main St', line2: null, city: 'Portland', country: 'US', isDefaultShipping: false });
+
+    const switched = await stack.gql(SET_DEFAULT, { id: first.data.addAddress.id }, { token: dana.accessToken });
+    expect(switched.data.setDefaultShippingAddress.defaultShippingAddress).toEqual({ id: first.data.addAddress.id });
+    expect(switched.data.setDefaultShippingAddress.addresses.filter((a: { isDefaultShipping: boolean }) => a.isDefaultShipping)).toEqual([{ id: first.data.addAddress.id, isDefaultShipping: true }]);
+
+    const removed = await stack.gql(REMOVE, { id: first.data.addAddress.id }, { token: dana.accessToken });
+    expect(removed.data.removeAddress).toEqual({ addresses: [{ id: work.data.addAddress.id }], defaultShippingAddress: null });
+    await stack.gql(REMOVE, { id: work.data.addAddress.id }, { token: dana.accessToken });
+  });
+
+  it('invalid input is BAD_USER_INPUT naming the field', async () => {
+    const badCountry = await stack.gql(ADD, { input: { ...home, country: 'United States' } }, { token: dana.accessToken });
+    expect(codeOf(badCountry)).toBe('BAD_USER_INPUT');
+    expect(badCountry.errors![0].extensions!.field).toBe('input.country');
+    const blankCity = await stack.gql(ADD, { input: { ...home, city: '  ' } }, { token: dana.accessToken });
+    expect(blankCity.errors![0].extensions!.field).toBe('input.city');
+  });
+
+  it("another customer's address cannot be edited, removed or made default: NOT_FOUND, as if it did not exist", async () => {
+    const eve = await registerCustomer(stack, { name: 'Eve' });
+    const danas = await stack.gql(ADD, { input: home }, { token: dana.accessToken });
+    const id = danas.data.addAddress.id;
+    for (const [query, variables] of [[UPDATE, { id, input: { city: 'Hacked' } }], [REMOVE, { id }], [SET_DEFAULT, { id }]] as const) {
+      expect(codeOf(await stack.gql(query, variables, { token: eve.accessToken }))).toBe('NOT_FOUND');
+    }
+    expect(codeOf(await stack.gql(UPDATE, { id: 'addr_000000000000000000000000', input: { city: 'X' } }, { token: eve.accessToken }))).toBe('NOT_FOUND');
+    expect(codeOf(await stack.gql(ADD, { input: home }))).toBe('UNAUTHENTICATED');
+    const stored = await stack.customers.deps.service.models.addresses.findById(id).lean();
+    expect(stored!.city).toBe('Portland');
+  });
+
+  it(`at most ${MAX_ADDRESSES} addresses, even when many are added at the same moment`, async () => {
+    const frank = await registerCustomer(stack, { name: 'Frank' });
+    const results = await Promise.all(
+      Array.from({ length: MAX_ADDRESSES + 4 }, (_, i) => stack.gql(ADD, { input: { ...home, line1: `${i} Parallel St` } }, { token: frank.accessToken })),
+    );
+    expect(results.filter((r) => !r.errors)).toHaveLength(MAX_ADDRESSES);
+    const refused = results.filter((r) => r.errors);
+    expect(refused).toHaveLength(4);
+    for (const r of refused) expect(r.errors![0].extensions).toMatchObject({ code: 'CONFLICT', reason: 'ADDRESS_LIMIT_REACHED', limit: MAX_ADDRESSES });
+    const stored = await stack.customers.deps.service.models.addresses.find({ customerId: frank.customer.id }).lean();
+    expect(stored).toHaveLength(MAX_ADDRESSES);
+    const customer = await stack.customers.deps.service.models.customers.findById(frank.customer.id).lean();
+    expect(stored.some((a) => a._id === customer!.defaultShippingAddressId)).toBe(true);
+    // Removing one frees a slot for a new one.
+    const freed = await stack.gql(REMOVE, { id: stored[3]._id }, { token: frank.accessToken });
+    expect(freed.data.removeAddress.addresses).toHaveLength(MAX_ADDRESSES - 1);
+    expect((await stack.gql(ADD, { input: home }, { token: frank.accessToken })).errors).toBeUndefined();
+    expect(codeOf(await stack.gql(ADD, { input: home }, { token: frank.accessToken }))).toBe('CONFLICT');
+  });
+});
