@@ -1,3 +1,4 @@
+import { mountAdminDashboard } from './admin-dashboard';
 import { readFileSync } from 'node:fs';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
@@ -133,6 +134,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningServic
   const app = createServiceApp('gateway', subgraphReadiness(urls), () => draining);
   app.set('trust proxy', trustProxy(security.trustProxy));
   // Static routes (e.g. the /admin dashboard) mount here, before /graphql and outside its limits.
+  mountAdminDashboard(app);
   app.use(
     '/graphql',
     assignRequestId,

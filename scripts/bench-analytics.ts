@@ -1,0 +1,125 @@
+/**
+ * `npm run bench:analytics`: how fast the admin analytics answer from rollups, next to the same
+ * figures aggregated from the orders on the fly. Starts its own backing services (temp data dir),
+ * seeds orders as analytics events through the real apply path (applyAnalyticsEvent) and the same
+ * orders into an orders collection, then measures p50/p95 at each size. Not a test: it prints figures.
+ *
+ * BENCH_SIZES (default 10000,100000), BENCH_RUNS (default 40), BENCH_SEED_BUDGET_S (default 480):
+ * seeding stops when the budget is spent and the last size reached is measured and reported.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import mongoose from 'mongoose';
+import { ensureBackingServices } from './backing';
+import { ensureIndexes } from '../subgraphs/lib/mongo';
+import { analyticsEventSchema, type AnalyticsEvent } from '../subgraphs/lib/queues';
+import { orderModel } from '../subgraphs/orders/model';
+import { applyAnalyticsEvent } from '../subgraphs/orders/analytics/apply';
+import { allAnalyticsModels, analyticsModels } from '../subgraphs/orders/analytics/model';
+import { presetRange } from '../subgraphs/orders/analytics/periods';
+import { analyticsService } from '../subgraphs/orders/analytics/service';
+
+const SIZES = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number);
+const RUNS = Number(process.env.BENCH_RUNS ?? 40);
+const BUDGET_MS = Number(process.env.BENCH_SEED_BUDGET_S ?? 480) * 1000;
+const NOW = new Date();
+const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+
+/** Deterministic pseudo-random orders over the last two years: 90% paid, 1–2 lines of 500 products, 5,000 customers. */
+function makeOrder(i: number): { event: AnalyticsEvent; order: Record<string, unknown> } {
+  const r = (k: number) => ((i * 2654435761 + k * 40503) >>> 0) % 1_000_003;
+  const occurredAt = new Date(NOW.getTime() - (r(1) % (730 * 24 * 60)) * 60_000);
+  const lines = Array.from({ length: 1 + (r(2) % 2) }, (_, j) => ({ productId: `prod_bench${(r(3 + j) % 500).toString().padStart(4, '0')}`, name: 'Bench item', unitPriceCents: 500 + (r(5 + j) % 20) * 100, quantity: 1 + (r(7 + j) % 3) }));
+  const totalCents = lines.reduce((s, l) => s + l.unitPriceCents * l.quantity, 0);
+  const paid = r(9) % 10 !== 0;
+  const orderId = `ord_bench${i}`;
+  const event = analyticsEventSchema.parse({
+    eventId: `${orderId}-${paid ? 'paid' : 'failed'}`, kind: paid ? 'order.paid' : 'order.failed', orderId, paymentId: `pay_bench${i}`, customerId: `cus_bench${r(11) % 5000}`,
+    lines, totalCents, currency: 'USD', occurredAt: occurredAt.toISOString(), requestId: 'bench',
+  });
+  const order = { _id: orderId, paymentId: event.paymentId, customerId: event.customerId, status: paid ? 'PAID' : 'FAILED', items: lines, totalCents, refundedCents: 0, currency: 'USD', reservationId: `res_bench${i}`, statusHistory: [], outbox: [], outboxDone: [], outboxPending: 0, createdAt: occurredAt, updatedAt: occurredAt };
+  return { event, order };
+}
+
+async function timed(runs: number, fn: () => Promise<unknown>): Promise<{ p50: number; p95: number }> {
+  await fn(); // warm up
+  const ms: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = process.hrtime.bigint();
+    await fn();
+    ms.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  ms.sort((a, b) => a - b);
+  const at = (q: number) => Math.round(ms[Math.min(ms.length - 1, Math.floor(q * ms.length))] * 100) / 100;
+  return { p50: at(0.5), p95: at(0.95) };
+}
+
+async function main() {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-analytics-'));
+  const backing = await ensureBackingServices({ dataDir, log });
+  const conn = await mongoose.createConnection(backing.env.MONGODB_URI, { dbName: 'bench_analytics_orders' }).asPromise();
+  try {
+    await conn.dropDatabase();
+    const models = analyticsModels(conn);
+    const orders = orderModel(conn);
+    await ensureIndexes([orders, ...allAnalyticsModels(models)]);
+    const service = analyticsService(models);
+    const year = presetRange('LAST_YEAR', NOW);
+    const twoYears = presetRange('LAST_2_YEARS', NOW);
+    const results: Array<Record<string, number>> = [];
+    const seedStart = Date.now();
+    let seeded = 0;
+    for (const size of SIZES) {
+      let outOfBudget = false;
+      while (seeded < size) {
+        const batch = Array.from({ length: Math.min(1000, size - seeded) }, (_, k) => makeOrder(seeded + k));
+        await orders.collection.insertMany(batch.map((b) => b.order) as never[], { ordered: false });
+        // Sequential on purpose: FerretDB v1 loses concurrent updates of one document (see worker.ts).
+        for (const { event } of batch) await applyAnalyticsEvent(models, event);
+        seeded += batch.length;
+        if (seeded % 5000 === 0) log(`seeded ${seeded} orders in ${Math.round((Date.now() - seedStart) / 1000)}s`);
+        if (Date.now() - seedStart > BUDGET_MS) {
+          outOfBudget = true;
+          break;
+        }
+      }
+      const stats = await timed(RUNS, () => service.orderStatistics(year, 'USD').then(() => service.topProducts(year, 'USD', 5)));
+      const chart = await timed(RUNS, () => service.salesChart(twoYears, 'MONTH', 'USD'));
+      // The same statistics straight from the orders: $match + $group with $sum only, one accumulator per
+      // pipeline (FerretDB v1 computes only the first accumulator of a $group).
+      const match = { $match: { currency: 'USD', createdAt: { $gte: year.from, $lt: year.to } } };
+      const onTheFly = await timed(Math.min(RUNS, 10), () =>
+        Promise.all([
+          orders.aggregate([match, { $group: { _id: '$status', n: { $sum: 1 } } }]),
+          orders.aggregate([match, { $match: { status: { $ne: 'FAILED' } } }, { $group: { _id: null, revenue: { $sum: '$totalCents' } } }]),
+        ]),
+      );
+      const check = await service.orderStatistics(year, 'USD');
+      const [byStatus] = await Promise.all([orders.aggregate([match, { $group: { _id: '$status', n: { $sum: 1 } } }])]);
+      const fromOrders = byStatus.reduce((s: number, g: { n: number }) => s + g.n, 0);
+      const row = { orders: seeded, statsP50Ms: stats.p50, statsP95Ms: stats.p95, chartP50Ms: chart.p50, chartP95Ms: chart.p95, onTheFlyP50Ms: onTheFly.p50, onTheFlyP95Ms: onTheFly.p95, seedSeconds: Math.round((Date.now() - seedStart) / 1000) };
+      results.push(row);
+      log(`size ${seeded}: ${JSON.stringify(row)} (rollup orders in the last year ${check.totalOrders}, on the fly ${fromOrders})`);
+      if (outOfBudget) {
+        log(`seed budget of ${BUDGET_MS / 1000}s spent at ${seeded} orders: reporting that size`);
+        break;
+      }
+    }
+    const last = results[results.length - 1];
+    const first = results[0];
+    process.stdout.write(`${JSON.stringify(results)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ orders: last.orders, statsP95Ms: last.statsP95Ms, chartP95Ms: last.chartP95Ms, statsP95MsAt10k: first.statsP95Ms, onTheFlyP95Ms: last.onTheFlyP95Ms, speedup: Math.round((last.onTheFlyP95Ms / last.statsP95Ms) * 10) / 10 })}\n`,
+    );
+  } finally {
+    await conn.close();
+    await backing.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
