@@ -13,7 +13,7 @@ import type { Logger } from '../../subgraphs/lib/logger';
 /**
  * Persisted queries.
  * - APQ (automatic): clients send a sha256 first and the full query only on a miss; the hash → query
- *   cache lives in Redis (`${QUEUE_PREFIX}:apq:<sha256>`), so every gateway instance shares it.
+ *   cache lives in Redis (`${QUEUE_PREFIX}:apq:apq:<sha256>`), so every gateway instance shares it.
  * - Safelist (PERSISTED_QUERIES_SAFELIST=true): only operations registered with
  *   `npm run register-operations` run. They live in one Redis hash, `${QUEUE_PREFIX}:pq:safelist`
  *   (sha256 → query text), read by every instance; hash-only requests for them always hit.
@@ -53,11 +53,14 @@ export function createApqCache(redisUrl: string, queuePrefix: string, logger: Lo
   return { cache: new KeyvAdapter<string>(keyv as any), close: () => keyv.disconnect().catch(() => undefined) };
 }
 
-/** What Apollo looks persisted queries up in: registered operations first, then the APQ cache. */
+/**
+ * What Apollo looks persisted queries up in: registered operations first, then the APQ cache.
+ * Apollo Server asks for `apq:<sha256>` (it prefixes every key it uses in a shared cache).
+ */
 export class PersistedQueryCache implements KeyValueCache<string> {
   constructor(private readonly apq: KeyValueCache<string>, private readonly safelist: Safelist) {}
   async get(key: string): Promise<string | undefined> {
-    return (await this.safelist.get(key)) ?? (await this.apq.get(key));
+    return (await this.safelist.get(key.replace(/^apq:/, ''))) ?? (await this.apq.get(key));
   }
   set(key: string, value: string, options?: KeyValueCacheSetOptions): Promise<void> {
     return this.apq.set(key, value, options);

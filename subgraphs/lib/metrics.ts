@@ -106,7 +106,9 @@ export function operationLabel(name: string | null | undefined): string {
 export function httpMetricsMiddleware(service: string) {
   return (req: Request, res: Response, next: NextFunction) => {
     const end = httpRequestDuration.startTimer({ service, method: req.method });
-    res.once('finish', () => end({ route: routeLabel(req.path), status: String(res.statusCode) }));
+    // Read now: inside a mounted router express rewrites req.url (e.g. /graphql becomes /).
+    const route = routeLabel(req.path);
+    res.once('finish', () => end({ route, status: String(res.statusCode) }));
     next();
   };
 }
