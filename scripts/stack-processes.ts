@@ -25,6 +25,7 @@ export const SUBGRAPH_PROCESSES: StackProcess[] = [
 export const WORKER_PROCESSES: StackProcess[] = [
   { name: 'products-worker', entry: 'subgraphs/products/worker-main.ts', port: 4012 },
   { name: 'orders-worker', entry: 'subgraphs/orders/worker-main.ts', port: 4013 },
+  { name: 'payments-worker', entry: 'subgraphs/payments/worker-main.ts', port: 4014 },
   { name: 'analytics-worker', entry: 'subgraphs/orders/analytics/worker-main.ts', port: 4015 },
 ];
 

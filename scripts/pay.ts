@@ -1,0 +1,42 @@
+/**
+ * `npm run pay -- <paymentId> [succeeded|failed|canceled]`: complete a checkout without a Stripe
+ * account. stripe-mock never sends webhooks, so this signs a payment_intent event with the
+ * webhook secret, exactly as Stripe would, and delivers it to the payments service's
+ * POST /webhooks/stripe (found from the running `npm start`, or PAYMENTS_URL).
+ */
+import { baseEnvSchema, peersFromEnv, stripeFromEnv } from '../subgraphs/lib/config';
+import { parseEnvOrExit } from '../subgraphs/lib/env';
+import { buildIntentEvent, deliverWebhook, webhookUrlFor, type SimulatedIntentOutcome } from '../subgraphs/payments/simulated-webhooks';
+import { loadStackEnv } from './backing/stack-env';
+
+const OUTCOMES: SimulatedIntentOutcome[] = ['succeeded', 'failed', 'canceled'];
+const USAGE = 'usage: npm run pay -- <paymentId> [succeeded|failed|canceled]   (default: succeeded)';
+
+async function main(): Promise<number> {
+  const [paymentId, outcomeArg = 'succeeded'] = process.argv.slice(2);
+  const outcome = outcomeArg.toLowerCase() as SimulatedIntentOutcome;
+  if (!paymentId || !/^pay_[0-9a-f]{24}$/.test(paymentId) || !OUTCOMES.includes(outcome)) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  loadStackEnv();
+  const env = parseEnvOrExit(baseEnvSchema);
+  if (env.NODE_ENV === 'production') {
+    process.stderr.write('refusing to simulate payments with NODE_ENV=production\n');
+    return 1;
+  }
+  const url = webhookUrlFor(peersFromEnv(env).payments);
+  const event = buildIntentEvent({ paymentId, outcome });
+  const delivery = await deliverWebhook(url, event, stripeFromEnv(env).webhookSecret);
+  process.stdout.write(`${event.type} for ${paymentId} → ${url}: HTTP ${delivery.status} ${JSON.stringify(delivery.body)}\n`);
+  const body = delivery.body as { outcome?: string } | null;
+  if (delivery.status === 200 && body?.outcome === 'unknown-payment') process.stderr.write('the payments service does not know this payment id\n');
+  return delivery.status === 200 ? 0 : 1;
+}
+
+main()
+  .then((code) => process.exit(code))
+  .catch((err) => {
+    process.stderr.write(`pay failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
