@@ -4,6 +4,7 @@ import type Stripe from 'stripe';
 import type { ServiceConfig } from '../lib/config';
 import { internalClient, type InternalCall } from '../lib/internal-client';
 import type { Logger } from '../lib/logger';
+import { paymentsByOutcome } from '../lib/metrics';
 import { QUEUES, createQueue } from '../lib/queues';
 import { createRedis } from '../lib/redis';
 import { cartStore } from './cart';
@@ -64,8 +65,10 @@ export function paymentsDeps(config: ServiceConfig, models: PaymentsModels, logg
   };
 }
 
-/** Hook for the payments_total metric (wired when the shared metrics module is available). */
-function countOutcome(_outcome: string): void {}
+/** payments_total{outcome}: counted once, when the outcome is recorded (not when republished). */
+function countOutcome(outcome: string): void {
+  paymentsByOutcome.inc({ outcome });
+}
 
 export async function closePaymentsDeps(deps: PaymentsDeps, ownsRedis: boolean): Promise<void> {
   await deps.resultsQueue.close().catch(() => undefined);
