@@ -125,9 +125,13 @@ describe('stock reservations for checkout never oversell', () => {
     expect(committed.map((c) => c.status)).toEqual(['COMMITTED', 'COMMITTED']);
     expect(await commit(reservationId)).toMatchObject({ status: 'COMMITTED' });
     expect(await stockOf(productId)).toEqual({ onHand: 3, reserved: 0, available: 3 });
-    // Releasing a sold reservation gives nothing back.
-    expect(await release(reservationId)).toMatchObject({ status: 'COMMITTED' });
-    expect(await stockOf(productId)).toEqual({ onHand: 3, reserved: 0, available: 3 });
+    // Releasing a sold reservation (its order was cancelled) puts the units back once.
+    expect(await Promise.all([release(reservationId), release(reservationId)])).toMatchObject([{ status: 'RELEASED' }, { status: 'RELEASED' }]);
+    expect(await release(reservationId)).toMatchObject({ status: 'RELEASED' });
+    expect(await stockOf(productId)).toEqual({ onHand: 5, reserved: 0, available: 5 });
+    expect(await commit(reservationId)).toMatchObject({ status: 'RELEASED' });
+    expect(await stockOf(productId)).toEqual({ onHand: 5, reserved: 0, available: 5 });
+    await restock(productId, -2);
 
     const other = newId('reservation');
     await reserve({ reservationId: other, lines: [{ productId, quantity: 1 }] });

@@ -55,6 +55,7 @@ interface Decision {
 }
 
 export const holdMarker = (reservationId: string, generation: number) => `${reservationId}:${generation}`;
+const restockStep = (reservationId: string) => `${reservationId}:restock`;
 
 function insufficientStock(productId: string | null | undefined): ConflictError {
   return new ConflictError('Not enough stock for this product', { reason: 'INSUFFICIENT_STOCK', productId: productId ?? null });
@@ -133,6 +134,7 @@ export function createInventory(deps: InventoryDeps) {
 
   async function statusOf(r: ReservationDoc, g: number): Promise<ReservationStatus> {
     const d = await decisionOf(r._id, g);
+    if (d?.outcome === 'COMMITTED' && (await reservationSteps.exists({ _id: restockStep(r._id) }))) return 'RELEASED';
     if (d) return d.outcome;
     if (g > 1) return 'RETAKING';
     return r.status === 'HELD' ? 'HELD' : 'PENDING';
@@ -204,8 +206,22 @@ export function createInventory(deps: InventoryDeps) {
     if (outcome === 'EXPIRED' && g > 1) return view(r);
     const d = await decide(reservationId, g, outcome);
     await settle(r, g, d.outcome);
-    if (d.outcome === outcome) deps.logger.info('reservation ended', { reservationId, outcome });
+    if (d.outcome === 'COMMITTED' && outcome === 'RELEASED') await restock(r, g);
+    else if (d.outcome === outcome) deps.logger.info('reservation ended', { reservationId, outcome });
     return view(r);
+  }
+
+  /**
+   * Releasing a sold reservation (its order was cancelled) puts the sold units back on hand, once:
+   * the return is claimed by a unique step, and each line's restock is keyed by a marker the stock
+   * ledger applies at most once, so a retry after a crash finishes it without doubling it.
+   */
+  async function restock(r: ReservationDoc, g: number): Promise<void> {
+    await reservationSteps.create({ _id: restockStep(r._id), reservationId: r._id, generation: g, kind: 'restock' }).catch((err: unknown) => {
+      if (!isDuplicateKeyError(err)) throw err;
+    });
+    for (const line of r.lines) await stock.apply(line.productId, { kind: 'restock', marker: restockStep(r._id), qty: line.quantity });
+    deps.logger.info('sold reservation returned to stock', { reservationId: r._id });
   }
 
   // ---- commit ----

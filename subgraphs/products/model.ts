@@ -159,7 +159,7 @@ export interface ReservationStepDoc {
   _id: string;
   reservationId: string;
   generation: number;
-  kind: 'start' | 'decision';
+  kind: 'start' | 'decision' | 'restock';
   outcome: ReservationOutcome | null;
   productId: string | null;
   createdAt: Date;
@@ -170,7 +170,7 @@ const reservationStepSchema = new Schema<ReservationStepDoc>(
     _id: { type: String, required: true },
     reservationId: { type: String, required: true },
     generation: { type: Number, required: true },
-    kind: { type: String, enum: ['start', 'decision'], required: true },
+    kind: { type: String, enum: ['start', 'decision', 'restock'], required: true },
     outcome: { type: String, enum: [...RESERVATION_OUTCOMES, null], default: null },
     productId: { type: String, default: null },
   },

@@ -22,6 +22,12 @@ describe('stock arithmetic', () => {
     expect(applyStockOp(state(), { kind: 'undo', marker: 'r:1', qty: 3 })).toEqual({ result: 'noop' });
   });
 
+  it('puts sold units back on hand once per return marker', () => {
+    const sold = state({ onHand: 7, closedHolds: ['r:1'] });
+    expect(applyStockOp(sold, { kind: 'restock', marker: 'r:restock', qty: 3 })).toEqual({ result: 'applied', next: state({ onHand: 10, closedHolds: ['r:1', 'r:restock'] }) });
+    expect(applyStockOp(state({ closedHolds: ['r:restock'] }), { kind: 'restock', marker: 'r:restock', qty: 3 })).toEqual({ result: 'noop' });
+  });
+
   it('keeps on hand at or above reserved when adjusting', () => {
     const s = state({ reserved: 4, holds: ['a'] });
     expect(applyStockOp(s, { kind: 'adjust', delta: -6, reason: 'count', actor: 'x' })).toMatchObject({ result: 'applied', next: { onHand: 4 } });

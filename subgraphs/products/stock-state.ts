@@ -19,6 +19,8 @@ export type StockOp =
   | { kind: 'hold'; marker: string; qty: number }
   | { kind: 'undo'; marker: string; qty: number }
   | { kind: 'sell'; marker: string; qty: number }
+  /** Sold units come back on hand (a cancelled order), once per marker. */
+  | { kind: 'restock'; marker: string; qty: number }
   | { kind: 'adjust'; delta: number; reason: string; actor: string };
 
 export type Transition = { result: 'applied'; next: StockState } | { result: 'noop' } | { result: 'short' };
@@ -43,6 +45,9 @@ export function applyStockOp(s: StockState, op: StockOp): Transition {
     case 'sell':
       if (!s.holds.includes(op.marker)) return { result: 'noop' };
       return { result: 'applied', next: { ...s, onHand: s.onHand - op.qty, reserved: s.reserved - op.qty, ...close(s, op.marker) } };
+    case 'restock':
+      if (s.closedHolds.includes(op.marker)) return { result: 'noop' };
+      return { result: 'applied', next: { ...s, onHand: s.onHand + op.qty, closedHolds: [...s.closedHolds, op.marker].slice(-CLOSED_MEMORY) } };
     case 'adjust':
       // On hand never drops below what is reserved.
       if (s.onHand + op.delta < s.reserved) return { result: 'short' };
