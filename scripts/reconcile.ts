@@ -6,7 +6,7 @@
  * Uses the running `npm start` stack's backing services, or MONGODB_URI / REDIS_URL / DB_PREFIX /
  * QUEUE_PREFIX from the environment. Exit code 1 when anything drifts or is unmatched.
  */
-import mongoose from 'mongoose';
+import mongoose, { type Connection } from 'mongoose';
 import { parseEnvOrExit } from '../subgraphs/lib/env';
 import { baseEnvSchema } from '../subgraphs/lib/config';
 import { orderModel } from '../subgraphs/orders/model';
@@ -23,6 +23,15 @@ function arg(name: string): Date | undefined {
   return d;
 }
 
+/** Payments created in the range plus the given ids, read straight from the payments database. */
+export function paymentsFromDatabase(paymentsDb: Connection) {
+  const payments = paymentsDb.db!.collection('payments');
+  return async (range: DateRange, ids: string[]): Promise<PaymentFact[]> => {
+    const docs = await payments.find({ $or: [{ createdAt: { $gte: range.from, $lt: range.to } }, { _id: { $in: ids as never[] } }] }).toArray();
+    return docs.map((p) => ({ id: String(p._id), status: p.status, amountCents: p.amountCents, refundedCents: p.refundedCents ?? 0, currency: p.currency }));
+  };
+}
+
 async function main() {
   loadStackEnv();
   const env = parseEnvOrExit(baseEnvSchema);
@@ -32,15 +41,11 @@ async function main() {
   const ordersDb = await mongoose.createConnection(env.MONGODB_URI, { dbName: `${env.DB_PREFIX}orders` }).asPromise();
   const paymentsDb = await mongoose.createConnection(env.MONGODB_URI, { dbName: `${env.DB_PREFIX}payments` }).asPromise();
   try {
-    const payments = paymentsDb.db!.collection('payments');
     const report = await reconciliationReport(
       {
         orders: orderModel(ordersDb),
         analytics: analyticsModels(ordersDb),
-        payments: async (range: DateRange, ids: string[]) => {
-          const docs = await payments.find({ $or: [{ createdAt: { $gte: range.from, $lt: range.to } }, { _id: { $in: ids as never[] } }] }).toArray();
-          return docs.map((p): PaymentFact => ({ id: String(p._id), status: p.status, amountCents: p.amountCents, refundedCents: p.refundedCents ?? 0, currency: p.currency }));
-        },
+        payments: paymentsFromDatabase(paymentsDb),
         redis: { url: env.REDIS_URL, prefix: env.QUEUE_PREFIX },
       },
       from,
@@ -60,7 +65,9 @@ async function main() {
   }
 }
 
-main().catch((err) => {
-  process.stderr.write(`reconcile failed: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(2);
-});
+if (require.main === module) {
+  main().catch((err) => {
+    process.stderr.write(`reconcile failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(2);
+  });
+}

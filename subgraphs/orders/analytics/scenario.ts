@@ -81,3 +81,27 @@ export const SCENARIO_FIGURES = {
     { index: 1, orderCount: 2, lifetimeValueCents: 2000 },
   ],
 };
+
+/** The orders and payments (as stored by their services) consistent with the scenario's final state. */
+export function scenarioOrdersAndPayments(ids: ScenarioIds, events: AnalyticsEvent[]) {
+  return ids.orders.map((orderId, i) => {
+    const facts = events.filter((e) => e.orderId === orderId);
+    const first = facts.find((e) => e.kind === 'order.paid' || e.kind === 'order.failed')!;
+    const refunded = facts.filter((e) => e.kind === 'order.refunded').reduce((s, e) => s + e.refundCents, 0);
+    const cancelled = facts.some((e) => e.kind === 'order.cancelled');
+    const failed = first.kind === 'order.failed';
+    const at = new Date(first.occurredAt);
+    const history = [{ from: null, to: failed ? 'FAILED' : 'PAID', at, by: 'scenario' }, ...(cancelled ? [{ from: 'PAID', to: 'CANCELLED', at, by: 'scenario' }] : [])];
+    return {
+      order: {
+        _id: orderId, paymentId: ids.payments[i], customerId: first.customerId, status: failed ? 'FAILED' : cancelled ? 'CANCELLED' : refunded ? 'REFUNDED' : 'PAID', items: first.lines,
+        totalCents: first.totalCents, refundedCents: refunded, currency: first.currency, reservationId: `res_scenario${i}`, statusHistory: history,
+        outbox: [], outboxDone: [], outboxPending: 0, createdAt: at, updatedAt: at,
+      },
+      payment: {
+        _id: ids.payments[i], customerId: first.customerId, idempotencyKey: `scenario-${i}`, status: failed ? 'FAILED' : refunded ? 'REFUNDED' : 'SUCCEEDED', lines: first.lines,
+        amountCents: first.totalCents, refundedCents: refunded, currency: first.currency, reservationId: `res_scenario${i}`, results: [], outbox: [], published: [], refunds: [], createdAt: at, updatedAt: at,
+      },
+    };
+  });
+}
