@@ -81,7 +81,7 @@ describe('the admin dashboard shows the sales the analytics worker counted', () 
       const chart = (window as unknown as { Chart: { getChart(id: string): { data: { labels: string[]; datasets: Array<{ label: string; data: number[] }> } } } }).Chart.getChart(canvasId);
       return { labels: chart.data.labels, datasets: chart.data.datasets.map((d) => ({ label: d.label, sum: d.data.reduce((a, b) => a + b, 0), points: d.data.filter((v) => v !== 0).length })) };
     }, id);
-  const tableRows = (id: string) => page.$$eval(`#${id} tbody tr`, (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)));
+  const tableRows = (id: string) => page.$$eval(`#${id} tbody tr`, (rows) => rows.map((r) => Array.from(r.querySelectorAll('td'), (td) => td.textContent)));
   const ready = () => page.waitForFunction(() => document.body.dataset.state === 'ready');
 
   it('serves the page and chart.js from the gateway, with no third-party origin', async () => {
