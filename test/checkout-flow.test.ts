@@ -47,7 +47,7 @@ describe('checkout prices from the catalog, holds stock and starts a Stripe paym
     stack = await startStack();
     queue = resultsQueue(stack.config.redisUrl, stack.config.queuePrefix);
     adminToken = await stack.tokenFor(newId('customer'), 'ADMIN');
-    lamp = await createProduct('Lamp', 4599, 5);
+    lamp = await createProduct('Lamp', 4599, 20);
     desk = await createProduct('Desk', 19900, 2);
     customer = await registerCustomer();
   });
@@ -73,7 +73,7 @@ describe('checkout prices from the catalog, holds stock and starts a Stripe paym
     expect(clientSecret).toEqual(expect.any(String));
     expect(clientSecret.length).toBeGreaterThan(10);
     expect(publishableKey).toBe(stack.config.stripe.publishableKey);
-    expect(await stock(lamp)).toEqual({ onHand: 5, reserved: 2, available: 3 });
+    expect(await stock(lamp)).toEqual({ onHand: 20, reserved: 2, available: 18 });
 
     const stored = await loadPayment(stack, payment.id);
     expect(stored.intentId).toMatch(/^pi_/);
@@ -110,6 +110,15 @@ describe('checkout prices from the catalog, holds stock and starts a Stripe paym
     expect(second.data.checkout.payment.id).toBe(first.data.checkout.payment.id);
     expect(await stock(lamp)).toEqual(held);
     expect(await stack.payments.deps.payments.countDocuments({ customerId: customer.id, idempotencyKey: input.idempotencyKey })).toBe(1);
+  });
+
+  it('two concurrent checkouts with the same key make one payment and hold stock once', async () => {
+    const before = await stock(lamp);
+    const input = { shippingAddressId: customer.addressId, lines: [{ productId: lamp, quantity: 1 }], idempotencyKey: `race-${newId('payment')}` };
+    const [a, b] = await Promise.all([stack.gql(CHECKOUT, { input }, { token: customer.token }), stack.gql(CHECKOUT, { input }, { token: customer.token })]);
+    expect([a.errors, b.errors]).toEqual([undefined, undefined]);
+    expect(a.data.checkout.payment.id).toBe(b.data.checkout.payment.id);
+    expect(await stock(lamp)).toEqual({ ...before, reserved: before.reserved + 1, available: before.available - 1 });
   });
 
   it('checks out the cart when no lines are given, and empties it', async () => {

@@ -77,8 +77,12 @@ export function checkoutService(deps: CheckoutDeps) {
     }
   }
 
-  /** Creates (or, on a retry, finds again: same idempotency key) the Stripe intent for a payment. */
-  async function ensureIntent(payment: PaymentDoc, requestId: string): Promise<CheckoutResult> {
+  /**
+   * Creates (or, on a retry, finds again: same idempotency key) the Stripe intent for a payment.
+   * Only the request that created the payment gives up on it when Stripe fails; a concurrent
+   * retry just reports the failure, so it cannot undo a checkout that is still going through.
+   */
+  async function ensureIntent(payment: PaymentDoc, requestId: string, createdHere: boolean): Promise<CheckoutResult> {
     let intent: Stripe.PaymentIntent;
     try {
       intent = payment.intentId
@@ -93,7 +97,7 @@ export function checkoutService(deps: CheckoutDeps) {
             { idempotencyKey: `payment-intent-${payment._id}` },
           );
     } catch (err) {
-      if (payment.intentId) throw new PaymentFailedError('The payment provider could not be reached; try again', stripeFailure(err).details);
+      if (!createdHere) throw new PaymentFailedError('The payment provider could not be reached; try again', { paymentId: payment._id, ...stripeFailure(err).details });
       return failBeforeIntent(payment, err, requestId);
     }
     if (!payment.intentId) await deps.payments.updateOne({ _id: payment._id, intentId: { $exists: false } }, { $set: { intentId: intent.id } });
@@ -120,7 +124,7 @@ export function checkoutService(deps: CheckoutDeps) {
   async function checkout(customerId: string, input: CheckoutInput, requestId: string): Promise<CheckoutResult> {
     if (input.idempotencyKey) {
       const existing = await deps.payments.findOne({ customerId, idempotencyKey: input.idempotencyKey }).lean<PaymentDoc>();
-      if (existing) return ensureIntent(existing, requestId);
+      if (existing) return ensureIntent(existing, requestId, false);
     }
     const fromCart = !input.lines;
     const wanted = mergeLines(input.lines ?? (await deps.carts.get(customerId)).lines);
@@ -159,9 +163,9 @@ export function checkoutService(deps: CheckoutDeps) {
       await releaseReservation(reservationId, requestId);
       const winner = await deps.payments.findOne({ customerId, idempotencyKey: input.idempotencyKey }).lean<PaymentDoc>();
       if (!winner) throw err;
-      return ensureIntent(winner, requestId);
+      return ensureIntent(winner, requestId, false);
     }
-    const result = await ensureIntent(payment, requestId);
+    const result = await ensureIntent(payment, requestId, true);
     if (fromCart) await deps.carts.clear(customerId).catch((err) => deps.logger.warn('could not clear the cart after checkout', { error: String(err) }));
     return result;
   }
