@@ -11,7 +11,7 @@ import type { GatewayConfig } from '../gateway/src/config';
 import { sha256 } from '../gateway/src/persisted-queries';
 import { newId } from '../subgraphs/lib/ids';
 import { addLogTransport, createLogger } from '../subgraphs/lib/logger';
-import { createQueue, enqueue, QUEUES, reservationExpirySchema, JOBS } from '../subgraphs/lib/queues';
+import { createQueue, enqueue, QUEUES, reservationExpirySchema, JOBS, type QueueDeps } from '../subgraphs/lib/queues';
 import { createRedis } from '../subgraphs/lib/redis';
 import { configureShutdown } from '../subgraphs/lib/shutdown';
 import { createValidatedWorker } from '../subgraphs/lib/worker';
@@ -90,7 +90,7 @@ describe('observability, persisted queries and draining at the gateway', () => {
 
     // A producer puts the request id into the payload; the worker logs every line under it.
     const connection = createRedis(stack.config.redisUrl);
-    const deps = { connection, prefix: `${stack.config.queuePrefix}-obs` };
+    const deps: QueueDeps = { connection: connection as unknown as QueueDeps['connection'], prefix: `${stack.config.queuePrefix}-obs` };
     const queue = createQueue(QUEUES.reservationExpiry, deps);
     let worker: Worker | undefined;
     try {

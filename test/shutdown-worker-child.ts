@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { baseEnvSchema, serviceConfigFromEnv } from '../subgraphs/lib/config';
 import { port } from '../subgraphs/lib/env';
 import { runMain } from '../subgraphs/lib/main';
-import { QUEUES, reservationExpirySchema } from '../subgraphs/lib/queues';
+import { QUEUES, reservationExpirySchema, type QueueDeps } from '../subgraphs/lib/queues';
 import { createValidatedWorker } from '../subgraphs/lib/worker';
 import { startWorkerService } from '../subgraphs/lib/worker-service';
 
@@ -26,7 +26,7 @@ runMain('shutdown-test-worker', schema, (env) =>
             await new Promise((r) => setTimeout(r, env.JOB_MS));
             await redis!.hincrby(env.COMPLETIONS_KEY, payload.reservationId, 1);
           },
-          { connection: redis!, prefix: env.QUEUE_PREFIX, logger },
+          { connection: redis! as unknown as QueueDeps['connection'], prefix: env.QUEUE_PREFIX, logger },
           { concurrency: 3 },
         );
         return { workers: [worker] };
