@@ -83,6 +83,13 @@ describe('a customer keeps a cart and sees current prices and stock through the 
     expect(cart.data.cart.lines.map((l: any) => [l.product.id, l.quantity])).toEqual([[mug, 98]]);
   });
 
+  it('concurrent additions from two tabs all count', async () => {
+    const shopper = await stack.tokenFor(newId('customer'));
+    await Promise.all(Array.from({ length: 6 }, () => stack.gql(ADD, { productId: tee, quantity: 1 }, { token: shopper })));
+    const cart = await stack.gql(CART, {}, { token: shopper });
+    expect(cart.data.cart.lines.map((l: any) => [l.product.id, l.quantity])).toEqual([[tee, 6]]);
+  });
+
   it('asks anonymous callers to sign in', async () => {
     const res = await stack.gql(CART);
     expect(res.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');

@@ -88,6 +88,25 @@ describe('Stripe webhooks record payment outcomes and publish each result once',
     expect((await publishedResults(queue, payment._id)).map((j) => j.data.outcome)).toEqual(['succeeded']);
   });
 
+  it('racing deliveries of succeeded and failed events leave it succeeded with each result published once', async () => {
+    const payment = await seedPayment(stack);
+    const events = Array.from({ length: 4 }, () => [
+      buildIntentEvent({ paymentId: payment._id, intentId: payment.intentId, outcome: 'succeeded' }),
+      buildIntentEvent({ paymentId: payment._id, intentId: payment.intentId, outcome: 'failed' }),
+    ]).flat();
+    const deliveries = await Promise.all(events.map((e) => deliver(stack, e)));
+    expect(deliveries.every((d) => d.status === 200)).toBe(true);
+
+    const stored = await loadPayment(stack, payment._id);
+    expect(stored.status).toBe('SUCCEEDED');
+    expect(stored.outbox).toEqual([]);
+    const jobIds = stored.results.map((r) => r.jobId);
+    expect(new Set(jobIds).size).toBe(jobIds.length);
+    expect(jobIds).toContain(`${payment._id}-succeeded`);
+    const jobs = await publishedResults(queue, payment._id);
+    expect(jobs.map((j) => j.id).sort()).toEqual([...jobIds].sort());
+  });
+
   it('a failed payment publishes a failed result with the reason', async () => {
     const payment = await seedPayment(stack);
     await deliver(stack, buildIntentEvent({ paymentId: payment._id, intentId: payment.intentId, outcome: 'failed' }));
@@ -141,7 +160,7 @@ describe('Stripe webhooks record payment outcomes and publish each result once',
       { $push: { results: { jobId, outcome: 'succeeded', refundedCents: 0, occurredAt: new Date(), requestId: 'crash-test' }, outbox: jobId } },
     );
     const { service } = stack.payments.deps;
-    const deps = { payments: service.payments, publisher: service.publisher, logger: service.logger };
+    const deps = { payments: service.payments, publisher: service.publisher, logger: service.logger, lock: service.lock };
 
     expect(await relayOutbox(deps)).toBe(1);
     expect(await relayOutbox(deps)).toBe(0);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { BadUserInputError, ConflictError, NotFoundError, isDuplicateKeyError } from '../lib/errors';
 import type { InternalCall } from '../lib/internal-client';
 import { newId } from '../lib/ids';
-import type { CartDoc, CartLineDoc } from './model';
+import type { CartDoc, CartLineDoc, EntityLock } from './model';
 
 /**
  * The customer's cart: product ids and quantities only. Prices and availability are never copied
@@ -34,7 +34,7 @@ export function setLine(lines: CartLineDoc[], productId: string, quantity: numbe
   return [...lines, { productId, quantity }];
 }
 
-export function cartStore(carts: Model<CartDoc>) {
+export function cartStore(carts: Model<CartDoc>, lock: EntityLock) {
   /** The customer's cart, created empty on first use. */
   async function get(customerId: string): Promise<CartDoc> {
     const found = await carts.findOne({ customerId }).lean<CartDoc>();
@@ -47,15 +47,22 @@ export function cartStore(carts: Model<CartDoc>) {
     return (await carts.findOne({ customerId }).lean<CartDoc>())!;
   }
 
-  /** Compare-and-set on the whole document: the change applies to exactly the version it was computed from. */
+  /**
+   * One single-document update, compare-and-set on `version`: the change applies to exactly the
+   * lines it was computed from. Held under the cart's lease too, because FerretDB v1 does not
+   * make a conditional update atomic (see lib/entity-lock.ts).
+   */
   async function change(customerId: string, fn: (lines: CartLineDoc[]) => CartLineDoc[]): Promise<CartDoc> {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const cart = await get(customerId);
-      const lines = fn(cart.lines.map((l) => ({ productId: l.productId, quantity: l.quantity })));
-      const updated = await carts.findOneAndUpdate({ _id: cart._id, version: cart.version }, { $set: { lines }, $inc: { version: 1 } }, { new: true }).lean<CartDoc>();
-      if (updated) return updated;
-    }
-    throw new ConflictError('The cart is changing concurrently; try again');
+    const cart = await get(customerId);
+    return lock(`cart:${cart._id}`, async () => {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const current = (await carts.findById(cart._id).lean<CartDoc>())!;
+        const lines = fn(current.lines.map((l) => ({ productId: l.productId, quantity: l.quantity })));
+        const updated = await carts.findOneAndUpdate({ _id: current._id, version: current.version }, { $set: { lines }, $inc: { version: 1 } }, { new: true }).lean<CartDoc>();
+        if (updated) return updated;
+      }
+      throw new ConflictError('The cart is changing concurrently; try again');
+    });
   }
 
   return {

@@ -9,7 +9,7 @@ import type { InternalCall } from '../lib/internal-client';
 import type { Logger } from '../lib/logger';
 import { JOBS, addressSnapshotSchema, enqueue, inventoryCommandSchema, inventoryJobId, type AddressSnapshot, type LineSnapshot } from '../lib/queues';
 import { CART_LIMITS, cartLineInputSchema, type CartStore } from './cart';
-import type { PaymentDoc } from './model';
+import type { EntityLock, PaymentDoc } from './model';
 import { stripeFailure } from './stripe-client';
 
 /** The client sends products and quantities only: there is no price field to send. */
@@ -44,6 +44,7 @@ export interface CheckoutDeps {
   /** Fallback when releasing a reservation synchronously fails. */
   inventoryQueue: Queue;
   logger: Logger;
+  lock: EntityLock;
 }
 
 export interface CheckoutResult {
@@ -100,7 +101,9 @@ export function checkoutService(deps: CheckoutDeps) {
       if (!createdHere) throw new PaymentFailedError('The payment provider could not be reached; try again', { paymentId: payment._id, ...stripeFailure(err).details });
       return failBeforeIntent(payment, err, requestId);
     }
-    if (!payment.intentId) await deps.payments.updateOne({ _id: payment._id, intentId: { $exists: false } }, { $set: { intentId: intent.id } });
+    if (!payment.intentId) {
+      await deps.lock(`payment:${payment._id}`, () => deps.payments.updateOne({ _id: payment._id, intentId: { $exists: false } }, { $set: { intentId: intent.id } }));
+    }
     const fresh = (await deps.payments.findById(payment._id).lean<PaymentDoc>()) ?? payment;
     return { payment: fresh, clientSecret: intent.client_secret ?? '', publishableKey: deps.publishableKey };
   }
@@ -114,9 +117,11 @@ export function checkoutService(deps: CheckoutDeps) {
     const failure = stripeFailure(err);
     deps.logger.warn('Stripe refused to create a payment intent', { paymentId: payment._id, error: String(err) });
     await releaseReservation(payment.reservationId, requestId);
-    await deps.payments.updateOne(
-      { _id: payment._id, status: 'PENDING' },
-      { $set: { status: 'FAILED', failureReason: failure.message, idempotencyKey: `${payment.idempotencyKey}#failed-${payment._id}` } },
+    await deps.lock(`payment:${payment._id}`, () =>
+      deps.payments.updateOne(
+        { _id: payment._id, status: 'PENDING' },
+        { $set: { status: 'FAILED', failureReason: failure.message, idempotencyKey: `${payment.idempotencyKey}#failed-${payment._id}` } },
+      ),
     );
     throw new PaymentFailedError(`The payment could not be started: ${failure.message}`, { paymentId: payment._id, ...failure.details });
   }

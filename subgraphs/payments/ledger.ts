@@ -34,36 +34,47 @@ const MAX_ATTEMPTS = 5;
 /** `change` may depend on the current document (a refund adds to what is already refunded). */
 export async function applyChange(deps: LedgerDeps, paymentId: string, change: PaymentChange | ((p: PaymentDoc) => PaymentChange), opts: ApplyOptions): Promise<ApplyResult> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const current = await deps.payments.findById(paymentId).lean<PaymentDoc>();
-    if (!current) throw new NotFoundError('Payment');
-    if (opts.refund && current.refunds.some((r) => r.key === opts.refund!.key)) return { payment: current, applied: false };
-    const wanted = typeof change === 'function' ? change(current) : change;
-    const next = nextPaymentState(current, wanted);
-    if (!next) return { payment: current, applied: false };
-
-    const records: ResultRecord[] = next.outcomes.map((outcome) => ({
-      jobId: paymentResultJobId({ paymentId, outcome, refundedCents: next.refundedCents }),
-      outcome,
-      refundedCents: outcome === 'refunded' ? next.refundedCents : 0,
-      occurredAt: opts.occurredAt,
-      ...(outcome === 'failed' && next.failureReason ? { failureReason: next.failureReason } : {}),
-      requestId: opts.requestId,
-    }));
-    const filter: Record<string, unknown> = { _id: paymentId, status: current.status, refundedCents: current.refundedCents };
-    const push: Record<string, unknown> = { results: { $each: records }, outbox: { $each: records.map((r) => r.jobId) } };
-    if (opts.refund) {
-      filter['refunds.key'] = { $ne: opts.refund.key };
-      push.refunds = { ...opts.refund, amountCents: next.refundedCents - current.refundedCents };
-    }
-    const set = { status: next.status, refundedCents: next.refundedCents, ...(next.failureReason ? { failureReason: next.failureReason } : {}) };
-    const updated = await deps.payments.findOneAndUpdate(filter, { $set: set, $push: push }, { new: true }).lean<PaymentDoc>();
-    if (!updated) continue; // someone changed it since we read it: decide again on the fresh state
-    for (const r of records) deps.onOutcome?.(r.outcome);
-    deps.logger.info('payment changed', { paymentId, from: current.status, to: next.status, outcomes: next.outcomes });
-    await publishPending(deps, updated);
-    return { payment: (await deps.payments.findById(paymentId).lean<PaymentDoc>()) ?? updated, applied: true };
+    const step = await deps.lock(`payment:${paymentId}`, () => decideAndRecord(deps, paymentId, change, opts));
+    if (step === 'changed-concurrently') continue;
+    if (!step.applied) return step;
+    await publishPending(deps, step.payment);
+    return { payment: (await deps.payments.findById(paymentId).lean<PaymentDoc>()) ?? step.payment, applied: true };
   }
   throw new ConflictError('The payment is changing concurrently; try again');
+}
+
+/**
+ * Under the payment's lease: read, let the state machine decide, record. The update is also
+ * conditional on what was read, which is what makes it safe on MongoDB even without the lease.
+ */
+async function decideAndRecord(deps: LedgerDeps, paymentId: string, change: PaymentChange | ((p: PaymentDoc) => PaymentChange), opts: ApplyOptions): Promise<ApplyResult | 'changed-concurrently'> {
+  const current = await deps.payments.findById(paymentId).lean<PaymentDoc>();
+  if (!current) throw new NotFoundError('Payment');
+  if (opts.refund && current.refunds.some((r) => r.key === opts.refund!.key)) return { payment: current, applied: false };
+  const wanted = typeof change === 'function' ? change(current) : change;
+  const next = nextPaymentState(current, wanted);
+  if (!next) return { payment: current, applied: false };
+
+  const records: ResultRecord[] = next.outcomes.map((outcome) => ({
+    jobId: paymentResultJobId({ paymentId, outcome, refundedCents: next.refundedCents }),
+    outcome,
+    refundedCents: outcome === 'refunded' ? next.refundedCents : 0,
+    occurredAt: opts.occurredAt,
+    ...(outcome === 'failed' && next.failureReason ? { failureReason: next.failureReason } : {}),
+    requestId: opts.requestId,
+  }));
+  const filter: Record<string, unknown> = { _id: paymentId, status: current.status, refundedCents: current.refundedCents };
+  const push: Record<string, unknown> = { results: { $each: records }, outbox: { $each: records.map((r) => r.jobId) } };
+  if (opts.refund) {
+    filter['refunds.key'] = { $ne: opts.refund.key };
+    push.refunds = { ...opts.refund, amountCents: next.refundedCents - current.refundedCents };
+  }
+  const set = { status: next.status, refundedCents: next.refundedCents, ...(next.failureReason ? { failureReason: next.failureReason } : {}) };
+  const updated = await deps.payments.findOneAndUpdate(filter, { $set: set, $push: push }, { new: true }).lean<PaymentDoc>();
+  if (!updated) return 'changed-concurrently'; // decide again on the fresh state
+  for (const r of records) deps.onOutcome?.(r.outcome);
+  deps.logger.info('payment changed', { paymentId, from: current.status, to: next.status, outcomes: next.outcomes });
+  return { payment: updated, applied: true };
 }
 
 /** Our payment for a Stripe object: by the payment id we put in metadata, else by intent id. */

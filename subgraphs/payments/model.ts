@@ -1,4 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
+import { lockModel, type LockDoc } from '../lib/entity-lock';
 import type { AddressSnapshot, LineSnapshot, PaymentOutcome } from '../lib/queues';
 
 export const PAYMENT_STATUSES = ['PENDING', 'SUCCEEDED', 'FAILED', 'CANCELED', 'PARTIALLY_REFUNDED', 'REFUNDED'] as const;
@@ -151,8 +152,13 @@ export interface PaymentsModels {
   payments: Model<PaymentDoc>;
   events: Model<StripeEventDoc>;
   carts: Model<CartDoc>;
+  /** Per-entity write leases (see lib/entity-lock.ts): every write to a payment or cart holds one. */
+  locks: Model<LockDoc>;
 }
 
 export function paymentsModels(conn: Connection): PaymentsModels {
-  return { payments: paymentModel(conn), events: stripeEventModel(conn), carts: cartModel(conn) };
+  return { payments: paymentModel(conn), events: stripeEventModel(conn), carts: cartModel(conn), locks: lockModel(conn) };
 }
+
+/** Runs `fn` holding the write lease on one entity. */
+export type EntityLock = <T>(key: string, fn: () => Promise<T>) => Promise<T>;

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Model } from 'mongoose';
 import type { Logger } from '../lib/logger';
 import { JOBS, enqueue, paymentResultSchema, type PaymentResult } from '../lib/queues';
-import type { PaymentDoc, ResultRecord } from './model';
+import type { EntityLock, PaymentDoc, ResultRecord } from './model';
 
 /**
  * The transactional outbox for payment results. The single-document update that records an
@@ -60,6 +60,11 @@ export interface OutboxDeps {
   payments: Model<PaymentDoc>;
   publisher: ResultPublisher;
   logger: Logger;
+  /**
+   * FerretDB v1 rewrites whole documents on update, so even a $pull must not race the ledger's
+   * update of the same payment: every write to a payment holds its lease.
+   */
+  lock: EntityLock;
 }
 
 /** Publishes every outbox entry of one payment, in order; returns how many were published. Never throws. */
@@ -70,7 +75,9 @@ export async function publishPending(deps: OutboxDeps, payment: PaymentDoc): Pro
     try {
       if (record) await deps.publisher.publish(resultPayload(payment, record), jobId);
       else deps.logger.error('outbox entry without a result record; dropping it', { paymentId: payment._id, jobId });
-      await deps.payments.updateOne({ _id: payment._id, outbox: jobId }, { $pull: { outbox: jobId }, ...(record ? { $addToSet: { published: jobId } } : {}) });
+      await deps.lock(`payment:${payment._id}`, () =>
+        deps.payments.updateOne({ _id: payment._id, outbox: jobId }, { $pull: { outbox: jobId }, ...(record ? { $addToSet: { published: jobId } } : {}) }),
+      );
       published += record ? 1 : 0;
     } catch (err) {
       deps.logger.warn('payment result not published yet; the outbox relay will retry', { paymentId: payment._id, jobId, error: String(err) });
