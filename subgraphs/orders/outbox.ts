@@ -3,6 +3,7 @@ import type { Model } from 'mongoose';
 import type { Logger } from '../lib/logger';
 import type { QueueName } from '../lib/queues';
 import type { OrderDoc, OutboxEntry } from './model';
+import { withOrderLock } from './order-lock';
 
 /**
  * The transactional outbox on the order document. A state change and the messages it causes are
@@ -27,8 +28,11 @@ export async function publishOutbox(orders: Model<OrderDoc>, queues: OutboxQueue
     const queue = queues[entry.queue];
     if (!queue) throw new Error(`no queue ${entry.queue} to publish outbox entry ${entry.id}`);
     await queue.add(entry.name, JSON.parse(entry.payload), { jobId: entry.id });
-    // Conditional on not yet done, so the counter moves once per entry even if two relays race.
-    await orders.updateOne({ _id: order._id, outboxDone: { $ne: entry.id } }, { $addToSet: { outboxDone: entry.id }, $inc: { outboxPending: -1 } });
+    // Under the order's lease and conditional on not yet done: the counter moves once per entry
+    // even if two relays race, and never overwrites a concurrent status change.
+    await withOrderLock(orders, order._id, () =>
+      orders.updateOne({ _id: order._id, outboxDone: { $ne: entry.id } }, { $addToSet: { outboxDone: entry.id }, $inc: { outboxPending: -1 } }),
+    );
     published += 1;
   }
   return published;

@@ -1,12 +1,14 @@
 import type { Model } from 'mongoose';
 import { isDuplicateKeyError } from '../lib/errors';
 import { newId } from '../lib/ids';
+import { ordersCreated } from '../lib/metrics';
 import type { Logger } from '../lib/logger';
 import type { PaymentResult } from '../lib/queues';
 import { PAYMENTS_ACTOR, analyticsEntry, followUpsFor, orderFromPaymentResult } from './events';
 import { canTransition, refundTarget } from './lifecycle';
 import type { OrderDoc } from './model';
 import { publishOutbox, type OutboxQueues } from './outbox';
+import { withOrderLock } from './order-lock';
 import { applyTransition } from './service';
 import type { StockOutcome } from './stock';
 
@@ -38,7 +40,10 @@ const findByPayment = (orders: Model<OrderDoc>, paymentId: string) => orders.fin
 /** Insert once; a duplicate key means another delivery got there first: carry on with that order. */
 async function insertOnce(orders: Model<OrderDoc>, doc: ReturnType<typeof orderFromPaymentResult>): Promise<OrderDoc> {
   try {
-    return (await orders.create(doc)).toObject() as OrderDoc;
+    const created = (await orders.create(doc)).toObject() as OrderDoc;
+    // Counted here, after the insert that won, so redeliveries never count twice.
+    if (created.status !== 'FAILED') ordersCreated.inc({ currency: created.currency });
+    return created;
   } catch (err) {
     if (!isDuplicateKeyError(err)) throw err;
     const existing = await findByPayment(orders, doc.paymentId);
@@ -74,27 +79,27 @@ async function onFailed(r: PaymentResult, deps: PaymentResultDeps): Promise<Orde
 }
 
 /**
- * Refund results carry the CUMULATIVE refunded amount: applied only if larger than what is
- * recorded (conditional on the recorded amount), so late or repeated results change nothing.
+ * Refund results carry the CUMULATIVE refunded amount: applied, under the order's lease, only if
+ * larger than what is recorded, so late or repeated results change nothing.
  */
-async function onRefunded(r: PaymentResult, deps: PaymentResultDeps, attempt = 0): Promise<OrderDoc> {
-  const order = await findByPayment(deps.orders, r.paymentId);
+async function onRefunded(r: PaymentResult, deps: PaymentResultDeps): Promise<OrderDoc> {
+  const found = await findByPayment(deps.orders, r.paymentId);
   // The succeeded result has not been processed yet: retry later (backoff) rather than lose the refund.
-  if (!order) throw new OrderNotYetCreatedError(`no order yet for payment ${r.paymentId}`);
-  if (r.refundedCents <= order.refundedCents || order.status === 'FAILED') return order;
-  const target = refundTarget(order.totalCents, r.refundedCents);
-  const moves = target !== order.status && canTransition(order.status, target, 'payments');
-  const event = analyticsEntry(order, 'order.refunded', r.occurredAt, r.requestId, { stepCents: r.refundedCents - order.refundedCents, cumulativeCents: r.refundedCents });
-  const history = moves ? { statusHistory: { from: order.status, to: target, at: new Date(), by: PAYMENTS_ACTOR, reason: `refunded ${r.refundedCents} of ${order.totalCents}` } } : {};
-  const updated = await deps.orders
-    .findOneAndUpdate(
-      { _id: order._id, status: order.status, refundedCents: order.refundedCents },
-      { $set: { refundedCents: r.refundedCents, ...(moves ? { status: target } : {}) }, $push: { outbox: event, ...history }, $inc: { outboxPending: 1 } },
-      { new: true },
-    )
-    .lean<OrderDoc>();
-  if (updated) return updated;
-  // Someone changed the order between our read and write: read again and decide again.
-  if (attempt < 5) return onRefunded(r, deps, attempt + 1);
-  throw new Error(`order ${order._id} keeps changing; retrying the refund result later`);
+  if (!found) throw new OrderNotYetCreatedError(`no order yet for payment ${r.paymentId}`);
+  return withOrderLock(deps.orders, found._id, async () => {
+    const order = (await deps.orders.findById(found._id).lean<OrderDoc>())!;
+    if (r.refundedCents <= order.refundedCents || order.status === 'FAILED') return order;
+    const target = refundTarget(order.totalCents, r.refundedCents);
+    const moves = target !== order.status && canTransition(order.status, target, 'payments');
+    const event = analyticsEntry(order, 'order.refunded', r.occurredAt, r.requestId, { stepCents: r.refundedCents - order.refundedCents, cumulativeCents: r.refundedCents });
+    const history = moves ? { statusHistory: { from: order.status, to: target, at: new Date(), by: PAYMENTS_ACTOR, reason: `refunded ${r.refundedCents} of ${order.totalCents}` } } : {};
+    const updated = await deps.orders
+      .findOneAndUpdate(
+        { _id: order._id },
+        { $set: { refundedCents: r.refundedCents, ...(moves ? { status: target } : {}) }, $push: { outbox: event, ...history }, $inc: { outboxPending: 1 } },
+        { new: true },
+      )
+      .lean<OrderDoc>();
+    return updated!;
+  });
 }

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { followUpsFor } from './events';
 import { assertTransition, trackingTarget, type Actor } from './lifecycle';
 import { ORDER_STATUSES, type OrderDoc, type OrderStatus, type OutboxEntry, type StatusChange } from './model';
+import { withOrderLock } from './order-lock';
 import { publishOutboxSoon, type OutboxQueues } from './outbox';
 
 /** Order lifecycle operations: every status change goes through applyTransition (one table, one conditional update). */
@@ -27,11 +28,20 @@ export interface Change {
 }
 
 /**
- * Moves `order` from its current status to `change.to` if the table allows it, with a conditional
- * update on the status we read: if someone else moved it first, nothing changes and we answer
+ * Moves `order` from its current status to `change.to` if the table allows it, under the order's
+ * write lease: if someone else moved it since the caller read it, nothing changes and we answer
  * CONFLICT with the status it really has. The status, history entry and outbox entries are one write.
  */
-export async function applyTransition(orders: Model<OrderDoc>, order: OrderDoc, change: Change): Promise<OrderDoc> {
+export function applyTransition(orders: Model<OrderDoc>, order: OrderDoc, change: Change): Promise<OrderDoc> {
+  return withOrderLock(orders, order._id, async () => {
+    const now = await orders.findById(order._id).lean<OrderDoc>();
+    if (!now) throw new NotFoundError('Order');
+    if (now.status !== order.status) throw new ConflictError(`Order changed meanwhile: it is ${now.status}, not ${order.status}`, { from: now.status, to: change.to });
+    return writeTransition(orders, now, change);
+  });
+}
+
+async function writeTransition(orders: Model<OrderDoc>, order: OrderDoc, change: Change): Promise<OrderDoc> {
   const from = order.status;
   assertTransition(from, change.to, change.actor);
   const entry: StatusChange = { from, to: change.to, at: new Date(), by: change.by, ...(change.reason ? { reason: change.reason } : {}) };
@@ -42,10 +52,8 @@ export async function applyTransition(orders: Model<OrderDoc>, order: OrderDoc, 
     ...(outbox.length ? { $inc: { outboxPending: outbox.length } } : {}),
   };
   const updated = await orders.findOneAndUpdate({ _id: order._id, status: from }, update, { new: true }).lean<OrderDoc>();
-  if (updated) return updated;
-  const now = await orders.findById(order._id).lean<OrderDoc>();
-  if (!now) throw new NotFoundError('Order');
-  throw new ConflictError(`Order changed meanwhile: it is ${now.status}, not ${from}`, { from: now.status, to: change.to });
+  if (!updated) throw new NotFoundError('Order');
+  return updated;
 }
 
 export const reasonSchema = z.string().trim().min(1).max(500).optional();
@@ -103,9 +111,11 @@ export function createOrdersService({ orders, queues, logger }: OrdersServiceDep
     if (!target) throw new ConflictError(`Cannot add tracking to an order that is ${order.status}`, { from: order.status, to: 'SHIPPED' });
     const set = { tracking: { ...tracking, updatedAt: new Date() } };
     if (target.moves) return applyTransition(orders, order, { to: 'SHIPPED', actor: 'admin', by: byOf(caller), reason: `tracking ${tracking.carrier} ${tracking.trackingNumber}`, set });
-    const updated = await orders.findOneAndUpdate({ _id: order._id, status: 'SHIPPED' }, { $set: set }, { new: true }).lean<OrderDoc>();
-    if (!updated) throw new ConflictError('Order changed meanwhile', { from: order.status, to: 'SHIPPED' });
-    return updated;
+    return withOrderLock(orders, order._id, async () => {
+      const updated = await orders.findOneAndUpdate({ _id: order._id, status: 'SHIPPED' }, { $set: set }, { new: true }).lean<OrderDoc>();
+      if (!updated) throw new ConflictError('Order changed meanwhile', { from: order.status, to: 'SHIPPED' });
+      return updated;
+    });
   }
 
   return { ownedOrder, cancel, setStatus, updateTracking };
