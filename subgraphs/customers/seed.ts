@@ -10,7 +10,7 @@ export const SEED_ADMIN = { email: 'admin@example.com', password: 'admin-dev-pas
 export const SEED_CUSTOMER_PASSWORD = 'customer-dev-password-123';
 
 type SeedAddress = Omit<AddressDoc, '_id' | 'customerId' | 'slot'>;
-const SEED_CUSTOMERS: Array<{ email: string; name: string; addresses: SeedAddress[] }> = [
+export const SEED_CUSTOMERS: Array<{ email: string; name: string; addresses: SeedAddress[] }> = [
   { email: 'ada@example.com', name: 'Ada Lovelace', addresses: [{ name: 'Ada Lovelace', line1: '12 St James Square', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' }] },
   {
     email: 'grace@example.com',
