@@ -112,6 +112,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningServic
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: security.introspection,
+    // Our own handler (lib/shutdown.ts) drains and stops everything; Apollo's would re-raise the signal.
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: exposeInternals,
     allowBatchedHttpRequests: false,
     csrfPrevention: true,

@@ -70,6 +70,8 @@ export function accessLog(logger: Logger, req: express.Request, res: express.Res
 export async function startSubgraph<C extends BaseContext>(opts: SubgraphOptions<C>): Promise<RunningSubgraph> {
   const apollo = new ApolloServer<C>({
     schema: buildSubgraphSchema([{ typeDefs: opts.typeDefs, resolvers: opts.resolvers }]),
+    // Our own handler (lib/shutdown.ts) drains and stops everything; Apollo's would re-raise the signal.
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: opts.exposeInternals,
     formatError: (formatted, error) => formatError(formatted, error, { exposeInternals: opts.exposeInternals }),
     plugins: [ApolloServerPluginInlineTraceDisabled(), faultLogger(opts.logger) as ApolloServerPlugin<C>, graphqlMetricsPlugin(opts.name) as ApolloServerPlugin<C>],
