@@ -8,16 +8,10 @@
  * Prints requests/s and p50/p95/p99 for each, their ratio and each process's RSS; the last line
  * is one JSON object. Env: BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 10).
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import autocannon from 'autocannon';
 import mongoose from 'mongoose';
-import { ensureBackingServices } from './backing';
-import { freePort, recentOutput, spawnService, waitForPort, type Spawned } from './backing/processes';
+import { percentile, rssMb, startBenchStack } from './backing/bench-stack';
 import { SUBGRAPH_PROCESSES, GATEWAY_PROCESS } from './stack-processes';
-import { SUBGRAPH_NAMES, type SubgraphName } from '../subgraphs/lib/config';
 import { IDENTITY_HEADER, signIdentity } from '../subgraphs/lib/identity';
 import { newId } from '../subgraphs/lib/ids';
 import { issueAccessToken } from '../subgraphs/lib/tokens';
@@ -57,11 +51,6 @@ interface RunResult {
   errors: number;
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (!sorted.length) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
 /** autocannon reports p97.5 but not p95, so every response time is kept and ranked here. */
 async function run(url: string, headers: Record<string, string>, body: string, seconds: number): Promise<RunResult> {
   const times: number[] = [];
@@ -73,62 +62,19 @@ async function run(url: string, headers: Record<string, string>, body: string, s
   return { rps: result.requests.average, p50: percentile(times, 50), p95: percentile(times, 95), p99: percentile(times, 99), non2xx: result.non2xx, errors: result.errors + result.timeouts };
 }
 
-function rssMb(pid: number | undefined): number {
-  if (!pid) return NaN;
-  try {
-    const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
-    return Math.round((kb / 1024) * 10) / 10;
-  } catch {
-    return NaN;
-  }
-}
-
 async function main() {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-gateway-'));
-  const backing = await ensureBackingServices({ dataDir, log });
-  const children: Array<{ name: string; proc: Spawned }> = [];
-  const runId = randomBytes(3).toString('hex');
-  const secrets = { INTERNAL_SECRET: randomBytes(24).toString('hex'), JWT_SECRET: randomBytes(24).toString('hex') };
-  const stopAll = async () => {
-    for (const c of [...children].reverse()) await c.proc.stop();
-    await backing.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  };
-  process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
-
+  const stack = await startBenchStack(log);
+  const { ports, secrets, children } = stack;
   try {
-    const ports = {} as Record<SubgraphName, number>;
-    for (const name of SUBGRAPH_NAMES) ports[name] = await freePort();
-    const gatewayPort = await freePort();
-    const peers = Object.fromEntries(SUBGRAPH_NAMES.map((n) => [`${n.toUpperCase()}_URL`, `http://127.0.0.1:${ports[n]}/graphql`]));
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      ...backing.env,
-      ...secrets,
-      ...peers,
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'warn',
-      DB_PREFIX: `bench_${runId}_`,
-      QUEUE_PREFIX: `bench-${runId}`,
-      RATE_LIMIT_ENABLED: 'false',
-      SHUTDOWN_DRAIN_DELAY_MS: '0',
-    };
-    const launch = async (name: string, entry: string, port: number) => {
-      const proc = spawnService(name, process.execPath, ['--import', 'tsx', entry], { env: { ...env, PORT: String(port) } });
-      children.push({ name, proc });
-      try {
-        await waitForPort(port, 60_000, proc.child);
-      } catch (err) {
-        throw new Error(`${name} did not start: ${String(err)}\n${recentOutput(proc)}`);
-      }
-    };
-    await Promise.all(SUBGRAPH_PROCESSES.map((p) => launch(p.name, p.entry, ports[p.name as SubgraphName])));
-    await launch('gateway', GATEWAY_PROCESS.entry, gatewayPort);
+    for (const p of SUBGRAPH_PROCESSES) await stack.launch(p);
+    await stack.launch(GATEWAY_PROCESS);
+    const gatewayPort = ports.gateway;
     log(`started ${children.map((c) => c.name).join(', ')} (NODE_ENV=production, rate limits off)`);
 
-    const { orderId, customerId } = await seed(backing.env.MONGODB_URI ?? process.env.MONGODB_URI!, `bench_${runId}_`);
+    const { orderId, customerId } = await seed(stack.mongoUri, stack.dbPrefix);
+    const runId = stack.queuePrefix;
     const token = await issueAccessToken({ sub: customerId, role: 'CUSTOMER' }, secrets.JWT_SECRET);
-    const identity = signIdentity({ sub: customerId, role: 'CUSTOMER', rid: `bench-${runId}` }, secrets.INTERNAL_SECRET);
+    const identity = signIdentity({ sub: customerId, role: 'CUSTOMER', rid: runId }, secrets.INTERNAL_SECRET);
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
     const directUrl = `http://127.0.0.1:${ports.orders}/graphql`;
     const gatewayReq = { url: gatewayUrl, headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ query: GATEWAY_QUERY, variables: { id: orderId }, operationName: 'Order' }) };
@@ -154,10 +100,10 @@ async function main() {
     log(`gateway/direct throughput ratio: ${ratio}`);
     log(`resident memory (RSS, MB): ${children.map((c) => `${c.name} ${rssMb(c.proc.child.pid)}`).join(', ')}`);
     const summary = { gatewayRps: Math.round(gateway.rps), directRps: Math.round(direct.rps), ratio, gatewayP95Ms: gateway.p95, directP95Ms: direct.p95 };
-    await stopAll();
+    await stack.stop();
     process.stdout.write(`${JSON.stringify(summary)}\n`);
   } catch (err) {
-    await stopAll();
+    await stack.stop();
     throw err;
   }
 }

@@ -6,7 +6,8 @@
 import path from 'node:path';
 import { ensureBackingServices } from './backing';
 import { clearStackEnv, writeStackEnv } from './backing/stack-env';
-import { ROOT, spawnService, waitForPort, recentOutput, type Spawned } from './backing/processes';
+import { launchProcess } from './backing/launch';
+import { ROOT, type Spawned } from './backing/processes';
 import { GATEWAY_PROCESS, SUBGRAPH_PROCESSES, WORKER_PROCESSES, type StackProcess } from './stack-processes';
 
 const log = (msg: string) => process.stdout.write(`[start] ${msg}\n`);
@@ -34,7 +35,7 @@ async function main() {
   const env = { ...process.env, ...backing.env, STACK_PARENT_PID: String(process.pid) };
   writeStackEnv(backing.env);
   const launch = async (p: StackProcess) => {
-    const child = spawnService(p.name, process.execPath, ['--import', 'tsx', p.entry], { env: { ...env, ...(p.port ? { PORT: String(p.port) } : {}) }, echo: true });
+    const child = await launchProcess(p, env, { echo: true });
     children.push(child);
     child.child.once('exit', (code) => {
       if (!stopping) {
@@ -42,21 +43,14 @@ async function main() {
         void stopAll(1);
       }
     });
-    if (p.port) {
-      try {
-        await waitForPort(p.port, 60_000, child.child);
-      } catch (err) {
-        log(`${p.name} did not start: ${String(err)}\n${recentOutput(child)}`);
-        throw err;
-      }
-    }
   };
 
   try {
     await Promise.all(SUBGRAPH_PROCESSES.map(launch));
     await Promise.all(WORKER_PROCESSES.map(launch));
     await launch(GATEWAY_PROCESS);
-  } catch {
+  } catch (err) {
+    log(String(err instanceof Error ? err.message : err));
     await stopAll(1);
     return;
   }
