@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { CACHE_BIN, ROOT, freePort, recentOutput, spawnService, waitForPort, which, type Spawned } from './processes';
@@ -83,6 +83,13 @@ async function tryMemoryServer(dataDir: string, log: Log): Promise<Backing | nul
   }
 }
 
+/** Rebuild when tools/ferretdb changed after the binary was built. */
+function sourceNewerThan(bin: string): boolean {
+  const built = statSync(bin).mtimeMs;
+  const dir = path.join(ROOT, 'tools', 'ferretdb');
+  return ['main.go', 'go.mod', 'go.sum'].some((f) => statSync(path.join(dir, f)).mtimeMs > built);
+}
+
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms}ms`)), ms).unref())]);
 }
@@ -90,7 +97,7 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 /** The FerretDB binary, built once from tools/ferretdb with the machine's Go into .cache/bin. */
 export async function ensureFerretBinary(log: Log): Promise<string> {
   const bin = path.join(CACHE_BIN, 'ferretdb');
-  if (which('ferretdb') === bin) return bin;
+  if (existsSync(bin) && !sourceNewerThan(bin)) return bin;
   const go = which('go') ?? (which('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : null);
   if (!go) throw new Error('No MongoDB-compatible server: set MONGODB_URI, install mongod, or install Go (to build the embedded FerretDB).');
   log('building FerretDB (tools/ferretdb) with Go; first time only');
