@@ -28,11 +28,13 @@ export async function publishOutbox(orders: Model<OrderDoc>, queues: OutboxQueue
     const queue = queues[entry.queue];
     if (!queue) throw new Error(`no queue ${entry.queue} to publish outbox entry ${entry.id}`);
     await queue.add(entry.name, JSON.parse(entry.payload), { jobId: entry.id });
-    // Under the order's lease and conditional on not yet done: the counter moves once per entry
-    // even if two relays race, and never overwrites a concurrent status change.
-    await withOrderLock(orders, order._id, () =>
-      orders.updateOne({ _id: order._id, outboxDone: { $ne: entry.id } }, { $addToSet: { outboxDone: entry.id }, $inc: { outboxPending: -1 } }),
-    );
+    // Under the order's lease, and only if not yet done: the counter moves once per entry even if
+    // two relays race, and never overwrites a concurrent status change.
+    await withOrderLock(orders, order._id, async () => {
+      const now = await orders.findById(order._id).lean<OrderDoc>();
+      if (!now || now.outboxDone?.includes(entry.id)) return;
+      await orders.updateOne({ _id: order._id }, { $addToSet: { outboxDone: entry.id }, $inc: { outboxPending: -1 } });
+    });
     published += 1;
   }
   return published;

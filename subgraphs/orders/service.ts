@@ -51,7 +51,9 @@ async function writeTransition(orders: Model<OrderDoc>, order: OrderDoc, change:
     $push: { statusHistory: entry, ...(outbox.length ? { outbox: { $each: outbox } } : {}) },
     ...(outbox.length ? { $inc: { outboxPending: outbox.length } } : {}),
   };
-  const updated = await orders.findOneAndUpdate({ _id: order._id, status: from }, update, { new: true }).lean<OrderDoc>();
+  // `{_id}` alone: the lease (and the status check on the fresh read) make it safe, and FerretDB
+  // uses its `_id` fast path only for that exact filter.
+  const updated = await orders.findOneAndUpdate({ _id: order._id }, update, { new: true }).lean<OrderDoc>();
   if (!updated) throw new NotFoundError('Order');
   return updated;
 }
@@ -112,9 +114,9 @@ export function createOrdersService({ orders, queues, logger }: OrdersServiceDep
     const set = { tracking: { ...tracking, updatedAt: new Date() } };
     if (target.moves) return applyTransition(orders, order, { to: 'SHIPPED', actor: 'admin', by: byOf(caller), reason: `tracking ${tracking.carrier} ${tracking.trackingNumber}`, set });
     return withOrderLock(orders, order._id, async () => {
-      const updated = await orders.findOneAndUpdate({ _id: order._id, status: 'SHIPPED' }, { $set: set }, { new: true }).lean<OrderDoc>();
-      if (!updated) throw new ConflictError('Order changed meanwhile', { from: order.status, to: 'SHIPPED' });
-      return updated;
+      const now = await orders.findById(order._id).lean<OrderDoc>();
+      if (now?.status !== 'SHIPPED') throw new ConflictError('Order changed meanwhile', { from: now?.status ?? order.status, to: 'SHIPPED' });
+      return (await orders.findOneAndUpdate({ _id: order._id }, { $set: set }, { new: true }).lean<OrderDoc>())!;
     });
   }
 

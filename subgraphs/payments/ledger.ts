@@ -1,5 +1,5 @@
 import type { Model } from 'mongoose';
-import { ConflictError, NotFoundError } from '../lib/errors';
+import { NotFoundError } from '../lib/errors';
 import { paymentResultJobId } from '../lib/queues';
 import type { PaymentDoc, RefundRecord, ResultRecord } from './model';
 import { publishPending, type OutboxDeps } from './outbox';
@@ -29,25 +29,20 @@ export interface ApplyResult {
   applied: boolean;
 }
 
-const MAX_ATTEMPTS = 5;
-
 /** `change` may depend on the current document (a refund adds to what is already refunded). */
 export async function applyChange(deps: LedgerDeps, paymentId: string, change: PaymentChange | ((p: PaymentDoc) => PaymentChange), opts: ApplyOptions): Promise<ApplyResult> {
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const step = await deps.lock(`payment:${paymentId}`, () => decideAndRecord(deps, paymentId, change, opts));
-    if (step === 'changed-concurrently') continue;
-    if (!step.applied) return step;
-    await publishPending(deps, step.payment);
-    return { payment: (await deps.payments.findById(paymentId).lean<PaymentDoc>()) ?? step.payment, applied: true };
-  }
-  throw new ConflictError('The payment is changing concurrently; try again');
+  const step = await deps.lock(`payment:${paymentId}`, () => decideAndRecord(deps, paymentId, change, opts));
+  if (!step.applied) return step;
+  await publishPending(deps, step.payment);
+  return { payment: (await deps.payments.findById(paymentId).lean<PaymentDoc>()) ?? step.payment, applied: true };
 }
 
 /**
- * Under the payment's lease: read, let the state machine decide, record. The update is also
- * conditional on what was read, which is what makes it safe on MongoDB even without the lease.
+ * Under the payment's lease: read, let the state machine decide, record. The lease makes this
+ * read-decide-write safe on both servers, so the write filters on `_id` alone: FerretDB uses its
+ * `_id` fast path only for a filter that is exactly `{_id}` (any extra condition is a full scan).
  */
-async function decideAndRecord(deps: LedgerDeps, paymentId: string, change: PaymentChange | ((p: PaymentDoc) => PaymentChange), opts: ApplyOptions): Promise<ApplyResult | 'changed-concurrently'> {
+async function decideAndRecord(deps: LedgerDeps, paymentId: string, change: PaymentChange | ((p: PaymentDoc) => PaymentChange), opts: ApplyOptions): Promise<ApplyResult> {
   const current = await deps.payments.findById(paymentId).lean<PaymentDoc>();
   if (!current) throw new NotFoundError('Payment');
   if (opts.refund && current.refunds.some((r) => r.key === opts.refund!.key)) return { payment: current, applied: false };
@@ -63,15 +58,11 @@ async function decideAndRecord(deps: LedgerDeps, paymentId: string, change: Paym
     ...(outcome === 'failed' && next.failureReason ? { failureReason: next.failureReason } : {}),
     requestId: opts.requestId,
   }));
-  const filter: Record<string, unknown> = { _id: paymentId, status: current.status, refundedCents: current.refundedCents };
   const push: Record<string, unknown> = { results: { $each: records }, outbox: { $each: records.map((r) => r.jobId) } };
-  if (opts.refund) {
-    filter['refunds.key'] = { $ne: opts.refund.key };
-    push.refunds = { ...opts.refund, amountCents: next.refundedCents - current.refundedCents };
-  }
+  if (opts.refund) push.refunds = { ...opts.refund, amountCents: next.refundedCents - current.refundedCents };
   const set = { status: next.status, refundedCents: next.refundedCents, ...(next.failureReason ? { failureReason: next.failureReason } : {}) };
-  const updated = await deps.payments.findOneAndUpdate(filter, { $set: set, $push: push }, { new: true }).lean<PaymentDoc>();
-  if (!updated) return 'changed-concurrently'; // decide again on the fresh state
+  const updated = await deps.payments.findOneAndUpdate({ _id: paymentId }, { $set: set, $push: push }, { new: true }).lean<PaymentDoc>();
+  if (!updated) throw new NotFoundError('Payment');
   for (const r of records) deps.onOutcome?.(r.outcome);
   deps.logger.info('payment changed', { paymentId, from: current.status, to: next.status, outcomes: next.outcomes });
   return { payment: updated, applied: true };

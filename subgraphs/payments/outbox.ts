@@ -76,7 +76,8 @@ export async function publishPending(deps: OutboxDeps, payment: PaymentDoc): Pro
       if (record) await deps.publisher.publish(resultPayload(payment, record), jobId);
       else deps.logger.error('outbox entry without a result record; dropping it', { paymentId: payment._id, jobId });
       await deps.lock(`payment:${payment._id}`, () =>
-        deps.payments.updateOne({ _id: payment._id, outbox: jobId }, { $pull: { outbox: jobId }, ...(record ? { $addToSet: { published: jobId } } : {}) }),
+        // `{_id}` alone (FerretDB's fast path); pulling an entry already gone changes nothing.
+        deps.payments.updateOne({ _id: payment._id }, { $pull: { outbox: jobId }, ...(record ? { $addToSet: { published: jobId } } : {}) }),
       );
       published += record ? 1 : 0;
     } catch (err) {

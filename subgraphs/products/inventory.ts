@@ -142,6 +142,12 @@ export function createInventory(deps: InventoryDeps) {
 
   // ---- reserve ----
 
+  /** PENDING → HELD on the cached status (decisions are the truth); `{_id}` filter for FerretDB's fast path. */
+  async function markHeld(id: string): Promise<void> {
+    const now = await reservations.findById(id).lean();
+    if (now?.status === 'PENDING') await reservations.updateOne({ _id: id }, { $set: { status: 'HELD' } });
+  }
+
   async function scheduleExpiry(r: Pick<ReservationDoc, '_id' | 'expiresAt'>): Promise<void> {
     const requestId = currentRequestScope()?.requestId ?? `expire-${r._id}`;
     const delay = Math.max(0, new Date(r.expiresAt).getTime() - Date.now());
@@ -189,7 +195,7 @@ export function createInventory(deps: InventoryDeps) {
       // Ended meanwhile (released, expired, or a line was short)? Our holds must not outlive it.
       const d = held.ok ? await decisionOf(r._id, 1) : await decide(r._id, 1, 'FAILED', held.productId);
       if (d) await settle(r, 1, d.outcome);
-      else await reservations.updateOne({ _id: r._id, status: 'PENDING' }, { $set: { status: 'HELD' } });
+      else await markHeld(r._id);
     }
     const v = await view((await reservations.findById(r._id).lean())!);
     if (v.status === 'FAILED') throw insufficientStock((await decisionOf(r._id, 1))?.productId);

@@ -96,29 +96,32 @@ async function finishEvent(m: AnalyticsModels, marker: Marker): Promise<void> {
   const eventId = marker._id;
   if (marker.state === 'applying') {
     await Promise.all(marker.targets.map((t) => incrementOnce(rollupModel(m, t.kind), t, eventId)));
-    const flipped = await m.appliedEvents.collection.updateOne({ _id: eventId as never, state: 'applying', lease: marker.lease }, { $set: { state: 'applied', updatedAt: new Date() } });
-    if (flipped.matchedCount === 0) throw new EventInProgressError(eventId);
+    // Checked on a read by `_id`, then written by `_id` alone: FerretDB uses its `_id` fast path only
+    // for a filter that is exactly `{_id}`, and this collection grows with every event.
+    const current = await m.appliedEvents.collection.findOne({ _id: eventId as never });
+    if (current?.state !== 'applying' || current.lease !== marker.lease) throw new EventInProgressError(eventId);
+    await m.appliedEvents.collection.updateOne({ _id: eventId as never }, { $set: { state: 'applied', updatedAt: new Date() } });
   }
   await Promise.all(marker.targets.map((t) => rollupModel(m, t.kind).collection.updateOne({ _id: t.key as never }, { $pull: { pending: eventId } as never })));
   await m.appliedEvents.collection.updateOne({ _id: eventId as never }, { $set: { state: 'done', updatedAt: new Date() } });
 }
 
-/** $inc a rollup document for this event unless the document already holds it in `pending`. */
+/**
+ * $inc a rollup document for this event unless the document already holds it in `pending`.
+ * The check reads by `_id` and the write filters on `_id` alone (FerretDB's fast path); one
+ * worker applies a given event at a time (its lease), so check-then-write is safe, and the $inc
+ * itself stays atomic on MongoDB when distinct events touch the same document concurrently.
+ */
 async function incrementOnce(model: Model<any>, target: RollupTarget, eventId: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
+    const doc = await model.collection.findOne({ _id: target.key as never }, { projection: { pending: 1 } });
+    if ((doc?.pending as string[] | undefined)?.includes(eventId)) return;
     try {
-      await model.collection.updateOne(
-        { _id: target.key as never, pending: { $ne: eventId } },
-        { $inc: target.inc, $push: { pending: eventId } as never, $setOnInsert: target.meta },
-        { upsert: true },
-      );
+      await model.collection.updateOne({ _id: target.key as never }, { $inc: target.inc, $push: { pending: eventId } as never, $setOnInsert: target.meta }, { upsert: true });
       return;
     } catch (err) {
-      if (!isDuplicateKeyError(err)) throw err;
-      // The filter missed an existing document: either it already counts this event, or another
-      // event created it an instant before us (then the update simply matches next time).
-      if (await model.collection.countDocuments({ _id: target.key as never, pending: eventId }, { limit: 1 })) return;
-      if (attempt >= 5) throw err;
+      // Another event created the document an instant before us: look again.
+      if (!isDuplicateKeyError(err) || attempt >= 5) throw err;
     }
   }
 }
