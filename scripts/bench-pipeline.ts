@@ -21,6 +21,7 @@ import { orderModel } from '../subgraphs/orders/model';
 import { analyticsModels } from '../subgraphs/orders/analytics/model';
 import { buildIntentEvent, signEvent } from '../subgraphs/payments/simulated-webhooks';
 import { percentile, startBenchStack, type BenchStack } from './backing/bench-stack';
+import { recentOutput } from './backing/processes';
 import { SUBGRAPH_PROCESSES, WORKER_PROCESSES } from './stack-processes';
 
 const SIZES = (process.env.BENCH_SIZES ?? '1000,10000').split(',').map(Number);
@@ -81,13 +82,21 @@ async function drivePipeline(stack: BenchStack, paymentIds: string[], webhookSec
   const [baseOrders, baseApplied] = await Promise.all([orders.countDocuments(), applied.countDocuments()]);
   const url = `http://127.0.0.1:${stack.ports.payments}/webhooks/stripe`;
   const sentAt = new Map<string, number>();
+  let redeliveries = 0;
   const started = Date.now();
   try {
     await pool(paymentIds, SEND_CONCURRENCY, async (paymentId) => {
       const { payload, signature } = signEvent(buildIntentEvent({ paymentId, outcome: 'succeeded' }), webhookSecret);
       sentAt.set(paymentId, Date.now());
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, body: payload });
-      if (res.status !== 200) throw new Error(`webhook answered ${res.status}: ${await res.text()}`);
+      // Like Stripe: a non-2xx answer is delivered again, with backoff.
+      for (let attempt = 1; ; attempt++) {
+        const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, body: payload });
+        if (res.status === 200) break;
+        const body = await res.text();
+        if (attempt >= 5) throw new Error(`webhook answered ${res.status} five times: ${body}`);
+        redeliveries++;
+        await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
+      }
     });
     const sentAll = Date.now();
     const target = baseOrders + paymentIds.length;
@@ -96,7 +105,7 @@ async function drivePipeline(stack: BenchStack, paymentIds: string[], webhookSec
     const created = await orders.find({ paymentId: { $in: paymentIds } }, { paymentId: 1, createdAt: 1, status: 1 }).lean();
     const paid = created.filter((o) => o.status === 'PAID').length;
     const latencies = created.map((o) => o.createdAt.getTime() - sentAt.get(o.paymentId)!).sort((a, b) => a - b);
-    return { sendMs: sentAll - started, ordersMs: ordersDone - started, endToEndMs: analyticsDone - started, created: created.length, paid, p50: percentile(latencies, 50), p95: percentile(latencies, 95) };
+    return { redeliveries, sendMs: sentAll - started, ordersMs: ordersDone - started, endToEndMs: analyticsDone - started, created: created.length, paid, p50: percentile(latencies, 50), p95: percentile(latencies, 95) };
   } finally {
     await ordersDb.close();
   }
@@ -137,10 +146,14 @@ async function main() {
       const ordersPerSec = Math.round((r.created / r.endToEndMs) * 1000 * 10) / 10;
       const bareJobsPerSec = Math.round(await bareBullmq(stack, n));
       const ratio = Math.round((ordersPerSec / bareJobsPerSec) * 1000) / 1000;
+      if (r.redeliveries) log(`N=${n}: ${r.redeliveries} webhook deliveries answered non-2xx and were delivered again (as Stripe does)`);
       log(`N=${n}: ${r.created} orders (${r.paid} PAID) in ${(r.endToEndMs / 1000).toFixed(1)}s end to end incl. analytics (webhooks sent in ${(r.sendMs / 1000).toFixed(1)}s, last order at ${(r.ordersMs / 1000).toFixed(1)}s)`);
       log(`N=${n}: ${ordersPerSec} orders/s; webhook → order p50 ${r.p50} ms, p95 ${r.p95} ms; bare BullMQ no-op ${bareJobsPerSec} jobs/s; ratio ${ratio}`);
       last = { n, ordersPerSec, p95WebhookToOrderMs: r.p95, bareJobsPerSec, ratio };
     }
+  } catch (err) {
+    for (const c of stack.children) log(`--- last output of ${c.name} ---\n${recentOutput(c.proc)}`);
+    throw err;
   } finally {
     await stack.stop();
   }
