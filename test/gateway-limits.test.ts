@@ -6,7 +6,7 @@ import { startGateway } from '../gateway/src/server';
 import type { GatewayConfig } from '../gateway/src/config';
 import { newId } from '../subgraphs/lib/ids';
 import { SUPERGRAPH_PATH } from '../scripts/supergraph';
-import { startStack, postGraphQL, type TestStack } from './support/stack';
+import { startStack, postGraphQL, type TestStack, gatewayConfigFor } from './support/stack';
 
 const ORDER_QUERY = `query Order($id: ID!) {
   order(id: $id) {
@@ -31,20 +31,7 @@ describe('the gateway refuses abusive requests and serves normal ones', () => {
 
   /** Another gateway over the same subgraphs, with some settings changed. */
   async function gatewayWith(overrides: Partial<GatewayConfig>) {
-    const gw = await startGateway({
-      nodeEnv: 'test',
-      logLevel: 'error',
-      host: '127.0.0.1',
-      port: 0,
-      supergraphPath: SUPERGRAPH_PATH,
-      subgraphUrls: stack.config.peers,
-      subgraphTimeoutMs: 10_000,
-      internalSecret: stack.config.internalSecret,
-      jwtSecret: stack.config.jwtSecret,
-      redisUrl: stack.config.redisUrl,
-      queuePrefix: `${stack.config.queuePrefix}-${newId('order').slice(-6)}`,
-      ...overrides,
-    });
+    const gw = await startGateway(gatewayConfigFor(stack.config, { nodeEnv: 'test', logLevel: 'error', subgraphTimeoutMs: 10_000, queuePrefix: `${stack.config.queuePrefix}-${newId('order').slice(-6)}`, ...overrides }));
     extraGateways.push(gw);
     return `${gw.url}/graphql`;
   }

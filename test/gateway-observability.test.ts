@@ -17,7 +17,7 @@ import { configureShutdown } from '../subgraphs/lib/shutdown';
 import { createValidatedWorker } from '../subgraphs/lib/worker';
 import { SUPERGRAPH_PATH } from '../scripts/supergraph';
 import { ROOT } from '../scripts/backing/processes';
-import { startStack, postGraphQL, type TestStack } from './support/stack';
+import { startStack, postGraphQL, type TestStack, gatewayConfigFor } from './support/stack';
 
 class Capture extends Transport {
   lines: Array<Record<string, any>> = [];
@@ -46,20 +46,7 @@ describe('observability, persisted queries and draining at the gateway', () => {
   const orderId = newId('order');
 
   async function gatewayWith(overrides: Partial<GatewayConfig>) {
-    const gw = await startGateway({
-      nodeEnv: 'test',
-      logLevel: 'error',
-      host: '127.0.0.1',
-      port: 0,
-      supergraphPath: SUPERGRAPH_PATH,
-      subgraphUrls: stack.config.peers,
-      subgraphTimeoutMs: 5_000,
-      internalSecret: stack.config.internalSecret,
-      jwtSecret: stack.config.jwtSecret,
-      redisUrl: stack.config.redisUrl,
-      queuePrefix: stack.config.queuePrefix,
-      ...overrides,
-    });
+    const gw = await startGateway(gatewayConfigFor(stack.config, { nodeEnv: 'test', logLevel: 'error', subgraphTimeoutMs: 5_000, ...overrides }));
     gateways.push(gw);
     return gw;
   }

@@ -5,7 +5,7 @@ import { newId } from '../subgraphs/lib/ids';
 import { addLogTransport } from '../subgraphs/lib/logger';
 import { SUPERGRAPH_PATH } from '../scripts/supergraph';
 import { freePort } from '../scripts/backing/processes';
-import { startStack, postGraphQL, type TestStack } from './support/stack';
+import { startStack, postGraphQL, type TestStack, gatewayConfigFor } from './support/stack';
 
 /** Every log line written by any logger created in this process, as parsed objects. */
 class Capture extends Transport {
@@ -27,20 +27,7 @@ describe('production mode hides the internals; development serves Sandbox out of
   const orderId = newId('order');
 
   async function gatewayWith(overrides: Partial<GatewayConfig>) {
-    const gw = await startGateway({
-      nodeEnv: 'production',
-      logLevel: 'info',
-      host: '127.0.0.1',
-      port: 0,
-      supergraphPath: SUPERGRAPH_PATH,
-      subgraphUrls: stack.config.peers,
-      subgraphTimeoutMs: 5_000,
-      internalSecret: stack.config.internalSecret,
-      jwtSecret: stack.config.jwtSecret,
-      redisUrl: stack.config.redisUrl,
-      queuePrefix: stack.config.queuePrefix,
-      ...overrides,
-    });
+    const gw = await startGateway(gatewayConfigFor(stack.config, { nodeEnv: 'production', logLevel: 'info', subgraphTimeoutMs: 5_000, ...overrides }));
     gateways.push(gw);
     return gw.url;
   }

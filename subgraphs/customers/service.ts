@@ -11,6 +11,7 @@ import type { LoginLimiter } from './login-limiter';
 import { MAX_ADDRESSES, type AddressDoc, type CustomerDoc, type RefreshTokenDoc } from './model';
 import { decoyHash, hashPassword, passwordProblems, verifyPassword } from './password';
 import type { SessionStore } from './sessions';
+import { escapeRegex } from '../lib/regex';
 
 export interface CustomersDeps {
   models: { customers: Model<CustomerDoc>; addresses: Model<AddressDoc>; refreshTokens: Model<RefreshTokenDoc> };
@@ -22,7 +23,6 @@ export interface CustomersDeps {
 }
 
 const newAddressId = () => `addr_${new Types.ObjectId().toHexString()}`;
-const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Customer business rules; resolvers parse and authorize, then call these. */
 export function customersService(deps: CustomersDeps) {

@@ -7,6 +7,7 @@ import { startProductsService } from '../../subgraphs/products';
 import { startOrdersService } from '../../subgraphs/orders';
 import { startPaymentsService } from '../../subgraphs/payments';
 import { startGateway } from '../../gateway/src/server';
+import type { GatewayConfig } from '../../gateway/src/config';
 import { SUPERGRAPH_PATH } from '../../scripts/supergraph';
 
 /**
@@ -56,6 +57,24 @@ function required(name: string): string {
   return v;
 }
 
+/** A gateway over the subgraphs of `config` (its peers), on a free port; tests override what they probe. */
+export function gatewayConfigFor(config: ServiceConfig, overrides: Partial<GatewayConfig> = {}): GatewayConfig {
+  return {
+    nodeEnv: config.nodeEnv,
+    logLevel: config.logLevel,
+    host: '127.0.0.1',
+    port: 0,
+    supergraphPath: SUPERGRAPH_PATH,
+    subgraphUrls: config.peers,
+    subgraphTimeoutMs: 10_000,
+    internalSecret: config.internalSecret,
+    jwtSecret: config.jwtSecret,
+    redisUrl: config.redisUrl,
+    queuePrefix: config.queuePrefix,
+    ...overrides,
+  };
+}
+
 export async function startStack(overrides: Partial<ServiceConfig> = {}) {
   const { ports, peers } = await allocatePeers();
   const config = testConfig({ peers, ...overrides });
@@ -65,19 +84,7 @@ export async function startStack(overrides: Partial<ServiceConfig> = {}) {
     startOrdersService({ ...config, port: ports.orders }),
     startPaymentsService({ ...config, port: ports.payments }),
   ]);
-  const gateway = await startGateway({
-    nodeEnv: config.nodeEnv,
-    logLevel: config.logLevel,
-    host: '127.0.0.1',
-    port: 0,
-    supergraphPath: SUPERGRAPH_PATH,
-    subgraphUrls: peers,
-    subgraphTimeoutMs: 10_000,
-    internalSecret: config.internalSecret,
-    jwtSecret: config.jwtSecret,
-    redisUrl: config.redisUrl,
-    queuePrefix: config.queuePrefix,
-  });
+  const gateway = await startGateway(gatewayConfigFor(config));
   const graphqlUrl = `${gateway.url}/graphql`;
 
   return {
