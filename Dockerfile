@@ -4,7 +4,9 @@ WORKDIR /app
 ENV NODE_ENV=production HOST=0.0.0.0
 COPY package.json package-lock.json ./
 # tsx runs the TypeScript sources directly (no build step); dev and optional deps are not needed.
-RUN npm ci --omit=dev --omit=optional --no-audit --no-fund && npm cache clean --force
+# `npm install` with the lock rather than `npm ci`: see .ci/run for why the lock lacks other
+# platforms' optional binaries.
+RUN npm install --omit=dev --omit=optional --no-audit --no-fund && npm cache clean --force
 COPY tsconfig.json ./
 COPY subgraphs ./subgraphs
 COPY gateway ./gateway
