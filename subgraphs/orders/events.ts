@@ -84,6 +84,7 @@ export function orderFromPaymentResult(r: PaymentResult, orderId: string, status
     ...facts,
     status,
     refundedCents: 0,
+    placedAt: new Date(r.occurredAt),
     ...(r.shippingAddress ? { shippingAddress: r.shippingAddress } : {}),
     ...(status === 'FAILED' && r.failureReason ? { failureReason: r.failureReason } : {}),
     statusHistory: [history],

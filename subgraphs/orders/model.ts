@@ -44,6 +44,8 @@ export interface OrderDoc {
   currency: string;
   reservationId: string;
   shippingAddress?: AddressSnapshot;
+  /** When the payment outcome that made this order happened (analytics buckets by it, in UTC). */
+  placedAt?: Date;
   statusHistory: StatusChange[];
   tracking?: Tracking;
   /** Why a payment attempt failed (FAILED), from the payment provider. */
@@ -74,6 +76,7 @@ const orderSchema = new Schema<OrderDoc>(
     currency: { type: String, required: true },
     reservationId: { type: String, required: true },
     shippingAddress: { type: Schema.Types.Mixed },
+    placedAt: { type: Date },
     statusHistory: {
       type: [new Schema<StatusChange>({ from: String, to: String, at: Date, by: String, reason: String }, { _id: false })],
       default: [],

@@ -1,6 +1,6 @@
 import { analyticsEventSchema, type AnalyticsEvent } from '../../lib/queues';
 import { planIncrements } from './plan';
-import { classify, recompute } from './reconcile';
+import { classify, orderFactTime, recompute } from './reconcile';
 
 const event = (over: Partial<AnalyticsEvent>): AnalyticsEvent =>
   analyticsEventSchema.parse({
@@ -62,6 +62,16 @@ describe('reconciliation classes', () => {
     totalCents: 100, refundedCents: 0, currency: 'USD', createdAt: new Date('2024-01-01T00:00:00Z'), ...over,
   });
   const payment = (id: string, over: Record<string, unknown> = {}) => ({ id, status: 'SUCCEEDED', amountCents: 100, refundedCents: 0, currency: 'USD', ...over });
+
+  it('places an order at its payment outcome time, as the rollups do, even when the worker ran days later', () => {
+    const late = order('ord_late', 'pay_late', {
+      createdAt: new Date('2024-02-03T08:00:00Z'),
+      placedAt: new Date('2024-01-31T23:59:00Z'),
+      statusHistory: [{ to: 'PAID', at: new Date('2024-02-03T08:00:00Z') }],
+    });
+    expect(orderFactTime(late).toISOString()).toBe('2024-01-31T23:59:00.000Z');
+    expect(orderFactTime(order('ord_old', 'pay_old')).toISOString()).toBe('2024-01-01T00:00:00.000Z');
+  });
 
   it('sorts payments and orders into matched, unmatched and mismatched', () => {
     const classes = classify({

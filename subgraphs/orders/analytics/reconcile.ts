@@ -36,7 +36,7 @@ export interface PaymentFact {
   currency: string;
 }
 
-export type OrderFact = Pick<OrderDoc, '_id' | 'paymentId' | 'customerId' | 'status' | 'items' | 'totalCents' | 'refundedCents' | 'currency' | 'createdAt'> & {
+export type OrderFact = Pick<OrderDoc, '_id' | 'paymentId' | 'customerId' | 'status' | 'items' | 'totalCents' | 'refundedCents' | 'currency' | 'createdAt' | 'placedAt'> & {
   statusHistory?: Array<{ to: string; at: Date | string }>;
 };
 
@@ -74,10 +74,12 @@ export interface ReconciliationReport {
   unmatchedCount: number;
 }
 
-/** When an order's fact happened: the first status it was given (the payment outcome), else its creation. */
+/**
+ * When an order's fact happened: the payment outcome's time (`placedAt`, which the analytics event
+ * carried too, so both sides bucket it identically), else its first status, else its creation.
+ */
 export function orderFactTime(o: OrderFact): Date {
-  const first = o.statusHistory?.[0]?.at;
-  return new Date(first ?? o.createdAt);
+  return new Date(o.placedAt ?? o.statusHistory?.[0]?.at ?? o.createdAt);
 }
 
 const hadStatus = (o: OrderFact, status: string) => o.status === status || (o.statusHistory ?? []).some((h) => h.to === status);
@@ -208,7 +210,7 @@ export interface ReconciliationSources {
 export async function resolveRange(src: ReconciliationSources, from?: Date, to?: Date): Promise<{ range: DateRange; allTime: boolean }> {
   if (from && to) return { range: alignRange({ from, to }, 'DAY'), allTime: false };
   const [firstOrder, firstEvent] = await Promise.all([
-    src.orders.findOne({}, { createdAt: 1, statusHistory: 1 }).sort({ createdAt: 1 }).lean(),
+    src.orders.findOne({}, { createdAt: 1, placedAt: 1, statusHistory: 1 }).sort({ createdAt: 1 }).lean(),
     src.analytics.appliedEvents.findOne({}, { occurredAt: 1 }).sort({ occurredAt: 1 }).lean(),
   ]);
   const candidates = [firstOrder ? orderFactTime(firstOrder as OrderFact) : null, firstEvent?.occurredAt ?? null, new Date()].filter((d): d is Date => !!d);
@@ -231,7 +233,9 @@ export async function failedJobIds(redis: { url: string; prefix: string }): Prom
 
 export async function loadReconciliationData(src: ReconciliationSources, range: DateRange, allTime: boolean): Promise<ReconciliationInput> {
   // Orders are selected by fact time; creation follows the payment outcome closely, so a day of slack suffices.
-  const orders = ((await src.orders.find({ createdAt: { $gte: addUtcDays(range.from, -1), $lt: addUtcDays(range.to, 1) } }).lean()) as OrderFact[]).filter((o) => within(orderFactTime(o), range));
+  const near = { $gte: addUtcDays(range.from, -1), $lt: addUtcDays(range.to, 1) };
+  const candidates = (await src.orders.find({ $or: [{ placedAt: { $gte: range.from, $lt: range.to } }, { createdAt: near }] }).lean()) as OrderFact[];
+  const orders = candidates.filter((o) => within(orderFactTime(o), range));
   const payments = await src.payments(range, orders.map((o) => o.paymentId));
   const paymentIds = new Set(payments.map((p) => p.id));
   // Payments in the range whose orders were created outside it still belong to this check.
