@@ -16,7 +16,7 @@ import { ensureBackingServices } from './backing';
 import { ensureIndexes } from '../subgraphs/lib/mongo';
 import { analyticsEventSchema, type AnalyticsEvent } from '../subgraphs/lib/queues';
 import { orderModel } from '../subgraphs/orders/model';
-import { planIncrements, type RollupKind } from '../subgraphs/orders/analytics/plan';
+import { incrementsOf, planIncrements, type RollupKind } from '../subgraphs/orders/analytics/plan';
 import { allAnalyticsModels, analyticsModels } from '../subgraphs/orders/analytics/model';
 import { presetRange } from '../subgraphs/orders/analytics/periods';
 import { analyticsService } from '../subgraphs/orders/analytics/service';
@@ -42,13 +42,22 @@ function makeOrder(i: number): { event: AnalyticsEvent; order: Record<string, un
   return { event, order };
 }
 
+/** `$inc` semantics for a dotted path (products.<id>.unitsSold) on a plain object. */
+function addAtPath(doc: Record<string, unknown>, path: string, n: number): void {
+  const keys = path.split('.');
+  let node = doc;
+  for (const k of keys.slice(0, -1)) node = (node[k] ??= {}) as Record<string, unknown>;
+  const last = keys[keys.length - 1];
+  node[last] = ((node[last] as number | undefined) ?? 0) + n;
+}
+
 /** Every event's planned increments summed per rollup document: what the worker would have built. */
 function foldRollups(events: AnalyticsEvent[]): Map<string, { kind: RollupKind; doc: Record<string, unknown> }> {
   const docs = new Map<string, { kind: RollupKind; doc: Record<string, unknown> }>();
   for (const e of events) {
     for (const t of planIncrements(e)) {
       const entry = docs.get(t.key) ?? { kind: t.kind, doc: { _id: t.key, ...t.meta, pending: [] } };
-      for (const [field, n] of Object.entries(t.inc)) entry.doc[field] = ((entry.doc[field] as number | undefined) ?? 0) + n;
+      for (const [path, n] of Object.entries(incrementsOf(t))) addAtPath(entry.doc, path, n);
       docs.set(t.key, entry);
     }
   }
@@ -92,7 +101,7 @@ async function main() {
         seeded += batch.length;
         if (seeded % 10000 === 0) log(`inserted ${seeded} orders in ${Math.round((Date.now() - seedStart) / 1000)}s`);
       }
-      const collections = { period: models.periods, product: models.products, customer: models.customers };
+      const collections = { period: models.periods, customer: models.customers };
       await Promise.all(Object.values(collections).map((m) => m.collection.deleteMany({})));
       const folded = [...foldRollups(events).values()];
       for (const [kind, model] of Object.entries(collections)) {

@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import { newId } from '../subgraphs/lib/ids';
 import { createQueue, enqueue, JOBS, QUEUES, analyticsEventSchema, type AnalyticsEvent } from '../subgraphs/lib/queues';
 import { startAnalyticsWorker } from '../subgraphs/orders/analytics/worker-main';
-import { planIncrements } from '../subgraphs/orders/analytics/plan';
+import { planIncrements, incrementsOf } from '../subgraphs/orders/analytics/plan';
 import { scenarioEvents, SCENARIO_FIGURES, type ScenarioIds } from '../subgraphs/orders/analytics/scenario';
 import type { AnalyticsModule } from '../subgraphs/orders/analytics/module';
 import { startStack, type TestStack } from './support/stack';
@@ -134,8 +134,8 @@ describe('analytics rollups fed by the queue', () => {
       leaseUntil: new Date(Date.now() - 1000), duplicates: 0, createdAt: new Date(), updatedAt: new Date(),
     });
     for (const t of targets.slice(0, 2)) {
-      const model = t.kind === 'period' ? analytics.models.periods : analytics.models.products;
-      await model.collection.updateOne({ _id: t.key as never }, { $inc: t.inc, $push: { pending: event.eventId } as never, $setOnInsert: t.meta }, { upsert: true });
+      const model = t.kind === 'period' ? analytics.models.periods : analytics.models.customers;
+      await model.collection.updateOne({ _id: t.key as never }, { $inc: incrementsOf(t), $push: { pending: event.eventId } as never, $setOnInsert: t.meta }, { upsert: true });
     }
     await deliver(event);
     await drained(queue, jobs);
@@ -146,14 +146,14 @@ describe('analytics rollups fed by the queue', () => {
     expect(await analytics.models.appliedEvents.countDocuments({ state: { $ne: 'done' } })).toBe(0);
     // Undo, so the reconciliation below sees only the scenario (this "order" exists only in analytics).
     for (const t of targets) {
-      const model = t.kind === 'period' ? analytics.models.periods : t.kind === 'product' ? analytics.models.products : analytics.models.customers;
-      await model.collection.updateOne({ _id: t.key as never }, { $inc: Object.fromEntries(Object.entries(t.inc).map(([k, v]) => [k, -v])) });
+      const model = t.kind === 'period' ? analytics.models.periods : analytics.models.customers;
+      await model.collection.updateOne({ _id: t.key as never }, { $inc: Object.fromEntries(Object.entries(incrementsOf(t)).map(([k, v]) => [k, -v])) });
     }
     await analytics.models.appliedEvents.deleteOne({ _id: event.eventId });
   });
 
   it('leaves no event id pending in any rollup document', async () => {
-    for (const model of [analytics.models.periods, analytics.models.products, analytics.models.customers]) {
+    for (const model of [analytics.models.periods, analytics.models.customers]) {
       expect(await model.countDocuments({ 'pending.0': { $exists: true } })).toBe(0);
     }
   });

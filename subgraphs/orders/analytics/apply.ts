@@ -3,7 +3,7 @@ import type { Model } from 'mongoose';
 import { isDuplicateKeyError } from '../../lib/errors';
 import type { AnalyticsEvent } from '../../lib/queues';
 import type { AnalyticsModels, AppliedEventDoc } from './model';
-import { planIncrements, type RollupKind, type RollupTarget } from './plan';
+import { incrementsOf, planIncrements, type RollupKind, type RollupTarget } from './plan';
 
 /**
  * Applies one analytics event to the rollups exactly once, whatever is redelivered, reordered or
@@ -34,7 +34,7 @@ export class EventInProgressError extends Error {
 }
 
 function rollupModel(m: AnalyticsModels, kind: RollupKind): Model<any> {
-  return kind === 'period' ? m.periods : kind === 'product' ? m.products : m.customers;
+  return kind === 'period' ? m.periods : m.customers;
 }
 
 export async function applyAnalyticsEvent(m: AnalyticsModels, event: AnalyticsEvent, now = new Date()): Promise<ApplyOutcome> {
@@ -117,7 +117,7 @@ async function incrementOnce(model: Model<any>, target: RollupTarget, eventId: s
     const doc = await model.collection.findOne({ _id: target.key as never }, { projection: { pending: 1 } });
     if ((doc?.pending as string[] | undefined)?.includes(eventId)) return;
     try {
-      await model.collection.updateOne({ _id: target.key as never }, { $inc: target.inc, $push: { pending: eventId } as never, $setOnInsert: target.meta }, { upsert: true });
+      await model.collection.updateOne({ _id: target.key as never }, { $inc: incrementsOf(target), $push: { pending: eventId } as never, $setOnInsert: target.meta }, { upsert: true });
       return;
     } catch (err) {
       // Another event created the document an instant before us: look again.

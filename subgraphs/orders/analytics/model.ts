@@ -4,7 +4,7 @@ import type { RollupTarget } from './plan';
 
 /**
  * Analytics collections in the orders database. Rollup documents are keyed by
- * {granularity, period (UTC), currency[, productId]} or {customerId, currency}; `pending` holds
+ * {granularity, period (UTC), currency} (with a per-product map inside) or {customerId, currency}; `pending` holds
  * the ids of events whose increments are in the document but not yet marked done on their
  * marker (a handful at most; see apply.ts).
  */
@@ -45,17 +45,8 @@ export interface PeriodRollupDoc {
   oversold?: number;
   revenueCents?: number;
   refundsCents?: number;
-  pending: string[];
-}
-
-export interface ProductRollupDoc {
-  _id: string;
-  granularity: 'DAY' | 'MONTH';
-  period: string;
-  currency: string;
-  productId: string;
-  unitsSold?: number;
-  revenueCents?: number;
+  /** Units and revenue per product sold in the period, keyed by productMapKey(productId). */
+  products?: Record<string, { unitsSold?: number; revenueCents?: number }>;
   pending: string[];
 }
 
@@ -106,16 +97,12 @@ const periodRollupSchema = new Schema<PeriodRollupDoc>(
     oversold: Number,
     revenueCents: Number,
     refundsCents: Number,
+    products: { type: Schema.Types.Mixed },
   },
   { versionKey: false, collection: 'analytics_period_rollups' },
 );
 periodRollupSchema.index({ granularity: 1, currency: 1, period: 1 });
 
-const productRollupSchema = new Schema<ProductRollupDoc>(
-  { ...rollupFields, granularity: String, period: String, productId: String, unitsSold: Number, revenueCents: Number },
-  { versionKey: false, collection: 'analytics_product_rollups' },
-);
-productRollupSchema.index({ granularity: 1, currency: 1, period: 1 });
 
 const customerRollupSchema = new Schema<CustomerRollupDoc>(
   { ...rollupFields, customerId: String, orderCount: Number, lifetimeValueCents: Number },
@@ -126,7 +113,6 @@ customerRollupSchema.index({ currency: 1, lifetimeValueCents: -1 });
 export interface AnalyticsModels {
   appliedEvents: Model<AppliedEventDoc>;
   periods: Model<PeriodRollupDoc>;
-  products: Model<ProductRollupDoc>;
   customers: Model<CustomerRollupDoc>;
 }
 
@@ -134,9 +120,8 @@ export function analyticsModels(conn: Connection): AnalyticsModels {
   return {
     appliedEvents: (conn.models.AnalyticsAppliedEvent as Model<AppliedEventDoc>) ?? conn.model<AppliedEventDoc>('AnalyticsAppliedEvent', appliedEventSchema),
     periods: (conn.models.AnalyticsPeriodRollup as Model<PeriodRollupDoc>) ?? conn.model<PeriodRollupDoc>('AnalyticsPeriodRollup', periodRollupSchema),
-    products: (conn.models.AnalyticsProductRollup as Model<ProductRollupDoc>) ?? conn.model<ProductRollupDoc>('AnalyticsProductRollup', productRollupSchema),
     customers: (conn.models.AnalyticsCustomerRollup as Model<CustomerRollupDoc>) ?? conn.model<CustomerRollupDoc>('AnalyticsCustomerRollup', customerRollupSchema),
   };
 }
 
-export const allAnalyticsModels = (m: AnalyticsModels): Model<any>[] => [m.appliedEvents, m.periods, m.products, m.customers];
+export const allAnalyticsModels = (m: AnalyticsModels): Model<any>[] => [m.appliedEvents, m.periods, m.customers];

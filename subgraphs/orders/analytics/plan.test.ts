@@ -1,5 +1,5 @@
 import { analyticsEventSchema, type AnalyticsEvent } from '../../lib/queues';
-import { planIncrements } from './plan';
+import { incrementsOf, planIncrements, productIdFromMapKey, productMapKey } from './plan';
 import { classify, orderFactTime, recompute } from './reconcile';
 
 const event = (over: Partial<AnalyticsEvent>): AnalyticsEvent =>
@@ -22,20 +22,15 @@ const event = (over: Partial<AnalyticsEvent>): AnalyticsEvent =>
   });
 
 describe('what an analytics event adds to the rollups', () => {
-  it('a paid order adds to its UTC day and month, each product (merged) and its customer', () => {
+  it('a paid order adds to its UTC day and month (with each product, merged) and its customer', () => {
     const targets = planIncrements(event({}));
-    expect(targets.map((t) => t.key)).toEqual([
-      'DAY:2024-04-01:USD',
-      'DAY:2024-04-01:USD:prod_a',
-      'DAY:2024-04-01:USD:prod_b',
-      'MONTH:2024-04:USD',
-      'MONTH:2024-04:USD:prod_a',
-      'MONTH:2024-04:USD:prod_b',
-      'cus_1:USD',
-    ]);
+    expect(targets.map((t) => t.key)).toEqual(['DAY:2024-04-01:USD', 'MONTH:2024-04:USD', 'cus_1:USD']);
     expect(targets[0].inc).toEqual({ attempted: 1, succeeded: 1, revenueCents: 2500 });
-    expect(targets[1].inc).toEqual({ unitsSold: 3, revenueCents: 1500 });
-    expect(targets[6].inc).toEqual({ orderCount: 1, lifetimeValueCents: 2500 });
+    expect(targets[1].productFigures).toEqual([
+      { key: 'prod_a', unitsSold: 3, revenueCents: 1500 },
+      { key: 'prod_b', unitsSold: 4, revenueCents: 1000 },
+    ]);
+    expect(targets[2].inc).toEqual({ orderCount: 1, lifetimeValueCents: 2500 });
   });
 
   it('a refund counts a refund step and takes its amount off the customer; a failure only counts', () => {
@@ -48,10 +43,31 @@ describe('what an analytics event adds to the rollups', () => {
     expect(planIncrements(event({ kind: 'order.failed' })).map((t) => t.inc)).toEqual([{ attempted: 1, failed: 1 }, { attempted: 1, failed: 1 }]);
   });
 
+  it('a paid order also counts each product in its period documents, for top products by period', () => {
+    const [day] = planIncrements(event({}));
+    expect(day.productFigures).toEqual([
+      { key: 'prod_a', unitsSold: 3, revenueCents: 1500 },
+      { key: 'prod_b', unitsSold: 4, revenueCents: 1000 },
+    ]);
+    expect(incrementsOf(day)).toEqual({
+      attempted: 1, succeeded: 1, revenueCents: 2500,
+      'products.prod_a.unitsSold': 3, 'products.prod_a.revenueCents': 1500,
+      'products.prod_b.unitsSold': 4, 'products.prod_b.revenueCents': 1000,
+    });
+    expect(planIncrements(event({ kind: 'order.failed' }))[0].productFigures).toBeUndefined();
+  });
+
+  it('escapes a product id that could not be a stored key, and restores it', () => {
+    for (const id of ['prod_a', 'we.ird', '$start', '100%.$']) {
+      expect(productMapKey(id)).not.toMatch(/[.$]/);
+      expect(productIdFromMapKey(productMapKey(id))).toBe(id);
+    }
+  });
+
   it('never builds a key with a dot or a dollar sign', () => {
     for (const t of planIncrements(event({}))) {
       expect(t.key).not.toMatch(/[.$]/);
-      for (const k of [...Object.keys(t.inc), ...Object.keys(t.meta)]) expect(k).not.toMatch(/[.$]/);
+      for (const k of [...Object.keys(t.inc), ...Object.keys(t.meta), ...(t.productFigures ?? []).map((p) => p.key)]) expect(k).not.toMatch(/[.$]/);
     }
   });
 });

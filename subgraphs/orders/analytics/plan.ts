@@ -14,7 +14,7 @@ export type PeriodFigures = Record<PeriodCounter, number>;
 export const PRODUCT_COUNTERS = ['unitsSold', 'revenueCents'] as const;
 export const CUSTOMER_COUNTERS = ['orderCount', 'lifetimeValueCents'] as const;
 
-export type RollupKind = 'period' | 'product' | 'customer';
+export type RollupKind = 'period' | 'customer';
 
 export interface RollupTarget {
   kind: RollupKind;
@@ -23,12 +23,17 @@ export interface RollupTarget {
   /** Fields written only when the document is created (what the key means, for queries). */
   meta: Record<string, string>;
   inc: Record<string, number>;
+  /**
+   * Period targets only: units and revenue per product sold in the period. Kept as a list (stored
+   * as is on the applied-event marker, where keys may not contain dots) and expanded into
+   * `products.<key>.<field>` paths only in the update (incrementsOf).
+   */
+  productFigures?: Array<{ key: string; unitsSold: number; revenueCents: number }>;
 }
 
 export const GRANULARITIES: Granularity[] = ['DAY', 'MONTH'];
 
 export const periodRollupId = (g: Granularity, period: string, currency: string) => `${g}:${period}:${currency}`;
-export const productRollupId = (g: Granularity, period: string, currency: string, productId: string) => `${g}:${period}:${currency}:${productId}`;
 export const customerRollupId = (customerId: string, currency: string) => `${customerId}:${currency}`;
 
 export function zeroPeriodFigures(): PeriodFigures {
@@ -71,17 +76,42 @@ export function customerIncrements(e: AnalyticsEvent): Record<string, number> | 
   return null;
 }
 
+/**
+ * Product ids become keys of a period's `products` map: ours never hold `.` or `$`, but a stored
+ * key must not, whatever arrives, so those two characters are escaped (and restored on reading).
+ */
+export const productMapKey = (productId: string) => productId.replace(/%/g, '%25').replace(/\./g, '%2E').replace(/\$/g, '%24');
+export const productIdFromMapKey = (key: string) => key.replace(/%2E/g, '.').replace(/%24/g, '$').replace(/%25/g, '%');
+
+/**
+ * The period document also keeps units and revenue per product sold in it (`products.<key>`), so
+ * top products for a range read the same few period documents as the totals: the cost follows the
+ * periods asked for, not the orders or products in the data.
+ */
+function productFiguresOf(e: AnalyticsEvent): RollupTarget['productFigures'] {
+  const figures = [...productIncrements(e)].map(([productId, f]) => ({ key: productMapKey(productId), ...f }));
+  return figures.length ? figures : undefined;
+}
+
+/** The `$inc` a target makes: its counters, plus the per-product paths of a period target. */
+export function incrementsOf(target: RollupTarget): Record<string, number> {
+  const inc = { ...target.inc };
+  for (const p of target.productFigures ?? []) {
+    inc[`products.${p.key}.unitsSold`] = p.unitsSold;
+    inc[`products.${p.key}.revenueCents`] = p.revenueCents;
+  }
+  return inc;
+}
+
 export function planIncrements(e: AnalyticsEvent): RollupTarget[] {
   const at = new Date(e.occurredAt);
   const currency = e.currency;
   const targets: RollupTarget[] = [];
   const periodInc = nonZero(periodIncrements(e));
+  const productFigures = productFiguresOf(e);
   for (const g of GRANULARITIES) {
     const period = periodKey(at, g);
-    if (Object.keys(periodInc).length) targets.push({ kind: 'period', key: periodRollupId(g, period, currency), meta: { granularity: g, period, currency }, inc: periodInc });
-    for (const [productId, inc] of productIncrements(e)) {
-      targets.push({ kind: 'product', key: productRollupId(g, period, currency, productId), meta: { granularity: g, period, currency, productId }, inc: { ...inc } });
-    }
+    if (Object.keys(periodInc).length) targets.push({ kind: 'period', key: periodRollupId(g, period, currency), meta: { granularity: g, period, currency }, inc: periodInc, ...(productFigures ? { productFigures } : {}) });
   }
   const customerInc = customerIncrements(e);
   if (customerInc) targets.push({ kind: 'customer', key: customerRollupId(e.customerId, currency), meta: { customerId: e.customerId, currency }, inc: customerInc });

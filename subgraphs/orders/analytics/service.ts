@@ -1,5 +1,5 @@
 import type { AnalyticsModels, PeriodRollupDoc } from './model';
-import { PERIOD_COUNTERS, periodRollupId, zeroPeriodFigures, type PeriodFigures } from './plan';
+import { PERIOD_COUNTERS, periodRollupId, productIdFromMapKey, zeroPeriodFigures, type PeriodFigures } from './plan';
 import { averageCents, coverRange, listPeriods, rate, zeroFill, type DateRange, type Granularity } from './periods';
 
 /**
@@ -72,9 +72,19 @@ export function statusCounts(f: PeriodFigures): OrderStatistics['ordersByStatus'
 }
 
 export function analyticsService(m: AnalyticsModels) {
+  /**
+   * Period documents by id. A few ids are read one by one: FerretDB v1 serves only an exact `{_id}`
+   * filter from its primary key and scans the collection for `$in`; many ids (a chart of days) go
+   * in one `$in`, which MongoDB answers from the index either way.
+   */
+  async function byIds(ids: string[], projection: Record<string, 0 | 1>): Promise<PeriodRollupDoc[]> {
+    if (ids.length <= 64) return (await Promise.all(ids.map((id) => m.periods.findById(id, projection).lean<PeriodRollupDoc>()))).filter((d): d is PeriodRollupDoc => !!d);
+    return m.periods.find({ _id: { $in: ids } }, projection).lean<PeriodRollupDoc[]>();
+  }
+
   async function periodFigures(granularity: Granularity, periods: string[], currency: string): Promise<Map<string, PeriodFigures>> {
     if (!periods.length) return new Map();
-    const docs = await m.periods.find({ _id: { $in: periods.map((p) => periodRollupId(granularity, p, currency)) } }).lean();
+    const docs = await byIds(periods.map((p) => periodRollupId(granularity, p, currency)), { products: 0 });
     return new Map(docs.map((d) => [d.period, figuresOf(d)]));
   }
 
@@ -113,15 +123,17 @@ export function analyticsService(m: AnalyticsModels) {
 
     async topProducts(range: DateRange, currency: string, limit: number): Promise<TopProduct[]> {
       const { months, days } = coverRange(range);
-      const select = (granularity: Granularity, periods: string[]) =>
-        periods.length ? m.products.find({ granularity, currency, period: { $in: periods } }, { productId: 1, unitsSold: 1, revenueCents: 1 }).lean() : Promise.resolve([]);
-      const docs = (await Promise.all([select('MONTH', months), select('DAY', days)])).flat();
+      const ids = [...months.map((p) => periodRollupId('MONTH', p, currency)), ...days.map((p) => periodRollupId('DAY', p, currency))];
+      const docs = await byIds(ids, { products: 1 });
       const byProduct = new Map<string, TopProduct>();
       for (const d of docs) {
-        const acc = byProduct.get(d.productId) ?? { productId: d.productId, unitsSold: 0, revenueCents: 0 };
-        acc.unitsSold += d.unitsSold ?? 0;
-        acc.revenueCents += d.revenueCents ?? 0;
-        byProduct.set(d.productId, acc);
+        for (const [key, f] of Object.entries((d.products ?? {}) as Record<string, { unitsSold?: number; revenueCents?: number }>)) {
+          const productId = productIdFromMapKey(key);
+          const acc = byProduct.get(productId) ?? { productId, unitsSold: 0, revenueCents: 0 };
+          acc.unitsSold += f.unitsSold ?? 0;
+          acc.revenueCents += f.revenueCents ?? 0;
+          byProduct.set(productId, acc);
+        }
       }
       return [...byProduct.values()].sort((a, b) => b.revenueCents - a.revenueCents || b.unitsSold - a.unitsSold || a.productId.localeCompare(b.productId)).slice(0, limit);
     },
