@@ -101,7 +101,7 @@ async function main() {
         seeded += batch.length;
         if (seeded % 10000 === 0) log(`inserted ${seeded} orders in ${Math.round((Date.now() - seedStart) / 1000)}s`);
       }
-      const collections = { period: models.periods, customer: models.customers };
+      const collections = { period: models.periods, periodProducts: models.periodProducts, customer: models.customers };
       await Promise.all(Object.values(collections).map((m) => m.collection.deleteMany({})));
       const folded = [...foldRollups(events).values()];
       for (const [kind, model] of Object.entries(collections)) {

@@ -3,6 +3,7 @@ import { newId } from '../subgraphs/lib/ids';
 import { createQueue, enqueue, JOBS, QUEUES, analyticsEventSchema, type AnalyticsEvent } from '../subgraphs/lib/queues';
 import { startAnalyticsWorker } from '../subgraphs/orders/analytics/worker-main';
 import { planIncrements, incrementsOf } from '../subgraphs/orders/analytics/plan';
+import { rollupModel } from '../subgraphs/orders/analytics/apply';
 import { scenarioEvents, SCENARIO_FIGURES, type ScenarioIds } from '../subgraphs/orders/analytics/scenario';
 import type { AnalyticsModule } from '../subgraphs/orders/analytics/module';
 import { startStack, type TestStack } from './support/stack';
@@ -134,7 +135,7 @@ describe('analytics rollups fed by the queue', () => {
       leaseUntil: new Date(Date.now() - 1000), duplicates: 0, createdAt: new Date(), updatedAt: new Date(),
     });
     for (const t of targets.slice(0, 2)) {
-      const model = t.kind === 'period' ? analytics.models.periods : analytics.models.customers;
+      const model = rollupModel(analytics.models, t.kind);
       await model.collection.updateOne({ _id: t.key as never }, { $inc: incrementsOf(t), $push: { pending: event.eventId } as never, $setOnInsert: t.meta }, { upsert: true });
     }
     await deliver(event);
@@ -146,14 +147,14 @@ describe('analytics rollups fed by the queue', () => {
     expect(await analytics.models.appliedEvents.countDocuments({ state: { $ne: 'done' } })).toBe(0);
     // Undo, so the reconciliation below sees only the scenario (this "order" exists only in analytics).
     for (const t of targets) {
-      const model = t.kind === 'period' ? analytics.models.periods : analytics.models.customers;
+      const model = rollupModel(analytics.models, t.kind);
       await model.collection.updateOne({ _id: t.key as never }, { $inc: Object.fromEntries(Object.entries(incrementsOf(t)).map(([k, v]) => [k, -v])) });
     }
     await analytics.models.appliedEvents.deleteOne({ _id: event.eventId });
   });
 
   it('leaves no event id pending in any rollup document', async () => {
-    for (const model of [analytics.models.periods, analytics.models.customers]) {
+    for (const model of [analytics.models.periods, analytics.models.periodProducts, analytics.models.customers]) {
       expect(await model.countDocuments({ 'pending.0': { $exists: true } })).toBe(0);
     }
   });

@@ -33,8 +33,8 @@ export class EventInProgressError extends Error {
   }
 }
 
-function rollupModel(m: AnalyticsModels, kind: RollupKind): Model<any> {
-  return kind === 'period' ? m.periods : m.customers;
+export function rollupModel(m: AnalyticsModels, kind: RollupKind): Model<any> {
+  return kind === 'period' ? m.periods : kind === 'periodProducts' ? m.periodProducts : m.customers;
 }
 
 export async function applyAnalyticsEvent(m: AnalyticsModels, event: AnalyticsEvent, now = new Date()): Promise<ApplyOutcome> {

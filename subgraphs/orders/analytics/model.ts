@@ -45,7 +45,16 @@ export interface PeriodRollupDoc {
   oversold?: number;
   revenueCents?: number;
   refundsCents?: number;
-  /** Units and revenue per product sold in the period, keyed by productMapKey(productId). */
+  pending: string[];
+}
+
+/** Units and revenue per product sold in one period; same `_id` as the period's rollup. */
+export interface PeriodProductsDoc {
+  _id: string;
+  granularity: 'DAY' | 'MONTH';
+  period: string;
+  currency: string;
+  /** Keyed by productMapKey(productId). */
   products?: Record<string, { unitsSold?: number; revenueCents?: number }>;
   pending: string[];
 }
@@ -97,11 +106,15 @@ const periodRollupSchema = new Schema<PeriodRollupDoc>(
     oversold: Number,
     revenueCents: Number,
     refundsCents: Number,
-    products: { type: Schema.Types.Mixed },
   },
   { versionKey: false, collection: 'analytics_period_rollups' },
 );
 periodRollupSchema.index({ granularity: 1, currency: 1, period: 1 });
+
+const periodProductsSchema = new Schema<PeriodProductsDoc>(
+  { ...rollupFields, granularity: String, period: String, products: { type: Schema.Types.Mixed } },
+  { versionKey: false, collection: 'analytics_period_products' },
+);
 
 
 const customerRollupSchema = new Schema<CustomerRollupDoc>(
@@ -113,6 +126,7 @@ customerRollupSchema.index({ currency: 1, lifetimeValueCents: -1 });
 export interface AnalyticsModels {
   appliedEvents: Model<AppliedEventDoc>;
   periods: Model<PeriodRollupDoc>;
+  periodProducts: Model<PeriodProductsDoc>;
   customers: Model<CustomerRollupDoc>;
 }
 
@@ -120,8 +134,9 @@ export function analyticsModels(conn: Connection): AnalyticsModels {
   return {
     appliedEvents: (conn.models.AnalyticsAppliedEvent as Model<AppliedEventDoc>) ?? conn.model<AppliedEventDoc>('AnalyticsAppliedEvent', appliedEventSchema),
     periods: (conn.models.AnalyticsPeriodRollup as Model<PeriodRollupDoc>) ?? conn.model<PeriodRollupDoc>('AnalyticsPeriodRollup', periodRollupSchema),
+    periodProducts: (conn.models.AnalyticsPeriodProducts as Model<PeriodProductsDoc>) ?? conn.model<PeriodProductsDoc>('AnalyticsPeriodProducts', periodProductsSchema),
     customers: (conn.models.AnalyticsCustomerRollup as Model<CustomerRollupDoc>) ?? conn.model<CustomerRollupDoc>('AnalyticsCustomerRollup', customerRollupSchema),
   };
 }
 
-export const allAnalyticsModels = (m: AnalyticsModels): Model<any>[] => [m.appliedEvents, m.periods, m.customers];
+export const allAnalyticsModels = (m: AnalyticsModels): Model<any>[] => [m.appliedEvents, m.periods, m.periodProducts, m.customers];

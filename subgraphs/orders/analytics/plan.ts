@@ -14,7 +14,7 @@ export type PeriodFigures = Record<PeriodCounter, number>;
 export const PRODUCT_COUNTERS = ['unitsSold', 'revenueCents'] as const;
 export const CUSTOMER_COUNTERS = ['orderCount', 'lifetimeValueCents'] as const;
 
-export type RollupKind = 'period' | 'customer';
+export type RollupKind = 'period' | 'periodProducts' | 'customer';
 
 export interface RollupTarget {
   kind: RollupKind;
@@ -24,8 +24,8 @@ export interface RollupTarget {
   meta: Record<string, string>;
   inc: Record<string, number>;
   /**
-   * Period targets only: units and revenue per product sold in the period. Kept as a list (stored
-   * as is on the applied-event marker, where keys may not contain dots) and expanded into
+   * periodProducts targets only: units and revenue per product sold in the period. Kept as a list
+   * (stored as is on the applied-event marker, where keys may not contain dots) and expanded into
    * `products.<key>.<field>` paths only in the update (incrementsOf).
    */
   productFigures?: Array<{ key: string; unitsSold: number; revenueCents: number }>;
@@ -84,9 +84,10 @@ export const productMapKey = (productId: string) => productId.replace(/%/g, '%25
 export const productIdFromMapKey = (key: string) => key.replace(/%2E/g, '.').replace(/%24/g, '$').replace(/%25/g, '%');
 
 /**
- * The period document also keeps units and revenue per product sold in it (`products.<key>`), so
- * top products for a range read the same few period documents as the totals: the cost follows the
- * periods asked for, not the orders or products in the data.
+ * Each period also has a products document (`analytics_period_products`, same `_id` as the period)
+ * with units and revenue per product sold in it (`products.<key>`): top products for a range read
+ * the few documents of the periods asked for, not the orders or products in the data, and the
+ * period documents the charts read stay small.
  */
 function productFiguresOf(e: AnalyticsEvent): RollupTarget['productFigures'] {
   const figures = [...productIncrements(e)].map(([productId, f]) => ({ key: productMapKey(productId), ...f }));
@@ -111,7 +112,10 @@ export function planIncrements(e: AnalyticsEvent): RollupTarget[] {
   const productFigures = productFiguresOf(e);
   for (const g of GRANULARITIES) {
     const period = periodKey(at, g);
-    if (Object.keys(periodInc).length) targets.push({ kind: 'period', key: periodRollupId(g, period, currency), meta: { granularity: g, period, currency }, inc: periodInc, ...(productFigures ? { productFigures } : {}) });
+    const key = periodRollupId(g, period, currency);
+    const meta = { granularity: g, period, currency };
+    if (Object.keys(periodInc).length) targets.push({ kind: 'period', key, meta, inc: periodInc });
+    if (productFigures) targets.push({ kind: 'periodProducts', key, meta, inc: {}, productFigures });
   }
   const customerInc = customerIncrements(e);
   if (customerInc) targets.push({ kind: 'customer', key: customerRollupId(e.customerId, currency), meta: { customerId: e.customerId, currency }, inc: customerInc });

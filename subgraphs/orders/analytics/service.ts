@@ -1,4 +1,5 @@
-import type { AnalyticsModels, PeriodRollupDoc } from './model';
+import type { Model } from 'mongoose';
+import type { AnalyticsModels, PeriodProductsDoc, PeriodRollupDoc } from './model';
 import { PERIOD_COUNTERS, periodRollupId, productIdFromMapKey, zeroPeriodFigures, type PeriodFigures } from './plan';
 import { averageCents, coverRange, listPeriods, rate, zeroFill, type DateRange, type Granularity } from './periods';
 
@@ -77,14 +78,14 @@ export function analyticsService(m: AnalyticsModels) {
    * filter from its primary key and scans the collection for `$in`; many ids (a chart of days) go
    * in one `$in`, which MongoDB answers from the index either way.
    */
-  async function byIds(ids: string[], projection: Record<string, 0 | 1>): Promise<PeriodRollupDoc[]> {
-    if (ids.length <= 64) return (await Promise.all(ids.map((id) => m.periods.findById(id, projection).lean<PeriodRollupDoc>()))).filter((d): d is PeriodRollupDoc => !!d);
-    return m.periods.find({ _id: { $in: ids } }, projection).lean<PeriodRollupDoc[]>();
+  async function byIds<T>(model: Model<T>, ids: string[]): Promise<T[]> {
+    if (ids.length <= 64) return (await Promise.all(ids.map((id) => model.findById(id).lean<T>()))).filter((d): d is NonNullable<typeof d> => !!d) as T[];
+    return model.find({ _id: { $in: ids } }).lean<T[]>();
   }
 
   async function periodFigures(granularity: Granularity, periods: string[], currency: string): Promise<Map<string, PeriodFigures>> {
     if (!periods.length) return new Map();
-    const docs = await byIds(periods.map((p) => periodRollupId(granularity, p, currency)), { products: 0 });
+    const docs = await byIds<PeriodRollupDoc>(m.periods, periods.map((p) => periodRollupId(granularity, p, currency)));
     return new Map(docs.map((d) => [d.period, figuresOf(d)]));
   }
 
@@ -124,7 +125,7 @@ export function analyticsService(m: AnalyticsModels) {
     async topProducts(range: DateRange, currency: string, limit: number): Promise<TopProduct[]> {
       const { months, days } = coverRange(range);
       const ids = [...months.map((p) => periodRollupId('MONTH', p, currency)), ...days.map((p) => periodRollupId('DAY', p, currency))];
-      const docs = await byIds(ids, { products: 1 });
+      const docs = await byIds<PeriodProductsDoc>(m.periodProducts, ids);
       const byProduct = new Map<string, TopProduct>();
       for (const d of docs) {
         for (const [key, f] of Object.entries((d.products ?? {}) as Record<string, { unitsSold?: number; revenueCents?: number }>)) {
