@@ -1,4 +1,3 @@
-import type { Model } from 'mongoose';
 import type { AnalyticsModels, PeriodProductsDoc, PeriodRollupDoc } from './model';
 import { PERIOD_COUNTERS, periodRollupId, productIdFromMapKey, zeroPeriodFigures, type PeriodFigures } from './plan';
 import { averageCents, coverRange, listPeriods, rate, zeroFill, type DateRange, type Granularity } from './periods';
@@ -74,18 +73,21 @@ export function statusCounts(f: PeriodFigures): OrderStatistics['ordersByStatus'
 
 export function analyticsService(m: AnalyticsModels) {
   /**
-   * Period documents by id. A few ids are read one by one: FerretDB v1 serves only an exact `{_id}`
-   * filter from its primary key and scans the collection for `$in`; many ids (a chart of days) go
-   * in one `$in`, which MongoDB answers from the index either way.
+   * Products documents of a few periods, read one by one: FerretDB v1 serves only an exact `{_id}`
+   * filter from its primary key and scans the whole collection for `$in`, and these documents are
+   * heavy (a map of every product sold). Many ids go in one `$in`, which MongoDB serves from its
+   * index either way.
    */
-  async function byIds<T>(model: Model<T>, ids: string[]): Promise<T[]> {
-    if (ids.length <= 64) return (await Promise.all(ids.map((id) => model.findById(id).lean<T>()))).filter((d): d is NonNullable<typeof d> => !!d) as T[];
-    return model.find({ _id: { $in: ids } }).lean<T[]>();
+  async function periodProductsByIds(ids: string[]): Promise<PeriodProductsDoc[]> {
+    if (ids.length > 64) return m.periodProducts.find({ _id: { $in: ids } }).lean<PeriodProductsDoc[]>();
+    const docs = await Promise.all(ids.map((id) => m.periodProducts.findById(id).lean<PeriodProductsDoc>()));
+    return docs.filter((d): d is PeriodProductsDoc => !!d);
   }
 
   async function periodFigures(granularity: Granularity, periods: string[], currency: string): Promise<Map<string, PeriodFigures>> {
     if (!periods.length) return new Map();
-    const docs = await byIds<PeriodRollupDoc>(m.periods, periods.map((p) => periodRollupId(granularity, p, currency)));
+    // Period rollups are small and few (days and months × currencies): one `$in` is the cheapest read.
+    const docs = await m.periods.find({ _id: { $in: periods.map((p) => periodRollupId(granularity, p, currency)) } }).lean<PeriodRollupDoc[]>();
     return new Map(docs.map((d) => [d.period, figuresOf(d)]));
   }
 
@@ -125,7 +127,7 @@ export function analyticsService(m: AnalyticsModels) {
     async topProducts(range: DateRange, currency: string, limit: number): Promise<TopProduct[]> {
       const { months, days } = coverRange(range);
       const ids = [...months.map((p) => periodRollupId('MONTH', p, currency)), ...days.map((p) => periodRollupId('DAY', p, currency))];
-      const docs = await byIds<PeriodProductsDoc>(m.periodProducts, ids);
+      const docs = await periodProductsByIds(ids);
       const byProduct = new Map<string, TopProduct>();
       for (const d of docs) {
         for (const [key, f] of Object.entries((d.products ?? {}) as Record<string, { unitsSold?: number; revenueCents?: number }>)) {
