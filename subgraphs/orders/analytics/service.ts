@@ -1,3 +1,4 @@
+import type { Model } from 'mongoose';
 import type { AnalyticsModels, PeriodProductsDoc, PeriodRollupDoc } from './model';
 import { PERIOD_COUNTERS, periodRollupId, productIdFromMapKey, zeroPeriodFigures, type PeriodFigures } from './plan';
 import { averageCents, coverRange, listPeriods, rate, zeroFill, type DateRange, type Granularity } from './periods';
@@ -73,21 +74,20 @@ export function statusCounts(f: PeriodFigures): OrderStatistics['ordersByStatus'
 
 export function analyticsService(m: AnalyticsModels) {
   /**
-   * Products documents of a few periods, read one by one: FerretDB v1 serves only an exact `{_id}`
-   * filter from its primary key and scans the whole collection for `$in`, and these documents are
-   * heavy (a map of every product sold). Many ids go in one `$in`, which MongoDB serves from its
-   * index either way.
+   * Rollup documents by id. Up to 64 are read one by one: FerretDB v1 serves only an exact `{_id}`
+   * filter from its primary key, and its `$in` cost grows with the database (measured at 100,000
+   * orders: 1.45 s for the 24 month ids of a chart, 0.3 s read one by one). More ids (a chart of
+   * days) go in one `$in`, which MongoDB serves from its index either way.
    */
-  async function periodProductsByIds(ids: string[]): Promise<PeriodProductsDoc[]> {
-    if (ids.length > 64) return m.periodProducts.find({ _id: { $in: ids } }).lean<PeriodProductsDoc[]>();
-    const docs = await Promise.all(ids.map((id) => m.periodProducts.findById(id).lean<PeriodProductsDoc>()));
-    return docs.filter((d): d is PeriodProductsDoc => !!d);
+  async function byIds<T>(model: Model<T>, ids: string[]): Promise<T[]> {
+    if (ids.length > 64) return model.find({ _id: { $in: ids } }).lean<T[]>();
+    const docs = await Promise.all(ids.map((id) => model.findById(id).lean<T>()));
+    return docs.filter((d) => d !== null) as T[];
   }
 
   async function periodFigures(granularity: Granularity, periods: string[], currency: string): Promise<Map<string, PeriodFigures>> {
     if (!periods.length) return new Map();
-    // Period rollups are small and few (days and months × currencies): one `$in` is the cheapest read.
-    const docs = await m.periods.find({ _id: { $in: periods.map((p) => periodRollupId(granularity, p, currency)) } }).lean<PeriodRollupDoc[]>();
+    const docs = await byIds<PeriodRollupDoc>(m.periods, periods.map((p) => periodRollupId(granularity, p, currency)));
     return new Map(docs.map((d) => [d.period, figuresOf(d)]));
   }
 
@@ -127,7 +127,7 @@ export function analyticsService(m: AnalyticsModels) {
     async topProducts(range: DateRange, currency: string, limit: number): Promise<TopProduct[]> {
       const { months, days } = coverRange(range);
       const ids = [...months.map((p) => periodRollupId('MONTH', p, currency)), ...days.map((p) => periodRollupId('DAY', p, currency))];
-      const docs = await periodProductsByIds(ids);
+      const docs = await byIds<PeriodProductsDoc>(m.periodProducts, ids);
       const byProduct = new Map<string, TopProduct>();
       for (const d of docs) {
         for (const [key, f] of Object.entries((d.products ?? {}) as Record<string, { unitsSold?: number; revenueCents?: number }>)) {
