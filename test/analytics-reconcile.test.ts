@@ -8,7 +8,7 @@ import { orderModel } from '../subgraphs/orders/model';
 import { applyAnalyticsEvent } from '../subgraphs/orders/analytics/apply';
 import { allAnalyticsModels, analyticsModels } from '../subgraphs/orders/analytics/model';
 import { reconciliationReport, type ReconciliationSources } from '../subgraphs/orders/analytics/reconcile';
-import { scenarioEvents, scenarioOrdersAndPayments, type ScenarioIds } from '../subgraphs/orders/analytics/scenario';
+import { newScenarioIds, scenarioEvents, scenarioOrdersAndPayments, type ScenarioIds } from '../subgraphs/orders/analytics/scenario';
 import { paymentsFromDatabase } from '../scripts/reconcile';
 
 describe('npm run reconcile: payments, orders and rollups checked against each other', () => {
@@ -17,12 +17,7 @@ describe('npm run reconcile: payments, orders and rollups checked against each o
   let ordersDb: Connection;
   let paymentsDb: Connection;
   let sources: ReconciliationSources;
-  const ids: ScenarioIds = {
-    customers: [newId('customer'), newId('customer')],
-    products: [newId('product'), newId('product')],
-    orders: [newId('order'), newId('order'), newId('order'), newId('order'), newId('order')],
-    payments: [newId('payment'), newId('payment'), newId('payment'), newId('payment'), newId('payment')],
-  };
+  const ids: ScenarioIds = newScenarioIds();
   const events = scenarioEvents(ids);
   const counts = (report: Awaited<ReturnType<typeof reconciliationReport>>) => Object.fromEntries(report.classes.map((c) => [c.kind, c.count]));
   const idsOf = (report: Awaited<ReturnType<typeof reconciliationReport>>, kind: string) => report.classes.find((c) => c.kind === kind)!.ids;

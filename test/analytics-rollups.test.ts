@@ -4,7 +4,7 @@ import { createQueue, enqueue, JOBS, QUEUES, analyticsEventSchema, type Analytic
 import { startAnalyticsWorker } from '../subgraphs/orders/analytics/worker-main';
 import { planIncrements, incrementsOf } from '../subgraphs/orders/analytics/plan';
 import { rollupModel } from '../subgraphs/orders/analytics/apply';
-import { scenarioEvents, SCENARIO_FIGURES, type ScenarioIds } from '../subgraphs/orders/analytics/scenario';
+import { newScenarioIds, scenarioEvents, SCENARIO_FIGURES, type ScenarioIds } from '../subgraphs/orders/analytics/scenario';
 import type { AnalyticsModule } from '../subgraphs/orders/analytics/module';
 import { startStack, type TestStack } from './support/stack';
 
@@ -40,12 +40,7 @@ describe('analytics rollups fed by the queue', () => {
   let queue: Queue;
   let analytics: AnalyticsModule;
   let adminToken: string;
-  const ids: ScenarioIds = {
-    customers: [newId('customer'), newId('customer')],
-    products: [newId('product'), newId('product')],
-    orders: [newId('order'), newId('order'), newId('order'), newId('order'), newId('order')],
-    payments: [newId('payment'), newId('payment'), newId('payment'), newId('payment'), newId('payment')],
-  };
+  const ids: ScenarioIds = newScenarioIds();
   const events = scenarioEvents(ids);
   let jobs = 0;
   const deliver = async (e: AnalyticsEvent, jobId = e.eventId) => {

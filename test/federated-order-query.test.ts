@@ -1,15 +1,8 @@
 import { newId } from '../subgraphs/lib/ids';
 import { startStack, postGraphQL, type TestStack } from './support/stack';
+import { ORDER_QUERY } from './support/queries';
 import { IDENTITY_HEADER, signIdentity } from '../subgraphs/lib/identity';
 
-const ORDER_QUERY = `query Order($id: ID!) {
-  order(id: $id) {
-    id status totalCents currency
-    customer { id email }
-    items { quantity unitPriceCents product { id name } }
-    payment { id status }
-  }
-}`;
 
 describe('one order query through the gateway spans all four subgraphs', () => {
   let stack: TestStack;

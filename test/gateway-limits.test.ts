@@ -7,15 +7,8 @@ import type { GatewayConfig } from '../gateway/src/config';
 import { newId } from '../subgraphs/lib/ids';
 import { SUPERGRAPH_PATH } from '../scripts/supergraph';
 import { startStack, postGraphQL, type TestStack, gatewayConfigFor } from './support/stack';
+import { ORDER_QUERY } from './support/queries';
 
-const ORDER_QUERY = `query Order($id: ID!) {
-  order(id: $id) {
-    id status totalCents currency
-    customer { id email }
-    items { quantity unitPriceCents product { id name } }
-    payment { id status }
-  }
-}`;
 
 /** The query Apollo Sandbox sends to draw the schema. */
 const SANDBOX_INTROSPECTION = getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true });

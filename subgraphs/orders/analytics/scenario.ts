@@ -1,3 +1,4 @@
+import { newId } from '../../lib/ids';
 import { analyticsEventSchema, type AnalyticsEvent, type LineSnapshot } from '../../lib/queues';
 
 /**
@@ -9,6 +10,12 @@ export interface ScenarioIds {
   products: [string, string];
   orders: [string, string, string, string, string];
   payments: [string, string, string, string, string];
+}
+
+/** Fresh ids for one run of the scenario, so test files never collide. */
+export function newScenarioIds(): ScenarioIds {
+  const five = (kind: 'order' | 'payment') => [newId(kind), newId(kind), newId(kind), newId(kind), newId(kind)] as ScenarioIds['orders'];
+  return { customers: [newId('customer'), newId('customer')], products: [newId('product'), newId('product')], orders: five('order'), payments: five('payment') };
 }
 
 export function scenarioEvents(ids: ScenarioIds): AnalyticsEvent[] {
