@@ -17,7 +17,3 @@ export const ID_PREFIX = {
 export function newId(kind: keyof typeof ID_PREFIX): string {
   return `${ID_PREFIX[kind]}_${new Types.ObjectId().toHexString()}`;
 }
-
-export function isId(kind: keyof typeof ID_PREFIX, value: string): boolean {
-  return new RegExp(`^${ID_PREFIX[kind]}_[0-9a-f]{24}$`).test(value);
-}

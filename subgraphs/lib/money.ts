@@ -10,5 +10,3 @@ export const currencySchema = z
 
 /** A non-negative whole number of minor units (cents); never a float. */
 export const centsSchema = z.number().int('must be a whole number of minor units').nonnegative().max(Number.MAX_SAFE_INTEGER);
-
-export const DEFAULT_CURRENCY = 'USD';
