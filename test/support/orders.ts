@@ -7,15 +7,7 @@ import { createRedis } from '../../subgraphs/lib/redis';
 import type { TestStack } from './stack';
 
 /** Helpers for the orders pipeline tests: real products reservations, real queues, polling. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 20_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+export { waitFor } from './wait';
 
 export function pipelineQueues(stack: TestStack) {
   const redis = createRedis(stack.config.redisUrl);

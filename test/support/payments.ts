@@ -4,6 +4,7 @@ import { QUEUES, type PaymentResult } from '../../subgraphs/lib/queues';
 import type { PaymentDoc } from '../../subgraphs/payments/model';
 import { deliverWebhook, webhookUrlFor, type SimulatedEvent } from '../../subgraphs/payments/simulated-webhooks';
 import type { TestStack } from './stack';
+import { waitFor as waitForShared } from './wait';
 
 /** Helpers for payments tests: seed a payment as checkout leaves it, deliver signed webhooks, read what was published. */
 export async function seedPayment(stack: TestStack, overrides: Partial<PaymentDoc> = {}): Promise<PaymentDoc> {
@@ -48,12 +49,7 @@ export async function publishedResults(queue: Queue, paymentId?: string): Promis
   return jobs.filter((j) => !paymentId || j.data.paymentId === paymentId).sort((a, b) => a.timestamp - b.timestamp);
 }
 
-export async function waitFor<T>(probe: () => Promise<T | null | undefined | false>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** The payments tests' argument order for the shared poller (./wait). */
+export function waitFor<T>(probe: () => Promise<T | null | undefined | false>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+  return waitForShared(what, probe, timeoutMs);
 }
