@@ -79,7 +79,7 @@ async function timed(runs: number, fn: () => Promise<unknown>): Promise<{ p50: n
 
 async function main() {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-analytics-'));
-  const backing = await ensureBackingServices({ dataDir, log });
+  const backing = await ensureBackingServices({ dataDir, log, mongoStore: 'memory' });
   const conn = await mongoose.createConnection(backing.env.MONGODB_URI, { dbName: 'bench_analytics_orders' }).asPromise();
   try {
     await conn.dropDatabase();

@@ -28,7 +28,7 @@ export interface BenchStack {
 
 export async function startBenchStack(log: (m: string) => void, extraEnv: NodeJS.ProcessEnv = {}): Promise<BenchStack> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-'));
-  const backing = await ensureBackingServices({ dataDir, log });
+  const backing = await ensureBackingServices({ dataDir, log, mongoStore: 'memory' });
   const runId = randomBytes(3).toString('hex');
   const secrets = { INTERNAL_SECRET: randomBytes(24).toString('hex'), JWT_SECRET: randomBytes(24).toString('hex') };
   const ports: Record<string, number> = {};

@@ -1,14 +1,14 @@
-import { ensureMongo, type Backing } from './mongo';
+import { ensureMongo, type Backing, type MongoStore } from './mongo';
 import { ensureRedis } from './redis';
 import { ensureStripe } from './stripe';
 
 export type { Backing };
 
 /** Every backing service the stack needs, chosen as described in each ensure*(), with one stop(). */
-export async function ensureBackingServices(opts: { dataDir: string; log: (m: string) => void; echo?: boolean }): Promise<Backing> {
+export async function ensureBackingServices(opts: { dataDir: string; log: (m: string) => void; echo?: boolean; mongoStore?: MongoStore }): Promise<Backing> {
   const started: Backing[] = [];
   try {
-    for (const ensure of [() => ensureMongo(opts), () => ensureRedis(opts), () => ensureStripe(opts)]) {
+    for (const ensure of [() => ensureMongo({ ...opts, store: opts.mongoStore }), () => ensureRedis(opts), () => ensureStripe(opts)]) {
       const b = await ensure();
       opts.log(b.description);
       started.push(b);

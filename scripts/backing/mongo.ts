@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { CACHE_BIN, ROOT, freePort, recentOutput, spawnService, waitForPort, which, type Spawned } from './processes';
+import { ROOT, freePort, recentOutput, spawnService, waitForPort, which, type Spawned } from './processes';
 
 export interface Backing {
   /** What to put in the environment of the services (MONGODB_URI, REDIS_URL, STRIPE_*). */
@@ -13,13 +13,23 @@ export interface Backing {
 
 type Log = (msg: string) => void;
 
+/** `memory`: fresh and fast, gone on exit (tests, benchmarks). `file`: survives a restart (`npm start`). */
+export type MongoStore = 'memory' | 'file';
+
+const TOOL_DIR = path.join(ROOT, 'tools', 'mongo-server');
+const BUILD_DIR = path.join(ROOT, '.cache', 'mongo-server');
+const MAIN_JAR = path.join(BUILD_DIR, 'mongo-server-1.0.0.jar');
+export const MONGO_JAVA_SERVER_VERSION = '1.47.0';
+
 /**
- * A MongoDB-compatible server, in order of preference: MONGODB_URI from the environment;
- * a `mongod` on PATH; mongodb-memory-server (which downloads mongod where the network allows);
- * else FerretDB v1 (SQLite backend) embedded in our own Go main (tools/ferretdb).
+ * A MongoDB-compatible server, in order of preference, each choice logged with its reason:
+ * MONGODB_URI from the environment; a `mongod` on PATH; mongodb-memory-server (downloads a real
+ * mongod where the network allows); else mongo-java-server behind our own Java main
+ * (tools/mongo-server), with its memory backend for tests and its H2 file backend for `npm start`.
  */
-export async function ensureMongo(opts: { dataDir: string; log: Log; echo?: boolean }): Promise<Backing> {
-  if (process.env.MONGODB_URI) return external('MONGODB_URI', process.env.MONGODB_URI, 'MongoDB from MONGODB_URI in the environment');
+export async function ensureMongo(opts: { dataDir: string; log: Log; echo?: boolean; store?: MongoStore }): Promise<Backing> {
+  const store = opts.store ?? 'file';
+  if (process.env.MONGODB_URI) return external(process.env.MONGODB_URI, 'MongoDB from MONGODB_URI in the environment');
 
   const mongod = which('mongod');
   if (mongod) {
@@ -28,27 +38,40 @@ export async function ensureMongo(opts: { dataDir: string; log: Log; echo?: bool
     mkdirSync(dbpath, { recursive: true });
     const proc = spawnService('mongod', mongod, ['--dbpath', dbpath, '--port', String(port), '--bind_ip', '127.0.0.1'], { echo: opts.echo });
     await waitForPort(port, 30_000, proc.child);
-    return local(proc, `mongodb://127.0.0.1:${port}`, `mongod from PATH (${mongod}) on port ${port}`);
+    return local(proc, `mongodb://127.0.0.1:${port}`, `mongod from PATH (${mongod}) on port ${port}, because MONGODB_URI is not set`);
   }
   opts.log('no MONGODB_URI and no mongod on PATH; trying mongodb-memory-server');
 
   const memory = await tryMemoryServer(opts.dataDir, opts.log);
   if (memory) return memory;
 
-  const ferret = await ensureFerretBinary(opts.log);
-  const port = await freePort();
-  const dataDir = path.join(opts.dataDir, 'ferretdb');
-  mkdirSync(dataDir, { recursive: true });
-  const proc = spawnService('ferretdb', ferret, ['-listen', `127.0.0.1:${port}`, '-data', dataDir], { echo: opts.echo });
-  try {
-    await waitForPort(port, 30_000, proc.child);
-  } catch (err) {
-    throw new Error(`FerretDB did not start: ${String(err)}\n${recentOutput(proc)}`);
-  }
-  return local(proc, `mongodb://127.0.0.1:${port}`, `FerretDB v1.24.2 (SQLite, data in ${path.relative(ROOT, dataDir) || dataDir}) on port ${port}, because no mongod could be found or downloaded`);
+  return startMongoJavaServer({ ...opts, store });
 }
 
-function external(_key: string, uri: string, description: string): Backing {
+async function startMongoJavaServer(opts: { dataDir: string; log: Log; echo?: boolean; store: MongoStore }): Promise<Backing> {
+  const java = which('java');
+  if (!java) throw new Error('No MongoDB-compatible server: set MONGODB_URI, install mongod, or install a JDK 17 (Debian: apt-get install openjdk-17-jdk-headless maven) for the local mongo-java-server.');
+  ensureMongoServerBuild(opts.log);
+  const port = await freePort();
+  const file = path.join(opts.dataDir, 'mongo', 'store.mv');
+  const backendArgs = opts.store === 'file' ? ['--backend', 'h2', '--file', file] : ['--backend', 'memory'];
+  const proc = spawnService(
+    'mongo-server',
+    java,
+    ['-XX:+UseSerialGC', '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn', '-cp', `${MAIN_JAR}${path.delimiter}${path.join(BUILD_DIR, 'lib', '*')}`, 'local.mongo.MongoServerMain', '--host', '127.0.0.1', '--port', String(port), ...backendArgs],
+    { echo: opts.echo },
+  );
+  try {
+    await waitForPort(port, 60_000, proc.child);
+  } catch (err) {
+    await proc.stop();
+    throw new Error(`mongo-java-server did not start: ${String(err)}\n${recentOutput(proc)}`);
+  }
+  const where = opts.store === 'file' ? `H2 file ${path.relative(ROOT, file) || file}` : 'in memory';
+  return local(proc, `mongodb://127.0.0.1:${port}`, `mongo-java-server ${MONGO_JAVA_SERVER_VERSION} (${where}) on port ${port}, because no mongod was found or could be downloaded`);
+}
+
+function external(uri: string, description: string): Backing {
   return { env: { MONGODB_URI: uri }, description, stop: async () => {} };
 }
 
@@ -76,33 +99,36 @@ async function tryMemoryServer(dataDir: string, log: Log): Promise<Backing | nul
     );
     return { env: { MONGODB_URI: server.getUri() }, description: `mongodb-memory-server (${server.getUri()})`, stop: async () => void (await server.stop({ doCleanup: false })) };
   } catch (err) {
-    log(`mongodb-memory-server unavailable (${String(err).split('\n')[0].slice(0, 200)}); falling back to FerretDB`);
+    log(`mongodb-memory-server unavailable (${String(err).split('\n')[0].slice(0, 200)}); falling back to mongo-java-server`);
     return null;
   } finally {
     Object.assign(console, { warn, error });
   }
 }
 
-/** Rebuild when tools/ferretdb changed after the binary was built. */
-function sourceNewerThan(bin: string): boolean {
-  const built = statSync(bin).mtimeMs;
-  const dir = path.join(ROOT, 'tools', 'ferretdb');
-  return ['main.go', 'go.mod', 'go.sum'].some((f) => statSync(path.join(dir, f)).mtimeMs > built);
-}
-
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms}ms`)), ms).unref())]);
 }
 
-/** The FerretDB binary, built once from tools/ferretdb with the machine's Go into .cache/bin. */
-export async function ensureFerretBinary(log: Log): Promise<string> {
-  const bin = path.join(CACHE_BIN, 'ferretdb');
-  if (existsSync(bin) && !sourceNewerThan(bin)) return bin;
-  const go = which('go') ?? (which('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : null);
-  if (!go) throw new Error('No MongoDB-compatible server: set MONGODB_URI, install mongod, or install Go (to build the embedded FerretDB).');
-  log('building FerretDB (tools/ferretdb) with Go; first time only');
-  mkdirSync(CACHE_BIN, { recursive: true });
-  const built = spawnSync(go, ['build', '-o', bin, '.'], { cwd: path.join(ROOT, 'tools', 'ferretdb'), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  if (built.status !== 0) throw new Error(`building FerretDB failed:\n${built.stderr}`);
-  return bin;
+/** Newest modification time under tools/mongo-server (pom.xml and the Java source). */
+function newestSource(dir = TOOL_DIR): number {
+  return Math.max(...readdirSync(dir).map((name) => {
+    const p = path.join(dir, name);
+    const s = statSync(p);
+    return s.isDirectory() ? newestSource(p) : s.mtimeMs;
+  }));
+}
+
+/**
+ * Builds tools/mongo-server once with the machine's Maven into .cache/mongo-server (our jar plus
+ * its runtime classpath in lib/), and again whenever the source is newer than the jar.
+ */
+export function ensureMongoServerBuild(log: Log): string {
+  if (existsSync(MAIN_JAR) && statSync(MAIN_JAR).mtimeMs >= newestSource()) return MAIN_JAR;
+  const mvn = which('mvn');
+  if (!mvn) throw new Error('Building the local MongoDB server needs Maven (Debian: apt-get install maven), or set MONGODB_URI.');
+  log('building the local MongoDB server (tools/mongo-server) with Maven; first time only, about 10-60 s');
+  const built = spawnSync(mvn, ['-B', '-q', '-f', path.join(TOOL_DIR, 'pom.xml'), 'package'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (built.status !== 0) throw new Error(`building tools/mongo-server failed:\n${built.stdout}\n${built.stderr}`);
+  return MAIN_JAR;
 }

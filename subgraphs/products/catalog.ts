@@ -42,7 +42,7 @@ export function createCatalog(models: CatalogModels, stock: Stock) {
     }
     if (f.inStockOnly) and.push({ available: { $gt: 0 } });
     // Anchored, case-sensitive prefix on lower-cased terms: MongoDB answers it from the searchTerms index.
-    for (const word of searchWords(f.search)) and.push({ searchTerms: { $regex: new RegExp(`^${escapeRegex(word)}`) } });
+    for (const word of searchWords(f.search)) and.push({ searchTerms: new RegExp(`^${escapeRegex(word)}`) });
     return and.length ? { $and: and } : {};
   }
 
