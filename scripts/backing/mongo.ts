@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { ROOT, freePort, recentOutput, spawnService, waitForPort, which, type Spawned } from './processes';
@@ -19,6 +19,9 @@ export type MongoStore = 'memory' | 'file';
 const TOOL_DIR = path.join(ROOT, 'tools', 'mongo-server');
 const BUILD_DIR = path.join(ROOT, '.cache', 'mongo-server');
 const MAIN_JAR = path.join(BUILD_DIR, 'mongo-server-1.0.0.jar');
+/** Where a failed mongod download is remembered, so each start does not wait for it again. */
+const DOWNLOAD_FAILED = path.join(ROOT, '.cache', 'mongodb-download-failed');
+const RETRY_DOWNLOAD_AFTER_MS = 24 * 3600_000;
 export const MONGO_JAVA_SERVER_VERSION = '1.47.0';
 
 /**
@@ -48,7 +51,7 @@ export async function ensureMongo(opts: { dataDir: string; log: Log; echo?: bool
   return startMongoJavaServer({ ...opts, store });
 }
 
-async function startMongoJavaServer(opts: { dataDir: string; log: Log; echo?: boolean; store: MongoStore }): Promise<Backing> {
+export async function startMongoJavaServer(opts: { dataDir: string; log: Log; echo?: boolean; store: MongoStore }): Promise<Backing> {
   const java = which('java');
   if (!java) throw new Error('No MongoDB-compatible server: set MONGODB_URI, install mongod, or install a JDK 17 (Debian: apt-get install openjdk-17-jdk-headless maven) for the local mongo-java-server.');
   ensureMongoServerBuild(opts.log);
@@ -67,7 +70,8 @@ async function startMongoJavaServer(opts: { dataDir: string; log: Log; echo?: bo
     await proc.stop();
     throw new Error(`mongo-java-server did not start: ${String(err)}\n${recentOutput(proc)}`);
   }
-  const where = opts.store === 'file' ? `H2 file ${path.relative(ROOT, file) || file}` : 'in memory';
+  const shown = path.relative(ROOT, file).startsWith('..') ? file : path.relative(ROOT, file);
+  const where = opts.store === 'file' ? `H2 file ${shown}` : 'in memory';
   return local(proc, `mongodb://127.0.0.1:${port}`, `mongo-java-server ${MONGO_JAVA_SERVER_VERSION} (${where}) on port ${port}, because no mongod was found or could be downloaded`);
 }
 
@@ -80,6 +84,11 @@ function local(proc: Spawned, uri: string, description: string): Backing {
 }
 
 async function tryMemoryServer(dataDir: string, log: Log): Promise<Backing | null> {
+  const failedAt = existsSync(DOWNLOAD_FAILED) ? Date.parse(readFileSync(DOWNLOAD_FAILED, 'utf8').trim()) : NaN;
+  if (Date.now() - failedAt < RETRY_DOWNLOAD_AFTER_MS) {
+    log(`skipping mongodb-memory-server: its mongod download failed at ${new Date(failedAt).toISOString()} (tried again after 24 h; delete ${path.relative(ROOT, DOWNLOAD_FAILED)} to retry now)`);
+    return null;
+  }
   let mod: typeof import('mongodb-memory-server-core');
   try {
     mod = await import('mongodb-memory-server-core');
@@ -100,6 +109,8 @@ async function tryMemoryServer(dataDir: string, log: Log): Promise<Backing | nul
     return { env: { MONGODB_URI: server.getUri() }, description: `mongodb-memory-server (${server.getUri()})`, stop: async () => void (await server.stop({ doCleanup: false })) };
   } catch (err) {
     log(`mongodb-memory-server unavailable (${String(err).split('\n')[0].slice(0, 200)}); falling back to mongo-java-server`);
+    mkdirSync(path.dirname(DOWNLOAD_FAILED), { recursive: true });
+    writeFileSync(DOWNLOAD_FAILED, new Date().toISOString());
     return null;
   } finally {
     Object.assign(console, { warn, error });
