@@ -7,7 +7,7 @@ import { connectMongo } from '../subgraphs/lib/mongo';
 import { createRedis } from '../subgraphs/lib/redis';
 import { bootstrapAdmin } from '../subgraphs/customers/admin';
 import { loginLimiter } from '../subgraphs/customers/login-limiter';
-import { addressModel, customerModel, refreshTokenModel } from '../subgraphs/customers/model';
+import { customerModel, refreshTokenModel } from '../subgraphs/customers/model';
 import { customersService } from '../subgraphs/customers/service';
 import { sessionStore } from '../subgraphs/customers/sessions';
 
@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   const conn = await connectMongo(env.MONGODB_URI, `${env.DB_PREFIX}customers`, logger);
   const redis = createRedis(env.REDIS_URL, { maxRetriesPerRequest: 2 });
   try {
-    const models = { customers: customerModel(conn), addresses: addressModel(conn), refreshTokens: refreshTokenModel(conn) };
+    const models = { customers: customerModel(conn), refreshTokens: refreshTokenModel(conn) };
     await models.customers.createIndexes();
     const sessions = sessionStore({ refreshTokens: models.refreshTokens, jwtSecret: env.JWT_SECRET, logger });
     const service = customersService({ models, sessions, limiter: loginLimiter(redis, env.QUEUE_PREFIX), redis, queuePrefix: env.QUEUE_PREFIX, logger });

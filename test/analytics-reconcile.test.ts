@@ -8,7 +8,7 @@ import { orderModel } from '../subgraphs/orders/model';
 import { applyAnalyticsEvent } from '../subgraphs/orders/analytics/apply';
 import { allAnalyticsModels, analyticsModels } from '../subgraphs/orders/analytics/model';
 import { reconciliationReport, type ReconciliationSources } from '../subgraphs/orders/analytics/reconcile';
-import { newScenarioIds, scenarioEvents, scenarioOrdersAndPayments, type ScenarioIds } from '../subgraphs/orders/analytics/scenario';
+import { newScenarioIds, scenarioEvents, scenarioOrdersAndPayments, type ScenarioIds } from './support/analytics-scenario';
 import { paymentsFromDatabase } from '../scripts/reconcile';
 
 describe('npm run reconcile: payments, orders and rollups checked against each other', () => {

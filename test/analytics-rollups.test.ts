@@ -3,8 +3,8 @@ import { newId } from '../subgraphs/lib/ids';
 import { createQueue, enqueue, JOBS, QUEUES, analyticsEventSchema, type AnalyticsEvent } from '../subgraphs/lib/queues';
 import { startAnalyticsWorker } from '../subgraphs/orders/analytics/worker-main';
 import { planIncrements, incrementsOf } from '../subgraphs/orders/analytics/plan';
-import { rollupModel } from '../subgraphs/orders/analytics/apply';
-import { newScenarioIds, scenarioEvents, SCENARIO_FIGURES, type ScenarioIds } from '../subgraphs/orders/analytics/scenario';
+import { rollupModel } from '../subgraphs/orders/analytics/model';
+import { newScenarioIds, scenarioEvents, scenarioOrdersAndPayments, SCENARIO_FIGURES, type ScenarioIds } from './support/analytics-scenario';
 import type { AnalyticsModule } from '../subgraphs/orders/analytics/module';
 import { startStack, type TestStack } from './support/stack';
 
@@ -123,11 +123,11 @@ describe('analytics rollups fed by the queue', () => {
   it('finishes an event a crashed worker left half-applied, without counting any part twice', async () => {
     const event = analyticsEventSchema.parse({ ...events[0], eventId: `${ids.orders[0]}-crash`, occurredAt: '2024-04-10T10:00:00Z' });
     const targets = planIncrements(event);
-    // What a worker that died after its second $inc leaves behind: the marker (lease run out) and two applied targets.
+    // What a worker that died after its second $inc leaves behind: the marker (claim run out) and two applied targets.
     await analytics.models.appliedEvents.collection.insertOne({
       _id: event.eventId as never, kind: event.kind, orderId: event.orderId, paymentId: event.paymentId, customerId: event.customerId, currency: 'USD',
-      totalCents: event.totalCents, refundCents: 0, occurredAt: new Date(event.occurredAt), targets, state: 'applying', lease: 'dead-worker',
-      leaseUntil: new Date(Date.now() - 1000), duplicates: 0, createdAt: new Date(), updatedAt: new Date(),
+      totalCents: event.totalCents, refundCents: 0, occurredAt: new Date(event.occurredAt), targets, state: 'applying', claim: 'dead-worker',
+      claimedUntil: new Date(Date.now() - 1000), duplicates: 0, createdAt: new Date(), updatedAt: new Date(),
     });
     for (const t of targets.slice(0, 2)) {
       const model = rollupModel(analytics.models, t.kind);
@@ -170,25 +170,9 @@ describe('analytics rollups fed by the queue', () => {
   describe('reconciliation', () => {
     beforeAll(async () => {
       // The payments and orders that produced the scenario's events, in their own databases.
-      const byOrder = new Map<string, AnalyticsEvent[]>();
-      for (const e of events) byOrder.set(e.orderId, [...(byOrder.get(e.orderId) ?? []), e]);
-      for (const [i, orderId] of ids.orders.entries()) {
-        const facts = byOrder.get(orderId)!;
-        const first = facts.find((e) => e.kind === 'order.paid' || e.kind === 'order.failed')!;
-        const refunded = facts.filter((e) => e.kind === 'order.refunded').reduce((s, e) => s + e.refundCents, 0);
-        const cancelled = facts.some((e) => e.kind === 'order.cancelled');
-        const failed = first.kind === 'order.failed';
-        const status = failed ? 'FAILED' : cancelled ? 'CANCELLED' : refunded ? 'REFUNDED' : 'PAID';
-        const at = new Date(first.occurredAt);
-        await stack.orders.deps.orders.collection.insertOne({
-          _id: orderId as never, paymentId: ids.payments[i], customerId: first.customerId, status, items: first.lines, totalCents: first.totalCents, refundedCents: refunded,
-          currency: 'USD', reservationId: newId('reservation'), statusHistory: [{ from: null, to: failed ? 'FAILED' : 'PAID', at, by: 'test' }, ...(cancelled ? [{ from: 'PAID', to: 'CANCELLED', at, by: 'test' }] : [])],
-          outbox: [], outboxDone: [], outboxPending: 0, createdAt: at, updatedAt: at,
-        });
-        await stack.payments.deps.payments.collection.insertOne({
-          _id: ids.payments[i] as never, customerId: first.customerId, idempotencyKey: `key-${i}`, status: failed ? 'FAILED' : refunded ? 'REFUNDED' : 'SUCCEEDED', lines: first.lines,
-          amountCents: first.totalCents, refundedCents: refunded, currency: 'USD', reservationId: newId('reservation'), results: [], outbox: [], published: [], refunds: [], createdAt: at, updatedAt: at,
-        });
+      for (const { order, payment } of scenarioOrdersAndPayments(ids, events)) {
+        await stack.orders.deps.orders.collection.insertOne(order as never);
+        await stack.payments.deps.payments.collection.insertOne(payment as never);
       }
     });
 

@@ -90,6 +90,21 @@ describe('a customer keeps a cart and sees current prices and stock through the 
     expect(cart.data.cart.lines.map((l: any) => [l.product.id, l.quantity])).toEqual([[tee, 6]]);
   });
 
+  it('ten different edits of one cart at the same moment all land: none overwrites another', async () => {
+    const shopper = await stack.tokenFor(newId('customer'));
+    const cap = await createProduct('Cap', 900, 50);
+    await stack.gql(ADD, { productId: cap, quantity: 5 }, { token: shopper });
+    const edits = [
+      ...Array.from({ length: 5 }, () => stack.gql(ADD, { productId: mug, quantity: 1 }, { token: shopper })),
+      ...Array.from({ length: 4 }, () => stack.gql(ADD, { productId: tee, quantity: 2 }, { token: shopper })),
+      stack.gql(SET, { productId: cap, quantity: 3 }, { token: shopper }),
+    ];
+    for (const res of await Promise.all(edits)) expect(res.errors).toBeUndefined();
+    const cart = await stack.gql(CART, {}, { token: shopper });
+    const quantities = Object.fromEntries(cart.data.cart.lines.map((l: any) => [l.product.id, l.quantity]));
+    expect(quantities).toEqual({ [cap]: 3, [mug]: 5, [tee]: 8 });
+  });
+
   it('asks anonymous callers to sign in', async () => {
     const res = await stack.gql(CART);
     expect(res.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');

@@ -1,4 +1,6 @@
+import { moveLegacyAddresses } from '../subgraphs/customers/legacy-addresses';
 import { MAX_ADDRESSES } from '../subgraphs/customers/model';
+import { createLogger } from '../subgraphs/lib/logger';
 import { startStack, type TestStack } from './support/stack';
 import { codeOf, registerCustomer, type Session } from './auth-flows';
 
@@ -53,8 +55,8 @@ describe('customers keep an address book', () => {
     }
     expect(codeOf(await stack.gql(UPDATE, { id: 'addr_000000000000000000000000', input: { city: 'X' } }, { token: eve.accessToken }))).toBe('NOT_FOUND');
     expect(codeOf(await stack.gql(ADD, { input: home }))).toBe('UNAUTHENTICATED');
-    const stored = await stack.customers.deps.service.models.addresses.findById(id).lean();
-    expect(stored!.city).toBe('Portland');
+    const stored = await stack.customers.deps.service.models.customers.findById(dana.customer.id).lean();
+    expect(stored!.addresses.find((a) => a._id === id)!.city).toBe('Portland');
   });
 
   it(`at most ${MAX_ADDRESSES} addresses, even when many are added at the same moment`, async () => {
@@ -66,14 +68,40 @@ describe('customers keep an address book', () => {
     const refused = results.filter((r) => r.errors);
     expect(refused).toHaveLength(4);
     for (const r of refused) expect(r.errors![0].extensions).toMatchObject({ code: 'CONFLICT', reason: 'ADDRESS_LIMIT_REACHED', limit: MAX_ADDRESSES });
-    const stored = await stack.customers.deps.service.models.addresses.find({ customerId: frank.customer.id }).lean();
-    expect(stored).toHaveLength(MAX_ADDRESSES);
     const customer = await stack.customers.deps.service.models.customers.findById(frank.customer.id).lean();
+    const stored = customer!.addresses;
+    expect(stored).toHaveLength(MAX_ADDRESSES);
+    expect(new Set(stored.map((a) => a._id)).size).toBe(MAX_ADDRESSES);
     expect(stored.some((a) => a._id === customer!.defaultShippingAddressId)).toBe(true);
-    // Removing one frees a slot for a new one.
+    // Removing one makes room for a new one.
     const freed = await stack.gql(REMOVE, { id: stored[3]._id }, { token: frank.accessToken });
     expect(freed.data.removeAddress.addresses).toHaveLength(MAX_ADDRESSES - 1);
     expect((await stack.gql(ADD, { input: home }, { token: frank.accessToken })).errors).toBeUndefined();
     expect(codeOf(await stack.gql(ADD, { input: home }, { token: frank.accessToken }))).toBe('CONFLICT');
+  });
+
+  it('addresses saved by the former one-document-per-address layout move onto their customer, once, and keep the default', async () => {
+    const gina = await registerCustomer(stack, { name: 'Gina' });
+    const { customers } = stack.customers.deps.service.models;
+    const legacy = customers.db.collection('addresses');
+    const quiet = createLogger('legacy-addresses-test', 'error');
+    const old = [
+      { _id: 'addr_000000000000000000000001', customerId: gina.customer.id, slot: 0, name: null, line1: '1 Old Rd', line2: null, city: 'Bend', postalCode: '97701', region: 'OR', country: 'US' },
+      { _id: 'addr_000000000000000000000002', customerId: gina.customer.id, slot: 1, name: 'Gina', line1: '2 Old Rd', line2: null, city: 'Bend', postalCode: '97701', region: null, country: 'US' },
+    ];
+    await legacy.insertMany(old as never[]);
+    await customers.updateOne({ _id: gina.customer.id }, { $set: { defaultShippingAddressId: old[1]._id } });
+
+    expect(await moveLegacyAddresses(customers.db, customers, quiet)).toBe(2);
+    // As if a run was interrupted after pushing but before deleting: the repeat pushes nothing.
+    await legacy.insertOne(old[0] as never);
+    expect(await moveLegacyAddresses(customers.db, customers, quiet)).toBe(1);
+
+    const me = await stack.gql(`{ me { addresses { id line1 isDefaultShipping } } }`, {}, { token: gina.accessToken });
+    expect(me.data.me.addresses).toEqual([
+      { id: old[0]._id, line1: '1 Old Rd', isDefaultShipping: false },
+      { id: old[1]._id, line1: '2 Old Rd', isDefaultShipping: true },
+    ]);
+    expect(await legacy.countDocuments()).toBe(0);
   });
 });

@@ -63,6 +63,19 @@ describe('refunds go through Stripe and publish cumulative refunded results', ()
     expect((await loadPayment(stack, payment._id)).refunds).toHaveLength(1);
   });
 
+  it('the same idempotency key sent 10 times at once records one refund and publishes it once', async () => {
+    const payment = await seedPayment(stack, { status: 'SUCCEEDED' });
+    const key = `burst-${payment._id}`;
+    const answers = await Promise.all(Array.from({ length: 10 }, () => stack.gql(REFUND, { paymentId: payment._id, amountCents: 700, idempotencyKey: key }, { token: adminToken })));
+    for (const a of answers) expect(a.data.refundPayment).toMatchObject({ status: 'PARTIALLY_REFUNDED', refundedCents: 700 });
+
+    const stored = await loadPayment(stack, payment._id);
+    expect([stored.refundedCents, stored.refunds.map((r) => [r.key, r.amountCents])]).toEqual([700, [[`admin-${key}`, 700]]]);
+    expect(stored.results.map((r) => r.jobId)).toEqual([`${payment._id}-refunded-700`]);
+    const jobs = await publishedResults(results, payment._id);
+    expect(jobs.map((j) => [j.id, j.data.refundedCents])).toEqual([[`${payment._id}-refunded-700`, 700]]);
+  });
+
   it('refuses customers and payments that were never paid', async () => {
     const payment = await seedPayment(stack, { status: 'SUCCEEDED' });
     const asOwner = await stack.gql(REFUND, { paymentId: payment._id }, { token: await stack.tokenFor(payment.customerId) });

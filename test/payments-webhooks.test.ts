@@ -107,6 +107,27 @@ describe('Stripe webhooks record payment outcomes and publish each result once',
     expect(jobs.map((j) => j.id).sort()).toEqual([...jobIds].sort());
   });
 
+  it('succeeded and payment_failed each delivered 10 times at once: each transition is decided once, each outcome queued once', async () => {
+    const payment = await seedPayment(stack);
+    const succeeded = buildIntentEvent({ paymentId: payment._id, intentId: payment.intentId, outcome: 'succeeded' });
+    const failed = buildIntentEvent({ paymentId: payment._id, intentId: payment.intentId, outcome: 'failed' });
+    const deliveries = await Promise.all(Array.from({ length: 10 }, () => [deliver(stack, succeeded), deliver(stack, failed)]).flat());
+    expect(deliveries.every((d) => d.status === 200)).toBe(true);
+
+    const stored = await loadPayment(stack, payment._id);
+    expect(stored.status).toBe('SUCCEEDED');
+    expect(stored.outbox).toEqual([]);
+    // Either failed then succeeded (two transitions) or succeeded first (the failure is then ignored).
+    const outcomes = stored.results.map((r) => r.outcome);
+    expect([['succeeded'], ['failed', 'succeeded']]).toContainEqual(outcomes);
+    const applied = deliveries.filter((d) => (d.body as { outcome: string }).outcome === 'applied');
+    expect(applied).toHaveLength(outcomes.length);
+    expect(stored.published).toEqual(stored.results.map((r) => r.jobId));
+    const jobs = await publishedResults(queue, payment._id);
+    expect(jobs.map((j) => j.id).sort()).toEqual(stored.results.map((r) => r.jobId).sort());
+    expect(await stack.payments.deps.service.models.events.countDocuments({ _id: { $in: [succeeded.id, failed.id] } })).toBe(2);
+  });
+
   it('a failed payment publishes a failed result with the reason', async () => {
     const payment = await seedPayment(stack);
     await deliver(stack, buildIntentEvent({ paymentId: payment._id, intentId: payment.intentId, outcome: 'failed' }));
@@ -160,7 +181,7 @@ describe('Stripe webhooks record payment outcomes and publish each result once',
       { $push: { results: { jobId, outcome: 'succeeded', refundedCents: 0, occurredAt: new Date(), requestId: 'crash-test' }, outbox: jobId } },
     );
     const { service } = stack.payments.deps;
-    const deps = { payments: service.payments, publisher: service.publisher, logger: service.logger, lock: service.lock };
+    const deps = { payments: service.payments, publisher: service.publisher, logger: service.logger };
 
     expect(await relayOutbox(deps)).toBe(1);
     expect(await relayOutbox(deps)).toBe(0);

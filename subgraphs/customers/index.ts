@@ -1,12 +1,12 @@
 import type { ServiceConfig } from '../lib/config';
-import DataLoader from 'dataloader';
 import { byIdLoader } from '../lib/loaders';
 import { ensureIndexes } from '../lib/mongo';
 import { loadSubgraphSchema } from '../lib/schema-file';
 import { startSubgraphService } from '../lib/subgraph-service';
 import { bootstrapAdmin, type AdminSeed } from './admin';
 import { loginLimiter } from './login-limiter';
-import { addressModel, customerModel, refreshTokenModel, type AddressDoc, type CustomerDoc } from './model';
+import { moveLegacyAddresses } from './legacy-addresses';
+import { customerModel, refreshTokenModel, type CustomerDoc } from './model';
 import { resolvers, type CustomersContext } from './resolvers';
 import { customersService } from './service';
 import { sessionStore } from './sessions';
@@ -26,8 +26,9 @@ export function startCustomersService(config: ServiceConfig, options: CustomersO
       resolvers,
       redis: true,
       async setup({ conn, redis, logger }) {
-        const models = { customers: customerModel(conn), addresses: addressModel(conn), refreshTokens: refreshTokenModel(conn) };
-        await ensureIndexes([models.customers, models.addresses, models.refreshTokens]);
+        const models = { customers: customerModel(conn), refreshTokens: refreshTokenModel(conn) };
+        await ensureIndexes([models.customers, models.refreshTokens]);
+        await moveLegacyAddresses(conn, models.customers, logger);
         const sessions = sessionStore({ refreshTokens: models.refreshTokens, jwtSecret: config.jwtSecret, logger });
         const limiter = loginLimiter(redis!, config.queuePrefix);
         const service = customersService({ models, sessions, limiter, redis: redis!, queuePrefix: config.queuePrefix, logger });
@@ -40,10 +41,6 @@ export function startCustomersService(config: ServiceConfig, options: CustomersO
         ...base,
         service,
         customerById: byIdLoader<CustomerDoc>(service.models.customers),
-        addressesByCustomer: new DataLoader<string, AddressDoc[]>(async (ids) => {
-          const all = await service.models.addresses.find({ customerId: { $in: ids as string[] } }).sort({ _id: 1 }).lean<AddressDoc[]>();
-          return ids.map((id) => all.filter((a) => a.customerId === id));
-        }),
       }),
     },
     config,

@@ -1,18 +1,20 @@
-import { Schema, type Connection, type Model } from 'mongoose';
+import { Schema, Types, type Connection, type Model } from 'mongoose';
 
 /**
- * At most this many saved addresses per customer. Each address occupies one numbered slot and
- * (customerId, slot) is a unique index, so concurrent adds cannot exceed the limit: claiming a slot
- * is a single insert that either wins or fails with a duplicate key. (A conditional $push on the
- * customer document is not enough on FerretDB v1, whose array updates are not atomic under concurrency.)
+ * At most this many saved addresses per customer. The addresses live in an array on the customer
+ * document: a handful, always read and changed together with their owner (the default shipping
+ * address is a field of the same document). The limit is part of the write itself: an address is
+ * added by ONE `$push` whose filter requires the array to have no element at index MAX_ADDRESSES-1,
+ * so concurrent adds can never exceed it (see service.ts addAddress).
  */
 export const MAX_ADDRESSES = 10;
+/** Filter clause: "there is still room for one more address". */
+export const ROOM_FOR_ADDRESS = { [`addresses.${MAX_ADDRESSES - 1}`]: { $exists: false } };
+
+export const newAddressId = () => `addr_${new Types.ObjectId().toHexString()}`;
 
 export interface AddressDoc {
   _id: string;
-  customerId: string;
-  /** 0..MAX_ADDRESSES-1, unique per customer. */
-  slot: number;
   name?: string | null;
   line1: string;
   line2?: string | null;
@@ -29,6 +31,9 @@ export interface CustomerDoc {
   role: 'CUSTOMER' | 'ADMIN';
   /** `scrypt$N$r$p$salt$hash` (see password.ts); absent only for accounts created outside register. */
   passwordHash?: string | null;
+  /** Oldest first; at most MAX_ADDRESSES. */
+  addresses: AddressDoc[];
+  /** The `_id` of one of `addresses`, or null. */
   defaultShippingAddressId?: string | null;
   disabled: boolean;
   disabledAt?: Date | null;
@@ -36,22 +41,16 @@ export interface CustomerDoc {
   updatedAt: Date;
 }
 
-const addressSchema = new Schema<AddressDoc>(
-  {
-    _id: { type: String, required: true },
-    customerId: { type: String, required: true },
-    slot: { type: Number, required: true, min: 0, max: MAX_ADDRESSES - 1 },
-    name: { type: String, default: null },
-    line1: { type: String, required: true },
-    line2: { type: String, default: null },
-    city: { type: String, required: true },
-    postalCode: { type: String, required: true },
-    region: { type: String, default: null },
-    country: { type: String, required: true },
-  },
-  { versionKey: false, collection: 'addresses' },
-);
-addressSchema.index({ customerId: 1, slot: 1 }, { unique: true });
+const addressSchema = new Schema<AddressDoc>({
+  _id: { type: String, required: true },
+  name: { type: String, default: null },
+  line1: { type: String, required: true },
+  line2: { type: String, default: null },
+  city: { type: String, required: true },
+  postalCode: { type: String, required: true },
+  region: { type: String, default: null },
+  country: { type: String, required: true },
+});
 
 const customerSchema = new Schema<CustomerDoc>(
   {
@@ -61,12 +60,14 @@ const customerSchema = new Schema<CustomerDoc>(
     name: { type: String, required: true },
     role: { type: String, enum: ['CUSTOMER', 'ADMIN'], default: 'CUSTOMER' },
     passwordHash: { type: String, default: null },
+    addresses: { type: [addressSchema], default: [] },
     defaultShippingAddressId: { type: String, default: null },
     disabled: { type: Boolean, default: false },
     disabledAt: { type: Date, default: null },
   },
   { timestamps: true, versionKey: false },
 );
+// Every index and the query it serves: docs/auth.md "## Indexes".
 customerSchema.index({ email: 1 }, { unique: true });
 customerSchema.index({ disabled: 1 });
 
@@ -100,6 +101,11 @@ const refreshTokenSchema = new Schema<RefreshTokenDoc>(
 );
 refreshTokenSchema.index({ familyId: 1 });
 refreshTokenSchema.index({ customerId: 1 });
+/**
+ * MongoDB deletes a token once it has expired (the local server keeps it). Nothing depends on the
+ * deletion: an expired token is refused by the filter that claims it (`expiresAt > now`).
+ */
+refreshTokenSchema.index({ expiresAt: 1 }, { expireAfterSeconds: 0 });
 
 export function customerModel(conn: Connection): Model<CustomerDoc> {
   return conn.models.Customer ?? conn.model<CustomerDoc>('Customer', customerSchema);
@@ -107,8 +113,4 @@ export function customerModel(conn: Connection): Model<CustomerDoc> {
 
 export function refreshTokenModel(conn: Connection): Model<RefreshTokenDoc> {
   return conn.models.RefreshToken ?? conn.model<RefreshTokenDoc>('RefreshToken', refreshTokenSchema);
-}
-
-export function addressModel(conn: Connection): Model<AddressDoc> {
-  return conn.models.Address ?? conn.model<AddressDoc>('Address', addressSchema);
 }

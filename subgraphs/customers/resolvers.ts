@@ -5,14 +5,12 @@ import { canAccessOwned, requireAdmin, requireService, requireSignedIn, type Aut
 import type { BaseContext } from '../lib/subgraph-server';
 import * as inputs from './inputs';
 import type { AddressDoc, CustomerDoc } from './model';
-import type { CustomersService } from './service';
+import type { AddressChange, CustomersService } from './service';
 import type { TokenPair } from './sessions';
 
 export interface CustomersContext extends BaseContext, AuthContext {
   service: CustomersService;
   customerById: DataLoader<string, CustomerDoc | null>;
-  /** Every address of each customer asked about in this request, in one query. */
-  addressesByCustomer: DataLoader<string, AddressDoc[]>;
 }
 type Ctx = CustomersContext;
 
@@ -33,6 +31,9 @@ const authPayload = (p: TokenPair) => ({
 
 /** Addresses carry whether they are the default, which only the owning customer knows. */
 const withDefaultFlag = (c: CustomerDoc) => (a: AddressDoc) => ({ ...a, isDefaultShipping: a._id === c.defaultShippingAddressId });
+/** Documents written before addresses moved onto the customer may lack the array. */
+const addressesOf = (c: CustomerDoc) => c.addresses ?? [];
+const flagged = ({ customer, address }: AddressChange) => withDefaultFlag(customer)(address);
 /** Private fields: the customer themself, admins and trusted services; null for anyone else. */
 const privateField = <T>(read: (c: CustomerDoc, ctx: Ctx) => T) => (c: Viewed, _: unknown, ctx: Ctx) => (c[SIGNED_IN_AS_THIS] || canAccessOwned(ctx, c._id) ? read(c, ctx) : null);
 
@@ -79,24 +80,20 @@ export const resolvers: GraphQLResolverMap<CustomersContext> = {
     },
     addAddress: async (_: unknown, args: { input: unknown }, ctx: Ctx) => {
       const { customerId } = requireSignedIn(ctx);
-      const address = await ctx.service.addAddress(customerId, parseInput(inputs.addAddressSchema, args.input, ['input']));
-      return withDefaultFlag((await ctx.customerById.load(customerId))!)(address);
+      return flagged(await ctx.service.addAddress(customerId, parseInput(inputs.addAddressSchema, args.input, ['input'])));
     },
     updateAddress: async (_: unknown, args: { id: string; input: unknown }, ctx: Ctx) => {
       const { customerId } = requireSignedIn(ctx);
       const id = parseInput(inputs.idSchema, args.id, ['id']);
-      const address = await ctx.service.updateAddress(customerId, id, parseInput(inputs.updateAddressSchema, args.input, ['input']));
-      return withDefaultFlag((await ctx.customerById.load(customerId))!)(address);
+      return flagged(await ctx.service.updateAddress(customerId, id, parseInput(inputs.updateAddressSchema, args.input, ['input'])));
     },
     removeAddress: async (_: unknown, args: { id: string }, ctx: Ctx) => {
       const { customerId } = requireSignedIn(ctx);
-      await ctx.service.removeAddress(customerId, parseInput(inputs.idSchema, args.id, ['id']));
-      return ctx.customerById.load(customerId);
+      return ctx.service.removeAddress(customerId, parseInput(inputs.idSchema, args.id, ['id']));
     },
     setDefaultShippingAddress: async (_: unknown, args: { id: string }, ctx: Ctx) => {
       const { customerId } = requireSignedIn(ctx);
-      await ctx.service.setDefaultShippingAddress(customerId, parseInput(inputs.idSchema, args.id, ['id']));
-      return ctx.customerById.load(customerId);
+      return ctx.service.setDefaultShippingAddress(customerId, parseInput(inputs.idSchema, args.id, ['id']));
     },
     disableCustomer: (_: unknown, args: { id: string }, ctx: Ctx) => ctx.service.setDisabled(requireAdmin(ctx), parseInput(inputs.idSchema, args.id, ['id']), true),
     enableCustomer: (_: unknown, args: { id: string }, ctx: Ctx) => ctx.service.setDisabled(requireAdmin(ctx), parseInput(inputs.idSchema, args.id, ['id']), false),
@@ -105,9 +102,9 @@ export const resolvers: GraphQLResolverMap<CustomersContext> = {
     __resolveReference: (ref: { id: string }, ctx: Ctx) => ctx.customerById.load(ref.id),
     id: (c: CustomerDoc) => c._id,
     email: privateField((c) => c.email),
-    addresses: privateField(async (c, ctx) => (await ctx.addressesByCustomer.load(c._id)).map(withDefaultFlag(c))),
-    defaultShippingAddress: privateField(async (c, ctx) => {
-      const found = (await ctx.addressesByCustomer.load(c._id)).find((a) => a._id === c.defaultShippingAddressId);
+    addresses: privateField((c) => addressesOf(c).map(withDefaultFlag(c))),
+    defaultShippingAddress: privateField((c) => {
+      const found = addressesOf(c).find((a) => a._id === c.defaultShippingAddressId);
       return found ? withDefaultFlag(c)(found) : null;
     }),
     disabled: privateField((c) => c.disabled ?? false),

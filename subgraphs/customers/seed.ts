@@ -1,15 +1,14 @@
 import type { Connection } from 'mongoose';
 import { newId } from '../lib/ids';
-import { addressModel, customerModel, refreshTokenModel, type AddressDoc, type CustomerDoc } from './model';
-import { hashPassword } from './password';
 import { ensureIndexes } from '../lib/mongo';
-import { Types } from 'mongoose';
+import { customerModel, newAddressId, refreshTokenModel, type AddressDoc, type CustomerDoc } from './model';
+import { hashPassword } from './password';
 
 /** Development accounts; documented in docs/auth.md. Never use these passwords anywhere real. */
 export const SEED_ADMIN = { email: 'admin@example.com', password: 'admin-dev-password-123', name: 'Shop Admin' } as const;
 export const SEED_CUSTOMER_PASSWORD = 'customer-dev-password-123';
 
-type SeedAddress = Omit<AddressDoc, '_id' | 'customerId' | 'slot'>;
+type SeedAddress = Omit<AddressDoc, '_id'>;
 export const SEED_CUSTOMERS: Array<{ email: string; name: string; addresses: SeedAddress[] }> = [
   { email: 'ada@example.com', name: 'Ada Lovelace', addresses: [{ name: 'Ada Lovelace', line1: '12 St James Square', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' }] },
   {
@@ -27,22 +26,27 @@ export const SEED_CUSTOMERS: Array<{ email: string; name: string; addresses: See
 
 type SeedAccount = Pick<CustomerDoc, 'email' | 'name' | 'role'>;
 
-/** Inserts the account unless its email exists (upsert by email), then its addresses by slot: running the seed twice changes nothing. */
+/**
+ * Inserts the account with its addresses (the first one as default) unless its email exists: one
+ * upsert by email, so running the seed twice changes nothing.
+ */
 async function upsertByEmail(conn: Connection, account: SeedAccount, password: string, addresses: SeedAddress[] = []): Promise<'created' | 'exists'> {
-  const customers = customerModel(conn);
-  const res = await customers.updateOne(
+  const saved = addresses.map((a) => ({ _id: newAddressId(), ...a }));
+  const res = await customerModel(conn).updateOne(
     { email: account.email },
-    { $setOnInsert: { _id: newId('customer'), ...account, passwordHash: await hashPassword(password), disabled: false } },
+    {
+      $setOnInsert: {
+        _id: newId('customer'),
+        ...account,
+        passwordHash: await hashPassword(password),
+        disabled: false,
+        addresses: saved,
+        defaultShippingAddressId: saved[0]?._id ?? null,
+      },
+    },
     { upsert: true },
   );
-  if (!res.upsertedCount) return 'exists';
-  const customerId = String(res.upsertedId);
-  for (const [slot, address] of addresses.entries()) {
-    const _id = `addr_${new Types.ObjectId().toHexString()}`;
-    await addressModel(conn).updateOne({ customerId, slot }, { $setOnInsert: { _id, customerId, slot, ...address } }, { upsert: true });
-    if (slot === 0) await customers.updateOne({ _id: customerId, defaultShippingAddressId: null }, { $set: { defaultShippingAddressId: _id } });
-  }
-  return 'created';
+  return res.upsertedCount ? 'created' : 'exists';
 }
 
 /**
@@ -50,7 +54,7 @@ async function upsertByEmail(conn: Connection, account: SeedAccount, password: s
  * an existing account keeps whatever was changed on it since.
  */
 export async function seedCustomers(conn: Connection): Promise<{ created: number; existing: number; admin: typeof SEED_ADMIN }> {
-  await ensureIndexes([customerModel(conn), addressModel(conn), refreshTokenModel(conn)]);
+  await ensureIndexes([customerModel(conn), refreshTokenModel(conn)]);
   let created = 0;
   if ((await upsertByEmail(conn, { email: SEED_ADMIN.email, name: SEED_ADMIN.name, role: 'ADMIN' }, SEED_ADMIN.password)) === 'created') created++;
   for (const c of SEED_CUSTOMERS) {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
-import { Types, type Model } from 'mongoose';
+import type { Model } from 'mongoose';
 import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError, UnauthenticatedError, isDuplicateKeyError } from '../lib/errors';
 import { newId } from '../lib/ids';
 import { disabledAccountKey } from '../lib/identity';
@@ -8,13 +8,13 @@ import type { Logger } from '../lib/logger';
 import type { AddressSnapshot } from '../lib/queues';
 import type { AddAddressInput, CustomerSearch, UpdateAddressInput } from './inputs';
 import type { LoginLimiter } from './login-limiter';
-import { MAX_ADDRESSES, type AddressDoc, type CustomerDoc, type RefreshTokenDoc } from './model';
+import { MAX_ADDRESSES, ROOM_FOR_ADDRESS, newAddressId, type AddressDoc, type CustomerDoc, type RefreshTokenDoc } from './model';
 import { decoyHash, hashPassword, passwordProblems, verifyPassword } from './password';
 import type { SessionStore } from './sessions';
 import { escapeRegex } from '../lib/regex';
 
 export interface CustomersDeps {
-  models: { customers: Model<CustomerDoc>; addresses: Model<AddressDoc>; refreshTokens: Model<RefreshTokenDoc> };
+  models: { customers: Model<CustomerDoc>; refreshTokens: Model<RefreshTokenDoc> };
   sessions: SessionStore;
   limiter: LoginLimiter;
   redis: Redis;
@@ -22,18 +22,20 @@ export interface CustomersDeps {
   logger: Logger;
 }
 
-const newAddressId = () => `addr_${new Types.ObjectId().toHexString()}`;
+/** An address together with the customer document it now belongs to (for isDefaultShipping). */
+export interface AddressChange {
+  customer: CustomerDoc;
+  address: AddressDoc;
+}
+
+/** The customer with this address, matched in the same filter that changes it. */
+const withAddress = (customerId: string, addressId: string) => ({ _id: customerId, 'addresses._id': addressId });
+const addressIn = (customer: CustomerDoc, addressId: string) => customer.addresses.find((a) => a._id === addressId)!;
 
 /** Customer business rules; resolvers parse and authorize, then call these. */
 export function customersService(deps: CustomersDeps) {
-  const { customers, addresses } = deps.models;
+  const { customers } = deps.models;
   const load = (id: string) => customers.findById(id).lean<CustomerDoc>();
-
-  async function ownAddress(customerId: string, addressId: string): Promise<AddressDoc> {
-    const found = await addresses.findOne({ _id: addressId, customerId }).lean<AddressDoc>();
-    if (!found) throw new NotFoundError('Address');
-    return found;
-  }
 
   async function setDisabledFlag(customerId: string, disabled: boolean): Promise<void> {
     const key = disabledAccountKey(deps.queuePrefix, customerId);
@@ -98,58 +100,64 @@ export function customersService(deps: CustomersDeps) {
       return deps.sessions.start(updated!);
     },
 
-    /** Addresses of one customer, oldest first. */
-    addressesOf: (customerId: string) => addresses.find({ customerId }).sort({ _id: 1 }).lean<AddressDoc[]>(),
+    /**
+     * The limit is in the write: ONE `$push` whose filter requires room for one more address, so
+     * concurrent adds cannot exceed it (each is applied atomically with its filter). The first
+     * address becomes the default: in the same write when asked for, else by a second write that
+     * only applies while the customer still has no default.
+     */
+    async addAddress(customerId: string, input: AddAddressInput): Promise<AddressChange> {
+      const { setAsDefault, ...fields } = input;
+      const address = { _id: newAddressId(), ...fields } as AddressDoc;
+      const update = { $push: { addresses: address }, ...(setAsDefault ? { $set: { defaultShippingAddressId: address._id } } : {}) };
+      let customer = await customers.findOneAndUpdate({ _id: customerId, ...ROOM_FOR_ADDRESS }, update, { new: true }).lean<CustomerDoc>();
+      if (!customer) {
+        if (!(await customers.exists({ _id: customerId }))) throw new NotFoundError('Customer');
+        throw new ConflictError(`You can save at most ${MAX_ADDRESSES} addresses`, { reason: 'ADDRESS_LIMIT_REACHED', limit: MAX_ADDRESSES });
+      }
+      if (!customer.defaultShippingAddressId) {
+        const withDefault = { $set: { defaultShippingAddressId: address._id } };
+        customer = (await customers.findOneAndUpdate({ _id: customerId, defaultShippingAddressId: null }, withDefault, { new: true }).lean<CustomerDoc>()) ?? customer;
+      }
+      return { customer, address: addressIn(customer, address._id) };
+    },
+
+    async updateAddress(customerId: string, addressId: string, patch: UpdateAddressInput): Promise<AddressChange> {
+      const changes = Object.fromEntries(Object.entries(patch).flatMap(([field, v]) => (v === undefined ? [] : [[`addresses.$.${field}`, v]])));
+      const customer = Object.keys(changes).length
+        ? await customers.findOneAndUpdate(withAddress(customerId, addressId), { $set: changes }, { new: true }).lean<CustomerDoc>()
+        : await customers.findOne(withAddress(customerId, addressId)).lean<CustomerDoc>();
+      if (!customer) throw new NotFoundError('Address');
+      return { customer, address: addressIn(customer, addressId) };
+    },
 
     /**
-     * Atomic limit: the address claims the first free slot with a plain insert; the unique
-     * (customerId, slot) index makes concurrent adds take different slots, and when all are taken
-     * every insert fails. No read-then-write decides the count.
+     * Removing the default shipping address leaves the customer with no default until they pick
+     * one. The default is cleared by a second write conditional on it still being this address
+     * (setting a removed address as default is impossible: that write requires the address).
      */
-    async addAddress(customerId: string, input: AddAddressInput): Promise<AddressDoc> {
-      const { setAsDefault, ...fields } = input;
-      const taken = new Set((await addresses.find({ customerId }).lean<AddressDoc[]>()).map((a) => a.slot));
-      const order = [...Array(MAX_ADDRESSES).keys()].sort((a, b) => Number(taken.has(a)) - Number(taken.has(b)));
-      for (const slot of order) {
-        try {
-          const [created] = await addresses.create([{ _id: newAddressId(), customerId, slot, ...fields }]);
-          const address = created.toObject() as AddressDoc;
-          if (setAsDefault) await customers.updateOne({ _id: customerId }, { $set: { defaultShippingAddressId: address._id } });
-          // The first address becomes the default shipping address (only if there still is none).
-          else await customers.updateOne({ _id: customerId, defaultShippingAddressId: null }, { $set: { defaultShippingAddressId: address._id } });
-          return address;
-        } catch (err) {
-          if (!isDuplicateKeyError(err)) throw err;
-        }
-      }
-      throw new ConflictError(`You can save at most ${MAX_ADDRESSES} addresses`, { reason: 'ADDRESS_LIMIT_REACHED', limit: MAX_ADDRESSES });
+    async removeAddress(customerId: string, addressId: string): Promise<CustomerDoc> {
+      const customer = await customers.findOneAndUpdate(withAddress(customerId, addressId), { $pull: { addresses: { _id: addressId } } }, { new: true }).lean<CustomerDoc>();
+      if (!customer) throw new NotFoundError('Address');
+      if (customer.defaultShippingAddressId !== addressId) return customer;
+      const cleared = await customers
+        .findOneAndUpdate({ _id: customerId, defaultShippingAddressId: addressId }, { $set: { defaultShippingAddressId: null } }, { new: true })
+        .lean<CustomerDoc>();
+      return cleared ?? (await load(customerId))!;
     },
 
-    async updateAddress(customerId: string, addressId: string, patch: UpdateAddressInput): Promise<AddressDoc> {
-      const changes = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
-      const updated = await addresses.findOneAndUpdate({ _id: addressId, customerId }, { $set: changes }, { new: true }).lean<AddressDoc>();
-      if (!updated) throw new NotFoundError('Address');
-      return updated;
+    async setDefaultShippingAddress(customerId: string, addressId: string): Promise<CustomerDoc> {
+      const customer = await customers.findOneAndUpdate(withAddress(customerId, addressId), { $set: { defaultShippingAddressId: addressId } }, { new: true }).lean<CustomerDoc>();
+      if (!customer) throw new NotFoundError('Address');
+      return customer;
     },
 
-    /** Removing the default shipping address leaves the customer with no default until they pick one. */
-    async removeAddress(customerId: string, addressId: string): Promise<void> {
-      const removed = await addresses.deleteOne({ _id: addressId, customerId });
-      if (!removed.deletedCount) throw new NotFoundError('Address');
-      await customers.updateOne({ _id: customerId, defaultShippingAddressId: addressId }, { $set: { defaultShippingAddressId: null } });
-    },
-
-    async setDefaultShippingAddress(customerId: string, addressId: string): Promise<void> {
-      await ownAddress(customerId, addressId);
-      await customers.updateOne({ _id: customerId }, { $set: { defaultShippingAddressId: addressId } });
-    },
-
-    /** For checkout (SERVICE only): the snapshot stored on the payment and the order. */
+    /** For checkout (SERVICE only): the snapshot stored on the payment and the order. One read. */
     async checkoutAddress(customerId: string, addressId: string): Promise<AddressSnapshot> {
-      const customer = await load(customerId);
-      const a = customer && !customer.disabled ? await addresses.findOne({ _id: addressId, customerId }).lean<AddressDoc>() : null;
+      const customer = await customers.findOne({ ...withAddress(customerId, addressId), disabled: { $ne: true } }).lean<CustomerDoc>();
+      const a = customer && addressIn(customer, addressId);
       if (!a) throw new NotFoundError('Address');
-      return { name: a.name ?? customer!.name, line1: a.line1, line2: a.line2 ?? undefined, city: a.city, postalCode: a.postalCode, region: a.region ?? undefined, country: a.country };
+      return { name: a.name ?? customer.name, line1: a.line1, line2: a.line2 ?? undefined, city: a.city, postalCode: a.postalCode, region: a.region ?? undefined, country: a.country };
     },
 
     /** Admin search by email or name (case-insensitive substring; user text is escaped, never a pattern). */
@@ -181,7 +189,7 @@ export function customersService(deps: CustomersDeps) {
 
     /** At start: Redis may have been emptied, so re-flag every disabled account (Mongo is the record). */
     async syncDisabledFlags(): Promise<number> {
-      const disabled = await customers.find({ disabled: true }).lean<CustomerDoc[]>();
+      const disabled = await customers.find({ disabled: true }, { _id: 1 }).lean<Array<Pick<CustomerDoc, '_id'>>>();
       for (const c of disabled) await setDisabledFlag(c._id, true);
       return disabled.length;
     },

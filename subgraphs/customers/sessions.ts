@@ -50,10 +50,11 @@ export function sessionStore(deps: { refreshTokens: Model<RefreshTokenDoc>; jwtS
       const claimed = await refreshTokens.findOneAndUpdate({ _id, rotatedAt: null, revokedAt: null, expiresAt: { $gt: now } }, { $set: { rotatedAt: now } }, { new: true }).lean();
       if (!claimed) {
         const seen = await refreshTokens.findById(_id).lean();
-        if (seen?.rotatedAt && !seen.revokedAt) {
-          deps.logger.warn('refresh token reused after rotation; revoking its session', { customerId: seen.customerId, familyId: seen.familyId });
-          await revokeFamily(seen.familyId, 'reuse');
-        } else if (seen?.rotatedAt) {
+        // Only within the token's lifetime: MongoDB's TTL index deletes expired tokens (the local
+        // server does not), and the answer must not depend on whether the deletion happened yet.
+        // A revoked token still revokes: a rotation racing a revocation may have issued a newer one.
+        if (seen?.rotatedAt && seen.expiresAt > now) {
+          if (!seen.revokedAt) deps.logger.warn('refresh token reused after rotation; revoking its session', { customerId: seen.customerId, familyId: seen.familyId });
           await revokeFamily(seen.familyId, 'reuse');
         }
         throw new UnauthenticatedError('Invalid or expired refresh token');

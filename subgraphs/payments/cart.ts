@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { BadUserInputError, ConflictError, NotFoundError, isDuplicateKeyError } from '../lib/errors';
 import type { InternalCall } from '../lib/internal-client';
 import { newId } from '../lib/ids';
-import type { CartDoc, CartLineDoc, EntityLock } from './model';
+import type { CartDoc, CartLineDoc } from './model';
 
 /**
  * The customer's cart: product ids and quantities only. Prices and availability are never copied
@@ -34,35 +34,39 @@ export function setLine(lines: CartLineDoc[], productId: string, quantity: numbe
   return [...lines, { productId, quantity }];
 }
 
-export function cartStore(carts: Model<CartDoc>, lock: EntityLock) {
-  /** The customer's cart, created empty on first use. */
+/**
+ * Concurrent edits of one cart (two tabs) each retry after losing a compare-and-set; every round
+ * lets at least one through, so this bounds the edits that may race at once.
+ */
+const MAX_CART_ATTEMPTS = 20;
+
+export function cartStore(carts: Model<CartDoc>) {
+  /** The customer's cart, created empty on first use (the unique customerId lets one creation win). */
   async function get(customerId: string): Promise<CartDoc> {
     const found = await carts.findOne({ customerId }).lean<CartDoc>();
     if (found) return found;
     try {
-      await carts.create({ _id: newId('cart'), customerId, lines: [], version: 0 });
+      return (await carts.create({ _id: newId('cart'), customerId, lines: [], version: 0 })).toObject() as CartDoc;
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err; // created concurrently
+      return (await carts.findOne({ customerId }).lean<CartDoc>())!;
     }
-    return (await carts.findOne({ customerId }).lean<CartDoc>())!;
   }
 
   /**
-   * One single-document update, compare-and-set on `version`: the change applies to exactly the
-   * lines it was computed from. Held under the cart's lease too, because FerretDB v1 does not
-   * make a conditional update atomic (see lib/entity-lock.ts).
+   * One single-document update, compare-and-set on `version`: the new lines replace exactly the
+   * lines they were computed from, so a concurrent edit is never overwritten; the loser re-reads
+   * and applies its change on top. (Merging, limits and "0 removes" stay one pure function.)
    */
   async function change(customerId: string, fn: (lines: CartLineDoc[]) => CartLineDoc[]): Promise<CartDoc> {
-    const cart = await get(customerId);
-    return lock(`cart:${cart._id}`, async () => {
-      for (let attempt = 0; attempt < 5; attempt++) {
-        const current = (await carts.findById(cart._id).lean<CartDoc>())!;
-        const lines = fn(current.lines.map((l) => ({ productId: l.productId, quantity: l.quantity })));
-        const updated = await carts.findOneAndUpdate({ _id: current._id, version: current.version }, { $set: { lines }, $inc: { version: 1 } }, { new: true }).lean<CartDoc>();
-        if (updated) return updated;
-      }
-      throw new ConflictError('The cart is changing concurrently; try again');
-    });
+    let current = await get(customerId);
+    for (let attempt = 0; attempt < MAX_CART_ATTEMPTS; attempt++) {
+      const lines = fn(current.lines.map((l) => ({ productId: l.productId, quantity: l.quantity })));
+      const updated = await carts.findOneAndUpdate({ _id: current._id, version: current.version }, { $set: { lines }, $inc: { version: 1 } }, { new: true }).lean<CartDoc>();
+      if (updated) return updated;
+      current = (await carts.findById(current._id).lean<CartDoc>())!;
+    }
+    throw new ConflictError('The cart is changing concurrently; try again');
   }
 
   return {
@@ -70,7 +74,11 @@ export function cartStore(carts: Model<CartDoc>, lock: EntityLock) {
     add: (customerId: string, productId: string, quantity: number) => change(customerId, (lines) => addLine(lines, productId, quantity)),
     setQuantity: (customerId: string, productId: string, quantity: number) => change(customerId, (lines) => setLine(lines, productId, quantity)),
     remove: (customerId: string, productId: string) => change(customerId, (lines) => setLine(lines, productId, 0)),
-    clear: (customerId: string) => change(customerId, () => []),
+    /** Emptying depends on nothing read, so it is one plain update (the version still moves, for the edits racing it). */
+    async clear(customerId: string): Promise<CartDoc> {
+      const cleared = await carts.findOneAndUpdate({ customerId }, { $set: { lines: [] }, $inc: { version: 1 } }, { new: true }).lean<CartDoc>();
+      return cleared ?? get(customerId);
+    },
   };
 }
 export type CartStore = ReturnType<typeof cartStore>;

@@ -9,7 +9,7 @@ import type { InternalCall } from '../lib/internal-client';
 import type { Logger } from '../lib/logger';
 import { JOBS, addressSnapshotSchema, enqueue, inventoryCommandSchema, inventoryJobId, type AddressSnapshot, type LineSnapshot } from '../lib/queues';
 import { CART_LIMITS, cartLineInputSchema, type CartStore } from './cart';
-import type { EntityLock, PaymentDoc } from './model';
+import type { PaymentDoc } from './model';
 import { stripeFailure } from './stripe-client';
 
 /** The client sends products and quantities only: there is no price field to send. */
@@ -44,7 +44,6 @@ export interface CheckoutDeps {
   /** Fallback when releasing a reservation synchronously fails. */
   inventoryQueue: Queue;
   logger: Logger;
-  lock: EntityLock;
 }
 
 export interface CheckoutResult {
@@ -101,11 +100,15 @@ export function checkoutService(deps: CheckoutDeps) {
       if (!createdHere) throw new PaymentFailedError('The payment provider could not be reached; try again', { paymentId: payment._id, ...stripeFailure(err).details });
       return failBeforeIntent(payment, err, requestId);
     }
-    if (!payment.intentId) {
-      await deps.lock(`payment:${payment._id}`, () => deps.payments.updateOne({ _id: payment._id, intentId: { $exists: false } }, { $set: { intentId: intent.id } }));
-    }
-    const fresh = (await deps.payments.findById(payment._id).lean<PaymentDoc>()) ?? payment;
-    return { payment: fresh, clientSecret: intent.client_secret ?? '', publishableKey: deps.publishableKey };
+    if (payment.intentId) return checkoutResult(payment, intent);
+    // Saved only if no concurrent retry saved one first; with Stripe both got the same intent
+    // anyway (the intent's idempotency key is derived from the payment id).
+    const saved = await deps.payments.findOneAndUpdate({ _id: payment._id, intentId: { $exists: false } }, { $set: { intentId: intent.id } }, { new: true }).lean<PaymentDoc>();
+    return checkoutResult(saved ?? ((await deps.payments.findById(payment._id).lean<PaymentDoc>()) ?? payment), intent);
+  }
+
+  function checkoutResult(payment: PaymentDoc, intent: Stripe.PaymentIntent): CheckoutResult {
+    return { payment, clientSecret: intent.client_secret ?? '', publishableKey: deps.publishableKey };
   }
 
   /**
@@ -117,11 +120,9 @@ export function checkoutService(deps: CheckoutDeps) {
     const failure = stripeFailure(err);
     deps.logger.warn('Stripe refused to create a payment intent', { paymentId: payment._id, error: String(err) });
     await releaseReservation(payment.reservationId, requestId);
-    await deps.lock(`payment:${payment._id}`, () =>
-      deps.payments.updateOne(
-        { _id: payment._id, status: 'PENDING' },
-        { $set: { status: 'FAILED', failureReason: failure.message, idempotencyKey: `${payment.idempotencyKey}#failed-${payment._id}` } },
-      ),
+    await deps.payments.updateOne(
+      { _id: payment._id, status: 'PENDING' },
+      { $set: { status: 'FAILED', failureReason: failure.message, idempotencyKey: `${payment.idempotencyKey}#failed-${payment._id}` } },
     );
     throw new PaymentFailedError(`The payment could not be started: ${failure.message}`, { paymentId: payment._id, ...failure.details });
   }

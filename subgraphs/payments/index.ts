@@ -11,7 +11,7 @@ import { mountStripeWebhook } from './webhook';
 export const typeDefs = loadSubgraphSchema('payments');
 
 export async function ensurePaymentsIndexes(models: PaymentsModels): Promise<void> {
-  await ensureIndexes([models.payments, models.events, models.carts, models.locks]);
+  await ensureIndexes([models.payments, models.events, models.carts]);
 }
 
 /**

@@ -4,12 +4,13 @@ import { paymentResultJobId } from '../lib/queues';
 import type { PaymentDoc, RefundRecord, ResultRecord } from './model';
 import { publishPending, type OutboxDeps } from './outbox';
 import type { PaymentRef } from './stripe-events';
-import { nextPaymentState, type PaymentChange } from './transitions';
+import { nextPaymentState, type PaymentChange, type Transition } from './transitions';
 
 /**
- * Records what happened to a payment: the transition function decides, a conditional update on
- * the status we read applies it (so concurrent or out-of-order events cannot overwrite each other),
- * and the same update pushes the resulting outcomes onto the outbox. Publishing follows.
+ * Records what happened to a payment: the transition function decides from the document as read,
+ * and ONE conditional update applies its answer only if the payment is still in the state that was
+ * read (same status, same refunded amount). The same update pushes the outcomes onto the outbox,
+ * so an outcome is never recorded without its pending publication. Publishing follows.
  */
 export interface LedgerDeps extends OutboxDeps {
   payments: Model<PaymentDoc>;
@@ -22,6 +23,8 @@ export interface ApplyOptions {
   requestId: string;
   /** For refunds we initiated: recorded with the change, which then applies once per refund key. */
   refund?: Omit<RefundRecord, 'amountCents'>;
+  /** The payment as the caller just read it: saves the first read. */
+  current?: PaymentDoc;
 }
 
 export interface ApplyResult {
@@ -29,28 +32,65 @@ export interface ApplyResult {
   applied: boolean;
 }
 
+type ChangeFor = PaymentChange | ((p: PaymentDoc) => PaymentChange);
+
+/**
+ * Each lost race means another writer moved the payment; a payment has only a handful of
+ * transitions, so this many rounds are only exhausted by a flood of distinct refunds at once.
+ */
+const MAX_DECISIONS = 20;
+
 /** `change` may depend on the current document (a refund adds to what is already refunded). */
-export async function applyChange(deps: LedgerDeps, paymentId: string, change: PaymentChange | ((p: PaymentDoc) => PaymentChange), opts: ApplyOptions): Promise<ApplyResult> {
-  const step = await deps.lock(`payment:${paymentId}`, () => decideAndRecord(deps, paymentId, change, opts));
+export async function applyChange(deps: LedgerDeps, paymentId: string, change: ChangeFor, opts: ApplyOptions): Promise<ApplyResult> {
+  const step = await decideAndRecord(deps, paymentId, change, opts);
   if (!step.applied) return step;
-  await publishPending(deps, step.payment);
-  return { payment: (await deps.payments.findById(paymentId).lean<PaymentDoc>()) ?? step.payment, applied: true };
+  const { payment: cleared } = await publishPending(deps, step.payment);
+  return { payment: cleared ?? step.payment, applied: true };
 }
 
 /**
- * Under the payment's lease: read, let the state machine decide, record. The lease makes this
- * read-decide-write safe on both servers, so the write filters on `_id` alone: FerretDB uses its
- * `_id` fast path only for a filter that is exactly `{_id}` (any extra condition is a full scan).
+ * Read, let the state machine decide, write on the condition that nothing moved in between. A
+ * null result means another delivery (or refund) changed the payment first: read again and decide
+ * again, so a repeat or an outdated event becomes "no change" instead of a second record.
  */
-async function decideAndRecord(deps: LedgerDeps, paymentId: string, change: PaymentChange | ((p: PaymentDoc) => PaymentChange), opts: ApplyOptions): Promise<ApplyResult> {
-  const current = await deps.payments.findById(paymentId).lean<PaymentDoc>();
-  if (!current) throw new NotFoundError('Payment');
-  if (opts.refund && current.refunds.some((r) => r.key === opts.refund!.key)) return { payment: current, applied: false };
-  const wanted = typeof change === 'function' ? change(current) : change;
-  const next = nextPaymentState(current, wanted);
-  if (!next) return { payment: current, applied: false };
+async function decideAndRecord(deps: LedgerDeps, paymentId: string, change: ChangeFor, opts: ApplyOptions): Promise<ApplyResult> {
+  let current = opts.current ?? (await readPayment(deps.payments, paymentId));
+  for (let round = 0; round < MAX_DECISIONS; round++) {
+    if (opts.refund && current.refunds.some((r) => r.key === opts.refund!.key)) return { payment: current, applied: false };
+    const next = nextPaymentState(current, typeof change === 'function' ? change(current) : change);
+    if (!next) return { payment: current, applied: false };
 
-  const records: ResultRecord[] = next.outcomes.map((outcome) => ({
+    const records = resultRecords(paymentId, next, opts);
+    const updated = await deps.payments.findOneAndUpdate(unchangedSince(current, opts), recordUpdate(current, next, records, opts), { new: true }).lean<PaymentDoc>();
+    if (updated) {
+      for (const r of records) deps.onOutcome?.(r.outcome);
+      deps.logger.info('payment changed', { paymentId, from: current.status, to: next.status, outcomes: next.outcomes });
+      return { payment: updated, applied: true };
+    }
+    current = await readPayment(deps.payments, paymentId);
+  }
+  // A transient fault, not a client error: the webhook answers 500 (Stripe retries), a job retries.
+  throw new Error(`payment ${paymentId} kept changing during ${MAX_DECISIONS} decisions`);
+}
+
+async function readPayment(payments: Model<PaymentDoc>, paymentId: string): Promise<PaymentDoc> {
+  const found = await payments.findById(paymentId).lean<PaymentDoc>();
+  if (!found) throw new NotFoundError('Payment');
+  return found;
+}
+
+/** The filter that makes the write conditional on the state the decision was made from. */
+function unchangedSince(current: PaymentDoc, opts: ApplyOptions): Record<string, unknown> {
+  return {
+    _id: current._id,
+    status: current.status,
+    refundedCents: current.refundedCents,
+    ...(opts.refund ? { 'refunds.key': { $ne: opts.refund.key } } : {}),
+  };
+}
+
+function resultRecords(paymentId: string, next: Transition, opts: ApplyOptions): ResultRecord[] {
+  return next.outcomes.map((outcome) => ({
     jobId: paymentResultJobId({ paymentId, outcome, refundedCents: next.refundedCents }),
     outcome,
     refundedCents: outcome === 'refunded' ? next.refundedCents : 0,
@@ -58,14 +98,13 @@ async function decideAndRecord(deps: LedgerDeps, paymentId: string, change: Paym
     ...(outcome === 'failed' && next.failureReason ? { failureReason: next.failureReason } : {}),
     requestId: opts.requestId,
   }));
+}
+
+function recordUpdate(current: PaymentDoc, next: Transition, records: ResultRecord[], opts: ApplyOptions) {
   const push: Record<string, unknown> = { results: { $each: records }, outbox: { $each: records.map((r) => r.jobId) } };
   if (opts.refund) push.refunds = { ...opts.refund, amountCents: next.refundedCents - current.refundedCents };
   const set = { status: next.status, refundedCents: next.refundedCents, ...(next.failureReason ? { failureReason: next.failureReason } : {}) };
-  const updated = await deps.payments.findOneAndUpdate({ _id: paymentId }, { $set: set, $push: push }, { new: true }).lean<PaymentDoc>();
-  if (!updated) throw new NotFoundError('Payment');
-  for (const r of records) deps.onOutcome?.(r.outcome);
-  deps.logger.info('payment changed', { paymentId, from: current.status, to: next.status, outcomes: next.outcomes });
-  return { payment: updated, applied: true };
+  return { $set: set, $push: push };
 }
 
 /** Our payment for a Stripe object: by the payment id we put in metadata, else by intent id. */

@@ -29,7 +29,10 @@ export interface PaymentPage {
   hasNextPage: boolean;
 }
 
-/** Newest first, by id (ids are time-ordered); totalCount counts every page of the filter. */
+/**
+ * Newest first, by id (ids are time-ordered); totalCount counts every page of the filter. The
+ * sort is on `_id`, so the indexes are {customerId, _id} and {status, _id} (docs/payments.md).
+ */
 export async function listPayments(payments: Model<PaymentDoc>, filter: PaymentFilter, page: Page): Promise<PaymentPage> {
   const where: Record<string, unknown> = {};
   if (filter.status) where.status = filter.status;

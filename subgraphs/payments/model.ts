@@ -1,5 +1,4 @@
 import { Schema, type Connection, type Model } from 'mongoose';
-import { lockModel, type LockDoc } from '../lib/entity-lock';
 import type { AddressSnapshot, LineSnapshot, PaymentOutcome } from '../lib/queues';
 
 export const PAYMENT_STATUSES = ['PENDING', 'SUCCEEDED', 'FAILED', 'CANCELED', 'PARTIALLY_REFUNDED', 'REFUNDED'] as const;
@@ -28,7 +27,11 @@ export interface RefundRecord {
 export interface PaymentDoc {
   _id: string;
   customerId: string;
-  /** Unique per customer: a retried checkout with the same key finds this payment. Always set (FerretDB v1 has no partial indexes). */
+  /**
+   * Unique per customer: a retried checkout with the same key finds this payment. Always set (a
+   * random `auto-…` key when the client sends none), because the unique index covers every payment:
+   * partial unique indexes are not something the code may rely on.
+   */
   idempotencyKey: string;
   status: PaymentStatus;
   lines: LineSnapshot[];
@@ -91,10 +94,15 @@ const paymentSchema = new Schema<PaymentDoc>(
   },
   { timestamps: true, versionKey: false },
 );
-paymentSchema.index({ customerId: 1, createdAt: -1 });
+// Every index and the query it serves: docs/payments.md "## Indexes".
 paymentSchema.index({ customerId: 1, idempotencyKey: 1 }, { unique: true });
 paymentSchema.index({ intentId: 1 });
-paymentSchema.index({ status: 1, createdAt: -1 });
+paymentSchema.index({ customerId: 1, _id: -1 });
+paymentSchema.index({ status: 1, _id: -1 });
+paymentSchema.index({ createdAt: -1 });
+/** Only payments with something left to publish: the relay's whole working set, oldest first. */
+export const OUTBOX_PENDING = { 'outbox.0': { $exists: true } } as const;
+paymentSchema.index({ updatedAt: 1 }, { name: 'outbox_pending_updatedAt', partialFilterExpression: OUTBOX_PENDING });
 
 export function paymentModel(conn: Connection): Model<PaymentDoc> {
   return conn.models.Payment ?? conn.model<PaymentDoc>('Payment', paymentSchema);
@@ -113,6 +121,13 @@ const stripeEventSchema = new Schema<StripeEventDoc>(
   { _id: { type: String, required: true }, type: { type: String, required: true }, paymentId: String, outcome: String, receivedAt: { type: Date, required: true } },
   { versionKey: false },
 );
+/**
+ * Stripe stops redelivering an event after 3 days; 30 days of ids is ample. MongoDB deletes older
+ * ones (the local server keeps them): nothing depends on the deletion, because an event seen again
+ * after its id is gone is recognised by the payment state machine and changes nothing.
+ */
+export const STRIPE_EVENT_RETENTION_SECONDS = 30 * 24 * 3600;
+stripeEventSchema.index({ receivedAt: 1 }, { expireAfterSeconds: STRIPE_EVENT_RETENTION_SECONDS });
 
 export function stripeEventModel(conn: Connection): Model<StripeEventDoc> {
   return conn.models.StripeEvent ?? conn.model<StripeEventDoc>('StripeEvent', stripeEventSchema, 'stripe_events');
@@ -123,7 +138,7 @@ export interface CartLineDoc {
   quantity: number;
 }
 
-/** One cart per customer; `version` makes every change a compare-and-set on the whole document. */
+/** One cart per customer; `version` makes every change a compare-and-set on the line list. */
 export interface CartDoc {
   _id: string;
   customerId: string;
@@ -152,13 +167,8 @@ export interface PaymentsModels {
   payments: Model<PaymentDoc>;
   events: Model<StripeEventDoc>;
   carts: Model<CartDoc>;
-  /** Per-entity write leases (see lib/entity-lock.ts): every write to a payment or cart holds one. */
-  locks: Model<LockDoc>;
 }
 
 export function paymentsModels(conn: Connection): PaymentsModels {
-  return { payments: paymentModel(conn), events: stripeEventModel(conn), carts: cartModel(conn), locks: lockModel(conn) };
+  return { payments: paymentModel(conn), events: stripeEventModel(conn), carts: cartModel(conn) };
 }
-
-/** Runs `fn` holding the write lease on one entity. */
-export type EntityLock = <T>(key: string, fn: () => Promise<T>) => Promise<T>;

@@ -3,14 +3,15 @@ import type { Redis } from 'ioredis';
 import type { Model } from 'mongoose';
 import type { Logger } from '../lib/logger';
 import { JOBS, enqueue, paymentResultSchema, type PaymentResult } from '../lib/queues';
-import type { EntityLock, PaymentDoc, ResultRecord } from './model';
+import { OUTBOX_PENDING, type PaymentDoc, type ResultRecord } from './model';
 
 /**
  * The transactional outbox for payment results. The single-document update that records an
  * outcome also pushes its job id onto `payment.outbox`; publishPending() then adds the job to
  * the payment-results queue and pulls the id. If Redis is down or we crash in between, the id
  * stays in the outbox and the relay (payments worker) publishes it later. Job ids are
- * deterministic, so publishing twice is one job.
+ * deterministic, so publishing twice is one job. `$pull` and `$addToSet` are atomic on their own:
+ * they never undo a concurrent ledger update of the same payment.
  */
 export interface ResultPublisher {
   publish(result: PaymentResult, jobId: string): Promise<void>;
@@ -60,32 +61,48 @@ export interface OutboxDeps {
   payments: Model<PaymentDoc>;
   publisher: ResultPublisher;
   logger: Logger;
-  /**
-   * FerretDB v1 rewrites whole documents on update, so even a $pull must not race the ledger's
-   * update of the same payment: every write to a payment holds its lease.
-   */
-  lock: EntityLock;
 }
 
-/** Publishes every outbox entry of one payment, in order; returns how many were published. Never throws. */
-export async function publishPending(deps: OutboxDeps, payment: PaymentDoc): Promise<number> {
-  let published = 0;
+export interface PublishOutcome {
+  /** How many results were added to the queue. */
+  published: number;
+  /** The payment after its outbox was cleared; null when nothing was cleared. */
+  payment: PaymentDoc | null;
+}
+
+/**
+ * Publishes the outbox entries of one payment, in order, stopping at the first failure; then ONE
+ * update pulls what was published (a crash before it only means publishing again, a no-op).
+ * Never throws.
+ */
+export async function publishPending(deps: OutboxDeps, payment: PaymentDoc): Promise<PublishOutcome> {
+  const cleared: string[] = [];
+  const confirmed: string[] = [];
   for (const jobId of payment.outbox) {
     const record = payment.results.find((r) => r.jobId === jobId);
+    if (!record) {
+      deps.logger.error('outbox entry without a result record; dropping it', { paymentId: payment._id, jobId });
+      cleared.push(jobId);
+      continue;
+    }
     try {
-      if (record) await deps.publisher.publish(resultPayload(payment, record), jobId);
-      else deps.logger.error('outbox entry without a result record; dropping it', { paymentId: payment._id, jobId });
-      await deps.lock(`payment:${payment._id}`, () =>
-        // `{_id}` alone (FerretDB's fast path); pulling an entry already gone changes nothing.
-        deps.payments.updateOne({ _id: payment._id }, { $pull: { outbox: jobId }, ...(record ? { $addToSet: { published: jobId } } : {}) }),
-      );
-      published += record ? 1 : 0;
+      await deps.publisher.publish(resultPayload(payment, record), jobId);
     } catch (err) {
       deps.logger.warn('payment result not published yet; the outbox relay will retry', { paymentId: payment._id, jobId, error: String(err) });
-      return published;
+      break;
     }
+    cleared.push(jobId);
+    confirmed.push(jobId);
   }
-  return published;
+  if (!cleared.length) return { published: 0, payment: null };
+  try {
+    const update = { $pull: { outbox: { $in: cleared } }, ...(confirmed.length ? { $addToSet: { published: { $each: confirmed } } } : {}) };
+    const updated = await deps.payments.findOneAndUpdate({ _id: payment._id }, update, { new: true }).lean<PaymentDoc>();
+    return { published: confirmed.length, payment: updated };
+  } catch (err) {
+    deps.logger.warn('published results stay in the outbox; the relay will publish them again (same job ids)', { paymentId: payment._id, error: String(err) });
+    return { published: confirmed.length, payment: null };
+  }
 }
 
 /**
@@ -96,12 +113,13 @@ export async function publishPending(deps: OutboxDeps, payment: PaymentDoc): Pro
 export async function relayOutbox(deps: OutboxDeps, opts: { minAgeMs?: number; batchSize?: number } = {}): Promise<number> {
   const olderThan = new Date(Date.now() - (opts.minAgeMs ?? 0));
   const pending = await deps.payments
-    .find({ 'outbox.0': { $exists: true }, updatedAt: { $lte: olderThan } })
+    // Served by the partial index on updatedAt over payments with a pending outbox (model.ts).
+    .find({ ...OUTBOX_PENDING, updatedAt: { $lte: olderThan } })
     .sort({ updatedAt: 1 })
     .limit(opts.batchSize ?? 100)
     .lean<PaymentDoc[]>();
   let published = 0;
-  for (const payment of pending) published += await publishPending(deps, payment);
+  for (const payment of pending) published += (await publishPending(deps, payment)).published;
   return published;
 }
 

@@ -22,10 +22,12 @@ export interface RefundRequestInput {
 /**
  * Gives money back through Stripe, then records the cumulative refunded amount with the same
  * ledger path as webhooks (so the `refunded` result goes through the outbox). Repeating a request
- * with the same key returns the payment unchanged and Stripe returns the same refund.
+ * with the same key returns the payment unchanged and Stripe returns the same refund; concurrent
+ * repeats all reach the ledger, whose write is conditional on the key not being recorded yet, so
+ * exactly one records the refund.
  */
-export async function refundPayment(deps: RefundDeps, input: RefundRequestInput): Promise<PaymentDoc> {
-  const payment = await deps.payments.findById(input.paymentId).lean<PaymentDoc>();
+export async function refundPayment(deps: RefundDeps, input: RefundRequestInput, alreadyRead?: PaymentDoc): Promise<PaymentDoc> {
+  const payment = alreadyRead ?? (await deps.payments.findById(input.paymentId).lean<PaymentDoc>());
   if (!payment) throw new NotFoundError('Payment');
   if (payment.refunds.some((r) => r.key === input.key)) return payment;
   if (!isRefundable(payment.status)) throw new ConflictError(`A ${payment.status.toLowerCase()} payment cannot be refunded`, { status: payment.status });
@@ -53,6 +55,8 @@ export async function refundPayment(deps: RefundDeps, input: RefundRequestInput)
     occurredAt: new Date(),
     requestId: input.requestId,
     refund: { key: input.key, stripeRefundId: refund.id, reason: input.reason, at: new Date() },
+    // Possibly stale by now: the ledger's conditional write notices and decides again.
+    current: payment,
   });
   return updated;
 }

@@ -81,7 +81,7 @@ export const resolvers: GraphQLResolverMap<PaymentsContext> = {
       }
       const change = changeFromIntentStatus(intent);
       if (!change) return payment;
-      return (await applyChange(ctx.deps, payment._id, change, { occurredAt: new Date(), requestId: ctx.requestId })).payment;
+      return (await applyChange(ctx.deps, payment._id, change, { occurredAt: new Date(), requestId: ctx.requestId, current: payment })).payment;
     },
     refundPayment: (_: unknown, args: unknown, ctx: PaymentsContext) => {
       requireAdmin(ctx);

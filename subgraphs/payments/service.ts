@@ -2,7 +2,6 @@ import type { ConnectionOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type Stripe from 'stripe';
 import type { ServiceConfig } from '../lib/config';
-import { withEntityLock } from '../lib/entity-lock';
 import { internalClient, type InternalCall } from '../lib/internal-client';
 import type { Logger } from '../lib/logger';
 import { paymentsByOutcome } from '../lib/metrics';
@@ -11,7 +10,7 @@ import { createRedis } from '../lib/redis';
 import { cartStore } from './cart';
 import { checkoutService } from './checkout';
 import type { LedgerDeps } from './ledger';
-import type { EntityLock, PaymentsModels } from './model';
+import type { PaymentsModels } from './model';
 import { queuePublisher } from './outbox';
 import { createStripe } from './stripe-client';
 
@@ -39,11 +38,10 @@ export function paymentsDeps(config: ServiceConfig, models: PaymentsModels, logg
   const resultsQueue = createQueue(QUEUES.paymentResults, queueDeps);
   const inventoryQueue = createQueue(QUEUES.inventory, queueDeps);
   for (const q of [resultsQueue, inventoryQueue]) q.on('error', (err) => logger.warn('queue connection error', { queue: q.name, error: String(err) }));
-  const lock: EntityLock = (key, fn) => withEntityLock(models.locks, key, fn);
-  const carts = cartStore(models.carts, lock);
+  const carts = cartStore(models.carts);
   const call = (peer: 'products' | 'customers') => internalClient({ url: config.peers[peer], service: 'payments', internalSecret: config.internalSecret, timeoutMs: 10_000 });
   const products = call('products');
-  const ledger: LedgerDeps = { payments: models.payments, publisher: queuePublisher(resultsQueue, redis), logger, lock, onOutcome: countOutcome };
+  const ledger: LedgerDeps = { payments: models.payments, publisher: queuePublisher(resultsQueue, redis), logger, onOutcome: countOutcome };
   return {
     ...ledger,
     models,
@@ -62,7 +60,6 @@ export function paymentsDeps(config: ServiceConfig, models: PaymentsModels, logg
       customers: call('customers'),
       inventoryQueue,
       logger,
-      lock,
     }),
     config,
   };

@@ -35,7 +35,7 @@ export async function handleStripeEvent(deps: WebhookDeps, event: StripeEventLik
       deps.logger.warn('Stripe event for a payment we do not know', { eventId: event.id, type: event.type, ...mapped.ref });
       result = { duplicate: false, outcome: 'unknown-payment' };
     } else {
-      const applied = await applyChange(deps, payment._id, mapped.change, { occurredAt: mapped.occurredAt, requestId: event.id });
+      const applied = await applyChange(deps, payment._id, mapped.change, { occurredAt: mapped.occurredAt, requestId: event.id, current: payment });
       result = { duplicate: false, outcome: applied.applied ? 'applied' : 'no-change', paymentId: payment._id };
     }
   }

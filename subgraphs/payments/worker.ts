@@ -6,7 +6,7 @@ import { QUEUES, refundJobId, refundRequestSchema, type RefundRequest } from '..
 import { createValidatedWorker } from '../lib/worker';
 import { startWorkerService } from '../lib/worker-service';
 import { ensurePaymentsIndexes } from './index';
-import { paymentsModels } from './model';
+import { paymentsModels, type PaymentDoc } from './model';
 import { startRelayLoop } from './outbox';
 import { refundPayment, type RefundDeps } from './refunds';
 import { closePaymentsDeps, paymentsDeps } from './service';
@@ -24,7 +24,7 @@ export interface PaymentsWorkerOptions {
  * succeed fail at once; a payment whose success we have not recorded yet is retried with backoff.
  */
 export async function handleRefundRequest(deps: RefundDeps, request: RefundRequest, logger: Logger): Promise<void> {
-  const payment = await deps.payments.findById(request.paymentId).lean();
+  const payment = await deps.payments.findById(request.paymentId).lean<PaymentDoc>();
   if (!payment) throw new UnrecoverableError(`payment ${request.paymentId} does not exist`);
   if (payment.status === 'PENDING') throw new Error('payment success not recorded yet; retrying');
   if (request.amountCents === undefined && payment.refundedCents >= payment.amountCents) {
@@ -32,7 +32,8 @@ export async function handleRefundRequest(deps: RefundDeps, request: RefundReque
     return;
   }
   try {
-    await refundPayment(deps, { paymentId: request.paymentId, amountCents: request.amountCents, key: refundJobId(request), reason: request.reason, requestId: request.requestId });
+    const input = { paymentId: request.paymentId, amountCents: request.amountCents, key: refundJobId(request), reason: request.reason, requestId: request.requestId };
+    await refundPayment(deps, input, payment);
   } catch (err) {
     if (err instanceof AppError && ['BAD_USER_INPUT', 'CONFLICT', 'NOT_FOUND'].includes(err.code)) throw new UnrecoverableError(err.message);
     throw err;

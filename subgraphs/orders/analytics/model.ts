@@ -1,12 +1,12 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { AnalyticsKind } from '../../lib/queues';
-import type { RollupTarget } from './plan';
+import type { RollupKind, RollupTarget } from './plan';
 
 /**
  * Analytics collections in the orders database. Rollup documents are keyed by
  * {granularity, period (UTC), currency} (with a per-product map inside) or {customerId, currency}; `pending` holds
- * the ids of events whose increments are in the document but not yet marked done on their
- * marker (a handful at most; see apply.ts).
+ * the ids of events whose increments are in the document while their marker is not yet done, or
+ * done an instant ago (a handful at most; see apply.ts). Indexes: docs/analytics.md, "Indexes".
  */
 export interface AppliedEventDoc {
   /** The event id: the unique index that makes "insert first" the idempotency gate. */
@@ -21,11 +21,11 @@ export interface AppliedEventDoc {
   occurredAt: Date;
   /** The increments this event makes, stored before any is applied so a retry redoes exactly these. */
   targets: RollupTarget[];
-  /** applying → applied (every $inc is in) → done (pending ids cleared). */
-  state: 'applying' | 'applied' | 'done';
-  /** Which worker may work on the unfinished event (a random token), and until when. */
-  lease: string;
-  leaseUntil: Date;
+  /** applying → done (every $inc is in; the event's id is then pulled from the rollups' `pending`). */
+  state: 'applying' | 'done';
+  /** The worker that may apply the event (a random token), and until when: a retry or the sweep takes over after. */
+  claim: string;
+  claimedUntil: Date;
   /** Deliveries after it was done: duplicates suppressed. */
   duplicates: number;
   createdAt: Date;
@@ -80,15 +80,15 @@ const appliedEventSchema = new Schema<AppliedEventDoc>(
     refundCents: { type: Number, default: 0 },
     occurredAt: { type: Date, required: true },
     targets: { type: Schema.Types.Mixed, default: [] },
-    state: { type: String, enum: ['applying', 'applied', 'done'], required: true },
-    lease: { type: String, required: true },
-    leaseUntil: { type: Date, required: true },
+    state: { type: String, enum: ['applying', 'done'], required: true },
+    claim: { type: String, required: true },
+    claimedUntil: { type: Date, required: true },
     duplicates: { type: Number, default: 0 },
   },
   { timestamps: true, versionKey: false, collection: 'analytics_applied_events' },
 );
-appliedEventSchema.index({ state: 1, leaseUntil: 1 });
-appliedEventSchema.index({ orderId: 1 });
+appliedEventSchema.index({ state: 1, claimedUntil: 1 });
+appliedEventSchema.index({ duplicates: 1, occurredAt: 1 });
 appliedEventSchema.index({ occurredAt: 1 });
 
 const rollupFields = { _id: { type: String, required: true }, currency: { type: String, required: true }, pending: { type: [String], default: [] } };
@@ -110,18 +110,20 @@ const periodRollupSchema = new Schema<PeriodRollupDoc>(
   { versionKey: false, collection: 'analytics_period_rollups' },
 );
 periodRollupSchema.index({ granularity: 1, currency: 1, period: 1 });
+periodRollupSchema.index({ pending: 1 });
 
 const periodProductsSchema = new Schema<PeriodProductsDoc>(
   { ...rollupFields, granularity: String, period: String, products: { type: Schema.Types.Mixed } },
   { versionKey: false, collection: 'analytics_period_products' },
 );
-
+periodProductsSchema.index({ pending: 1 });
 
 const customerRollupSchema = new Schema<CustomerRollupDoc>(
   { ...rollupFields, customerId: String, orderCount: Number, lifetimeValueCents: Number },
   { versionKey: false, collection: 'analytics_customer_rollups' },
 );
-customerRollupSchema.index({ currency: 1, lifetimeValueCents: -1 });
+customerRollupSchema.index({ currency: 1, lifetimeValueCents: -1, _id: 1 });
+customerRollupSchema.index({ pending: 1 });
 
 export interface AnalyticsModels {
   appliedEvents: Model<AppliedEventDoc>;
@@ -140,3 +142,11 @@ export function analyticsModels(conn: Connection): AnalyticsModels {
 }
 
 export const allAnalyticsModels = (m: AnalyticsModels): Model<any>[] => [m.appliedEvents, m.periods, m.periodProducts, m.customers];
+
+/** The collection a planned target lives in. */
+export function rollupModel(m: AnalyticsModels, kind: RollupKind): Model<any> {
+  return kind === 'period' ? m.periods : kind === 'periodProducts' ? m.periodProducts : m.customers;
+}
+
+/** Every rollup collection (the ones with `pending`). */
+export const rollupModels = (m: AnalyticsModels): Model<any>[] => [m.periods, m.periodProducts, m.customers];

@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import type { Model } from 'mongoose';
 import { QUEUES } from '../../lib/queues';
 import type { OrderDoc } from '../model';
-import type { AnalyticsModels } from './model';
+import type { AnalyticsModels, PeriodRollupDoc } from './model';
 import { zeroPeriodFigures, type PeriodFigures } from './plan';
 import { addUtcDays, addUtcMonths, alignRange, coverRange, startOfUtcMonth, type DateRange } from './periods';
 import { analyticsService, figuresOf, addFigures } from './service';
@@ -244,18 +244,16 @@ export async function loadReconciliationData(src: ReconciliationSources, range: 
   const extraOrders = outside.length ? ((await src.orders.find({ paymentId: { $in: outside } }).lean()) as OrderFact[]) : [];
   const duplicates = await src.analytics.appliedEvents.find({ duplicates: { $gt: 0 }, occurredAt: { $gte: range.from, $lt: range.to } }, { _id: 1 }).lean();
   const service = analyticsService(src.analytics);
-  const currencies = new Set<string>(orders.map((o) => o.currency));
   const { months } = coverRange(range);
-  for (const d of await src.analytics.periods.find({ granularity: 'MONTH', period: { $in: months.length ? months : [''] } }, { currency: 1 }).lean()) currencies.add(d.currency);
+  const buckets = await monthsWithTheirDays(src.analytics, months);
+  const currencies = new Set<string>([...orders.map((o) => o.currency), ...buckets.map((d) => d.currency)]);
   const rollupPeriods = new Map<string, PeriodFigures>();
   const rollupProducts = new Map<string, { unitsSold: number; revenueCents: number }>();
   const rollupCustomers = new Map<string, { orderCount: number; lifetimeValueCents: number }>();
-  const bucketDrift: RollupDrift[] = [];
   for (const currency of currencies) {
     rollupPeriods.set(currency, await service.rangeFigures(range, currency));
-    for (const p of await service.topProducts(range, currency, Number.MAX_SAFE_INTEGER)) rollupProducts.set(`${currency}:${p.productId}`, { unitsSold: p.unitsSold, revenueCents: p.revenueCents });
-    if (allTime) for (const c of await service.topCustomers(currency, Number.MAX_SAFE_INTEGER)) rollupCustomers.set(`${c.customerId}:${currency}`, c);
-    bucketDrift.push(...(await monthsAgainstDays(src.analytics, months, currency)));
+    for (const p of await service.topProducts(range, currency)) rollupProducts.set(`${currency}:${p.productId}`, { unitsSold: p.unitsSold, revenueCents: p.revenueCents });
+    if (allTime) for (const c of await service.topCustomers(currency)) rollupCustomers.set(`${c.customerId}:${currency}`, c);
   }
   return {
     range,
@@ -267,20 +265,27 @@ export async function loadReconciliationData(src: ReconciliationSources, range: 
     rollupPeriods,
     rollupProducts,
     rollupCustomers,
-    bucketDrift,
+    bucketDrift: monthsAgainstDays(buckets, months),
   };
 }
 
+/** The range's whole-month period documents and every day document of those months, all currencies, in one query. */
+async function monthsWithTheirDays(m: AnalyticsModels, months: string[]): Promise<PeriodRollupDoc[]> {
+  if (!months.length) return [];
+  const days = { $gte: `${months[0]}-01`, $lte: `${months[months.length - 1]}-31` };
+  return m.periods.find({ $or: [{ granularity: 'MONTH', period: { $in: months } }, { granularity: 'DAY', period: days }] }, { pending: 0 }).lean<PeriodRollupDoc[]>();
+}
+
 /** Each MONTH bucket must equal the sum of its DAY buckets (both are written by the same events). */
-async function monthsAgainstDays(m: AnalyticsModels, months: string[], currency: string): Promise<RollupDrift[]> {
+export function monthsAgainstDays(buckets: PeriodRollupDoc[], months: string[]): RollupDrift[] {
   const drift: RollupDrift[] = [];
-  if (!months.length) return drift;
-  const monthDocs = await m.periods.find({ granularity: 'MONTH', currency, period: { $in: months } }).lean();
-  const dayDocs = await m.periods.find({ granularity: 'DAY', currency, period: { $gte: `${months[0]}-01`, $lte: `${months[months.length - 1]}-31` } }).lean();
-  for (const month of months) {
-    const fromMonth = figuresOf(monthDocs.find((d) => d.period === month));
-    const fromDays = dayDocs.filter((d) => d.period.startsWith(`${month}-`)).map(figuresOf).reduce(addFigures, zeroPeriodFigures());
-    for (const k of COMPARED) if (fromMonth[k] !== fromDays[k]) drift.push({ currency, figure: `month-vs-days:${month}:${k}`, rollup: fromMonth[k], recomputed: fromDays[k] });
+  for (const currency of new Set(buckets.map((d) => d.currency))) {
+    const ofCurrency = buckets.filter((d) => d.currency === currency);
+    for (const month of months) {
+      const fromMonth = figuresOf(ofCurrency.find((d) => d.granularity === 'MONTH' && d.period === month));
+      const fromDays = ofCurrency.filter((d) => d.granularity === 'DAY' && d.period.startsWith(`${month}-`)).map(figuresOf).reduce(addFigures, zeroPeriodFigures());
+      for (const k of COMPARED) if (fromMonth[k] !== fromDays[k]) drift.push({ currency, figure: `month-vs-days:${month}:${k}`, rollup: fromMonth[k], recomputed: fromDays[k] });
+    }
   }
   return drift;
 }

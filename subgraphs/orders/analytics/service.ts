@@ -1,13 +1,8 @@
-import type { Model } from 'mongoose';
-import type { AnalyticsModels, PeriodProductsDoc, PeriodRollupDoc } from './model';
+import type { PipelineStage } from 'mongoose';
+import type { AnalyticsModels, PeriodRollupDoc } from './model';
 import { PERIOD_COUNTERS, periodRollupId, productIdFromMapKey, zeroPeriodFigures, type PeriodFigures } from './plan';
 import { averageCents, coverRange, listPeriods, rate, zeroFill, type DateRange, type Granularity } from './periods';
 
-/**
- * Admin analytics answered from the rollups only: every query reads one document per bucket
- * (per product and bucket for top products), so its cost grows with the number of periods,
- * never with the number of orders.
- */
 export interface SalesPoint {
   period: string;
   total: number;
@@ -72,39 +67,47 @@ export function statusCounts(f: PeriodFigures): OrderStatistics['ordersByStatus'
   ];
 }
 
+/** `$sum` of every period counter over the matched documents: one `$group` with one accumulator per counter. */
+const SUM_COUNTERS = Object.fromEntries(PERIOD_COUNTERS.map((k) => [k, { $sum: `$${k}` }]));
+
+/** Each listed document's `products` map unwound and summed per product, best sellers first. */
+function productTotalsPipeline(ids: string[], limit?: number): PipelineStage[] {
+  return [
+    { $match: { _id: { $in: ids } } },
+    { $project: { products: { $objectToArray: { $ifNull: ['$products', {}] } } } },
+    { $unwind: '$products' },
+    { $group: { _id: '$products.k', unitsSold: { $sum: '$products.v.unitsSold' }, revenueCents: { $sum: '$products.v.revenueCents' } } },
+    { $sort: { revenueCents: -1, unitsSold: -1, _id: 1 } },
+    ...(limit === undefined ? [] : [{ $limit: limit }]),
+  ];
+}
+
+/**
+ * Admin analytics answered from the rollups only, one query each: the cost grows with the number
+ * of periods asked for, never with the number of orders. The index each read uses is listed in
+ * docs/analytics.md, "Indexes".
+ */
 export function analyticsService(m: AnalyticsModels) {
-  /**
-   * Rollup documents by id. Up to 64 are read one by one: FerretDB v1 serves only an exact `{_id}`
-   * filter from its primary key, and its `$in` cost grows with the database (measured at 100,000
-   * orders: 1.45 s for the 24 month ids of a chart, 0.3 s read one by one). More ids (a chart of
-   * days) go in one `$in`, which MongoDB serves from its index either way.
-   */
-  async function byIds<T>(model: Model<T>, ids: string[]): Promise<T[]> {
-    if (ids.length > 64) return model.find({ _id: { $in: ids } }).lean<T[]>();
-    const docs = await Promise.all(ids.map((id) => model.findById(id).lean<T>()));
-    return docs.filter((d) => d !== null) as T[];
-  }
-
-  async function periodFigures(granularity: Granularity, periods: string[], currency: string): Promise<Map<string, PeriodFigures>> {
-    if (!periods.length) return new Map();
-    const docs = await byIds<PeriodRollupDoc>(m.periods, periods.map((p) => periodRollupId(granularity, p, currency)));
-    return new Map(docs.map((d) => [d.period, figuresOf(d)]));
-  }
-
-  /** Totals over a day-aligned range, from whole-month buckets plus the ragged days. */
+  /** Totals over a day-aligned range: whole-month documents plus the ragged days, summed by the server. */
   async function rangeFigures(range: DateRange, currency: string): Promise<PeriodFigures> {
-    const { months, days } = coverRange(range);
-    const [byMonth, byDay] = await Promise.all([periodFigures('MONTH', months, currency), periodFigures('DAY', days, currency)]);
-    return [...byMonth.values(), ...byDay.values()].reduce(addFigures, zeroPeriodFigures());
+    const ids = coveringIds(range, currency);
+    if (!ids.length) return zeroPeriodFigures();
+    const [sum] = await m.periods.aggregate<Partial<PeriodFigures>>([{ $match: { _id: { $in: ids } } }, { $group: { _id: null, ...SUM_COUNTERS } }]);
+    return figuresOf(sum);
   }
 
   return {
     rangeFigures,
 
+    /** One range read on {granularity, currency, period}: the buckets are consecutive keys. */
     async salesChart(range: DateRange, granularity: Granularity, currency: string): Promise<SalesPoint[]> {
       const keys = listPeriods(range, granularity);
-      const found = await periodFigures(granularity, keys, currency);
-      return zeroFill(keys, new Map([...found].map(([k, f]) => [k, toSalesPoint(f)])), () => toSalesPoint(zeroPeriodFigures()));
+      if (!keys.length) return [];
+      const docs = await m.periods
+        .find({ granularity, currency, period: { $gte: keys[0], $lte: keys[keys.length - 1] } }, { period: 1, ...Object.fromEntries(PERIOD_COUNTERS.map((k) => [k, 1])) })
+        .lean<PeriodRollupDoc[]>();
+      const found = new Map(docs.map((d) => [d.period, toSalesPoint(figuresOf(d))]));
+      return zeroFill(keys, found, () => toSalesPoint(zeroPeriodFigures()));
     },
 
     async orderStatistics(range: DateRange, currency: string): Promise<OrderStatistics> {
@@ -124,27 +127,26 @@ export function analyticsService(m: AnalyticsModels) {
       };
     },
 
-    async topProducts(range: DateRange, currency: string, limit: number): Promise<TopProduct[]> {
-      const { months, days } = coverRange(range);
-      const ids = [...months.map((p) => periodRollupId('MONTH', p, currency)), ...days.map((p) => periodRollupId('DAY', p, currency))];
-      const docs = await byIds<PeriodProductsDoc>(m.periodProducts, ids);
-      const byProduct = new Map<string, TopProduct>();
-      for (const d of docs) {
-        for (const [key, f] of Object.entries((d.products ?? {}) as Record<string, { unitsSold?: number; revenueCents?: number }>)) {
-          const productId = productIdFromMapKey(key);
-          const acc = byProduct.get(productId) ?? { productId, unitsSold: 0, revenueCents: 0 };
-          acc.unitsSold += f.unitsSold ?? 0;
-          acc.revenueCents += f.revenueCents ?? 0;
-          byProduct.set(productId, acc);
-        }
-      }
-      return [...byProduct.values()].sort((a, b) => b.revenueCents - a.revenueCents || b.unitsSold - a.unitsSold || a.productId.localeCompare(b.productId)).slice(0, limit);
+    /** By revenue, then units, over the range's covering documents; every product when no limit is given. */
+    async topProducts(range: DateRange, currency: string, limit?: number): Promise<TopProduct[]> {
+      const ids = coveringIds(range, currency);
+      if (!ids.length) return [];
+      const rows = await m.periodProducts.aggregate<{ _id: string; unitsSold: number; revenueCents: number }>(productTotalsPipeline(ids, limit));
+      return rows.map((r) => ({ productId: productIdFromMapKey(r._id), unitsSold: r.unitsSold, revenueCents: r.revenueCents }));
     },
 
-    async topCustomers(currency: string, limit: number): Promise<TopCustomer[]> {
-      const docs = await m.customers.find({ currency }).sort({ lifetimeValueCents: -1, _id: 1 }).limit(limit).lean();
+    /** By lifetime value; every customer of the currency when no limit is given. */
+    async topCustomers(currency: string, limit?: number): Promise<TopCustomer[]> {
+      const query = m.customers.find({ currency }, { customerId: 1, orderCount: 1, lifetimeValueCents: 1 }).sort({ lifetimeValueCents: -1, _id: 1 });
+      const docs = await (limit === undefined ? query : query.limit(limit)).lean();
       return docs.map((d) => ({ customerId: d.customerId, orderCount: d.orderCount ?? 0, lifetimeValueCents: d.lifetimeValueCents ?? 0 }));
     },
   };
 }
 export type AnalyticsService = ReturnType<typeof analyticsService>;
+
+/** The ids of the fewest period documents that exactly cover a range (coverRange): whole months plus ragged days. */
+function coveringIds(range: DateRange, currency: string): string[] {
+  const { months, days } = coverRange(range);
+  return [...months.map((p) => periodRollupId('MONTH', p, currency)), ...days.map((p) => periodRollupId('DAY', p, currency))];
+}

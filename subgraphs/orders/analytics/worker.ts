@@ -2,36 +2,33 @@ import type { Worker } from 'bullmq';
 import type { Logger } from '../../lib/logger';
 import { analyticsEventSchema, QUEUES, type QueueDeps } from '../../lib/queues';
 import { createValidatedWorker } from '../../lib/worker';
-import { applyAnalyticsEvent, resumeUnfinished } from './apply';
+import { applyAnalyticsEvent } from './apply';
 import type { AnalyticsModels } from './model';
+import { sweepUnfinished } from './sweep';
 
 export const SWEEP_INTERVAL_MS = 30_000;
 
 /**
- * Consumes QUEUES.analytics: each event applied to the rollups once (apply.ts); duplicates end as no-ops.
- * Concurrency 1: FerretDB v1 (our MongoDB-compatible server here) does not apply concurrent updates
- * to one document atomically (measured: concurrent $inc's on a hot month document were lost), and
- * every event of a day touches the same few documents. On MongoDB, raise ANALYTICS_CONCURRENCY.
+ * Jobs in flight per worker process. Events of a day all hit the same few rollup documents; the
+ * store applies each `$inc` atomically, so any concurrency (and any number of processes) is safe.
  */
-export const ANALYTICS_CONCURRENCY = Number(process.env.ANALYTICS_CONCURRENCY ?? 1);
+export const DEFAULT_ANALYTICS_CONCURRENCY = 8;
 
-export function createAnalyticsWorker(models: AnalyticsModels, deps: QueueDeps & { logger: Logger }): Worker {
+/** Consumes QUEUES.analytics: each event applied to the rollups once (apply.ts); duplicates end as no-ops. */
+export function createAnalyticsWorker(models: AnalyticsModels, deps: QueueDeps & { logger: Logger }, concurrency = DEFAULT_ANALYTICS_CONCURRENCY): Worker {
   return createValidatedWorker(QUEUES.analytics, analyticsEventSchema, async (event, { logger }) => {
     const outcome = await applyAnalyticsEvent(models, event);
     if (outcome !== 'applied') logger.info('analytics event', { eventId: event.eventId, outcome });
     return outcome;
-  }, deps, { concurrency: ANALYTICS_CONCURRENCY });
+  }, deps, { concurrency });
 }
 
-/**
- * Finishes events a crashed worker left half-applied (their lease ran out), at start and every
- * SWEEP_INTERVAL_MS, so even a job that exhausted its retries ends up counted exactly once.
- */
+/** Runs the sweep (sweep.ts) at start and every SWEEP_INTERVAL_MS; returns its stopper. */
 export function startSweeper(models: AnalyticsModels, logger: Logger): () => Promise<void> {
   let running: Promise<unknown> = Promise.resolve();
   const sweep = () => {
-    running = resumeUnfinished(models)
-      .then((n) => n && logger.warn('resumed unfinished analytics events', { count: n }))
+    running = sweepUnfinished(models)
+      .then((r) => (r.resumed || r.released || r.failed.length) && logger.warn('analytics sweep finished stopped work', { ...r }))
       .catch((err) => logger.error('analytics sweep failed', { error: String(err) }));
   };
   sweep();

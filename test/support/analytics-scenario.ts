@@ -1,5 +1,5 @@
-import { newId } from '../../lib/ids';
-import { analyticsEventSchema, type AnalyticsEvent, type LineSnapshot } from '../../lib/queues';
+import { newId } from '../../subgraphs/lib/ids';
+import { analyticsEventSchema, type AnalyticsEvent, type LineSnapshot } from '../../subgraphs/lib/queues';
 
 /**
  * A scripted history of order facts with known figures, shared by the analytics tests, the
