@@ -1,4 +1,5 @@
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { ApolloServerPlugin } from '@apollo/server';
 import { formatError as formatWithInternals } from '../../subgraphs/lib/errors';
 import { currentRequestScope } from '../../subgraphs/lib/request-context';
 import { isTokenLimitError, LIMIT_CODES } from './limits';
@@ -39,8 +40,9 @@ export function isClientSafe(formatted: Pick<GraphQLFormattedError, 'extensions'
  * INTERNAL_SERVER_ERROR with the request id (the full error is logged by the fault logger).
  * In development everything is shown, stack included, to help whoever is debugging.
  */
-export function formatGatewayError(formatted: GraphQLFormattedError, error: unknown, opts: { exposeInternals: boolean }): GraphQLFormattedError {
-  formatted = withLimitCode(formatted);
+export function formatGatewayError(formatted: GraphQLFormattedError, error: unknown, opts: { exposeInternals: boolean; hideSuggestions?: boolean }): GraphQLFormattedError {
+  formatted = withClientCode(withLimitCode(formatted), error);
+  if (opts.hideSuggestions) formatted = withoutSuggestions(formatted);
   if (opts.exposeInternals) return formatWithInternals(formatted, error, { exposeInternals: true });
   const requestId = currentRequestScope()?.requestId;
   if (isClientSafe(formatted)) {
@@ -56,4 +58,46 @@ function withLimitCode(formatted: GraphQLFormattedError): GraphQLFormattedError 
   if (typeof limitCode === 'string') return { ...formatted, extensions: { ...extensions, code: limitCode } };
   if (extensions.code === 'GRAPHQL_PARSE_FAILED' && isTokenLimitError(formatted.message)) return { ...formatted, extensions: { ...extensions, code: LIMIT_CODES.tokens } };
   return formatted;
+}
+
+/**
+ * Apollo Server answers some client mistakes (a persisted-query hash that does not match its
+ * text) with HTTP 400 but no code; without one they would be masked as internal errors.
+ */
+function withClientCode(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  // Apollo fills in INTERNAL_SERVER_ERROR for an error without a code; look at the original.
+  const ownCode = (error as { extensions?: { code?: unknown } } | null)?.extensions?.code;
+  if (ownCode || !isClientHttpError(error)) return formatted;
+  return { ...formatted, extensions: { ...formatted.extensions, code: 'BAD_REQUEST' } };
+}
+
+/** An error Apollo Server answers with a 4xx status: the client's mistake, not a fault of ours. */
+export function isClientHttpError(error: unknown): boolean {
+  const status = (error as { extensions?: { http?: { status?: number } } } | null)?.extensions?.http?.status;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}
+
+/** "Did you mean …?" names parts of the schema (fields, enum values, types): not in production. */
+function withoutSuggestions(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  if (formatted.extensions?.code !== 'GRAPHQL_VALIDATION_FAILED') return formatted;
+  return { ...formatted, message: formatted.message.replace(/\s*Did you mean [^?]*\?/g, '') };
+}
+
+/**
+ * An operationName the document does not define (or none, for a document with several
+ * operations) is the client's mistake: 400 OPERATION_RESOLUTION_FAILURE, decided before the
+ * gateway plans anything (its executor would otherwise throw a plain error, a 500).
+ */
+export function operationResolutionPlugin(): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation, request }) {
+          if (operation) return;
+          const message = request.operationName ? `Unknown operation named "${request.operationName}".` : 'Must provide operation name if query contains multiple operations.';
+          throw new GraphQLError(message, { extensions: { code: 'OPERATION_RESOLUTION_FAILURE', http: { status: 400 } } });
+        },
+      };
+    },
+  };
 }

@@ -1,6 +1,6 @@
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { GraphQLError, type ValidationContext } from 'graphql';
+import { GraphQLError, Kind, type ASTVisitor, type FragmentDefinitionNode, type SelectionSetNode, type ValidationContext } from 'graphql';
 import { jsonError } from '../../subgraphs/lib/http';
 import type { GatewayLimits, GatewaySecurity } from './config';
 
@@ -35,13 +35,47 @@ function rejectWith(code: string, limit: number) {
 export function armorProtection(limits: GatewayLimits, security: Pick<GatewaySecurity, 'fieldSuggestions'>) {
   const armor = new ApolloArmor({
     maxDepth: { n: limits.maxDepth, ignoreIntrospection: true, ...rejectWith(LIMIT_CODES.depth, limits.maxDepth) },
-    maxAliases: { n: limits.maxAliases, ...rejectWith(LIMIT_CODES.aliases, limits.maxAliases) },
+    // Our own rule below counts every alias, __typename's included (armor's skips those).
+    maxAliases: { enabled: false },
     maxDirectives: { n: limits.maxDirectives, ...rejectWith(LIMIT_CODES.directives, limits.maxDirectives) },
     costLimit: { maxCost: limits.maxCost, ignoreIntrospection: true, ...rejectWith(LIMIT_CODES.cost, limits.maxCost) },
     maxTokens: { enabled: false },
     blockFieldSuggestion: { enabled: !security.fieldSuggestions },
   });
-  return { ...armor.protect(), parseOptions: { maxTokens: limits.maxTokens } };
+  const protection = armor.protect();
+  return { ...protection, validationRules: [...protection.validationRules, maxAliasesRule(limits.maxAliases)], parseOptions: { maxTokens: limits.maxTokens } };
+}
+
+/**
+ * Every alias in an operation, fragments expanded where they are spread (a fragment spread ten
+ * times counts ten times), `__typename` included: aliases are how one request asks for the same
+ * thing many times.
+ */
+export function countAliases(selectionSet: SelectionSetNode | undefined, fragments: Map<string, FragmentDefinitionNode>, expanding = new Set<string>()): number {
+  let count = 0;
+  for (const selection of selectionSet?.selections ?? []) {
+    if (selection.kind === Kind.FIELD) count += (selection.alias ? 1 : 0) + countAliases(selection.selectionSet, fragments, expanding);
+    else if (selection.kind === Kind.INLINE_FRAGMENT) count += countAliases(selection.selectionSet, fragments, expanding);
+    else {
+      const name = selection.name.value;
+      const fragment = fragments.get(name);
+      if (!fragment || expanding.has(name)) continue; // unknown or cyclic: other rules report it
+      expanding.add(name);
+      count += countAliases(fragment.selectionSet, fragments, expanding);
+      expanding.delete(name);
+    }
+  }
+  return count;
+}
+
+function maxAliasesRule(max: number) {
+  return (context: ValidationContext): ASTVisitor => ({
+    OperationDefinition(operation) {
+      const fragments = new Map(context.getDocument().definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
+      const found = countAliases(operation.selectionSet, fragments);
+      if (found > max) context.reportError(new GraphQLError(`Aliases limit of ${max} exceeded, found ${found}.`, { nodes: [operation], extensions: { limitCode: LIMIT_CODES.aliases, limit: max } }));
+    },
+  });
 }
 
 /** The token limit fails parsing (a syntax error); give it its own code so clients can tell. */

@@ -18,7 +18,7 @@ import { accessLog } from '../../subgraphs/lib/subgraph-server';
 import { resolveGatewaySettings, type GatewayConfig } from './config';
 import { cors } from './cors';
 import { SignedIdentityDataSource, type GatewayContext } from './data-source';
-import { formatGatewayError, isClientSafe } from './errors';
+import { formatGatewayError, isClientHttpError, isClientSafe, operationResolutionPlugin } from './errors';
 import { createGatewayIdentity } from './identity';
 import { armorProtection, bodyErrors, refuseBatches } from './limits';
 import { createApqCache, PersistedQueryCache, Safelist, safelistKey, safelistOnly } from './persisted-queries';
@@ -50,7 +50,7 @@ function faultLogger(logger: Logger): ApolloServerPlugin<GatewayContext> {
       return {
         async didEncounterErrors({ errors, operationName }) {
           for (const error of errors) {
-            if (isClientSafe(error)) continue;
+            if (isClientSafe(error) || isClientHttpError(error)) continue;
             logger.error('request fault', { operationName, path: error.path, message: error.message, extensions: error.extensions, error: error.originalError?.stack ?? error.stack });
           }
         },
@@ -120,9 +120,10 @@ export async function startGateway(config: GatewayConfig): Promise<RunningServic
     persistedQueries: apq ? { cache: new PersistedQueryCache(apq.cache, safelist), ttl: persistedQueries.ttlSeconds } : false,
     validationRules: armor.validationRules,
     parseOptions: armor.parseOptions,
-    formatError: (formatted, error) => formatGatewayError(formatted, error, { exposeInternals }),
+    formatError: (formatted, error) => formatGatewayError(formatted, error, { exposeInternals, hideSuggestions: !security.fieldSuggestions }),
     plugins: [
       security.sandbox ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }) : ApolloServerPluginLandingPageDisabled(),
+      operationResolutionPlugin() as ApolloServerPlugin<GatewayContext>,
       ...(armor.plugins as ApolloServerPlugin<GatewayContext>[]),
       ...(limits.rateLimitEnabled ? [sensitiveRateLimitPlugin(limiters, limits.sensitiveFields, logger)] : []),
       graphqlMetricsPlugin('gateway'),

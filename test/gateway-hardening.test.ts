@@ -1,0 +1,59 @@
+import { createHash } from 'node:crypto';
+import { startGateway } from '../gateway/src/server';
+import type { GatewayConfig } from '../gateway/src/config';
+import { gatewayConfigFor, postGraphQL, startStack, type TestStack } from './support/stack';
+
+/**
+ * What an attacker or a sloppy client meets at a production gateway: client mistakes are answered
+ * as client errors (4xx with a code, never 500), nothing about the schema leaks through
+ * suggestions, every alias counts against the alias limit, and /metrics is not public.
+ */
+describe('a production gateway answers probes with client errors and leaks nothing', () => {
+  let stack: TestStack;
+  const gateways: Array<{ stop(): Promise<void> }> = [];
+  let base: string;
+
+  async function gatewayWith(overrides: Partial<GatewayConfig> = {}) {
+    const gw = await startGateway(gatewayConfigFor(stack.config, { nodeEnv: 'production', ...overrides }));
+    gateways.push(gw);
+    return gw.url!;
+  }
+
+  beforeAll(async () => {
+    stack = await startStack();
+    base = await gatewayWith();
+  });
+  afterAll(async () => {
+    for (const gw of gateways) await gw.stop();
+    await stack?.stop();
+  });
+
+  const post = (body: unknown, url = `${base}/graphql`) =>
+    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(async (res) => ({ status: res.status, body: (await res.json()) as any }));
+
+  it('answers an unknown operationName with a 400 client error', async () => {
+    const res = await post({ query: 'query A { products(first: 1) { totalCount } }', operationName: 'NotThere' });
+    expect(res.status).toBe(400);
+    expect(res.body.errors[0].extensions.code).toBe('OPERATION_RESOLUTION_FAILURE');
+  });
+
+  it('answers a persisted query whose hash does not match its text with a 400 client error', async () => {
+    const query = '{ products(first: 1) { totalCount } }';
+    const wrong = createHash('sha256').update(`${query} `).digest('hex');
+    const res = await post({ query, extensions: { persistedQuery: { version: 1, sha256Hash: wrong } } });
+    expect(res.status).toBe(400);
+    expect(res.body.errors[0].extensions.code).toBe('BAD_REQUEST');
+  });
+
+  it('suggests no enum values in production', async () => {
+    const res = await postGraphQL<any>(`${base}/graphql`, '{ products(sort: NEWST, first: 1) { totalCount } }', {});
+    expect(res.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(res.errors?.[0].message).not.toMatch(/Did you mean|NEWEST/);
+  });
+
+  it('counts __typename aliases against the alias limit', async () => {
+    const aliases = Array.from({ length: 16 }, (_, i) => `t${i}: __typename`).join(' ');
+    const res = await postGraphQL<any>(`${base}/graphql`, `{ ${aliases} }`, {});
+    expect(res.errors?.[0].extensions?.code).toBe('MAX_ALIASES_EXCEEDED');
+  });
+});
