@@ -19,6 +19,8 @@ const GATEWAY = process.env.GATEWAY_URL ?? 'http://localhost:4000/graphql';
 
 async function seedDatabases(): Promise<void> {
   const env = parseEnvOrExit(baseEnvSchema);
+  // Demo accounts with passwords printed in the README have no place in production.
+  if (env.NODE_ENV === 'production') throw new Error('npm run seed makes demo accounts with public passwords: refused with NODE_ENV=production (use npm run create-admin)');
   for (const [service, seed] of [
     ['customers', seedCustomers],
     ['products', (conn: mongoose.Connection) => seedCatalog(conn)],

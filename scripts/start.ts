@@ -15,6 +15,10 @@ const log = (msg: string) => process.stdout.write(`[start] ${msg}\n`);
 async function main() {
   const startedAt = Date.now();
   const dataDir = path.resolve(process.env.DATA_DIR ?? path.join(ROOT, '.data'));
+  const production = process.env.NODE_ENV === 'production';
+  // Local stand-ins (mongo-java-server, a private redis-server, stripe-mock) are development defaults.
+  const missing = ['MONGODB_URI', 'REDIS_URL', 'STRIPE_SECRET_KEY'].filter((k) => !process.env[k]);
+  if (production && missing.length) throw new Error(`NODE_ENV=production needs real services; set ${missing.join(', ')} (local stand-ins are for development)`);
   const backing = await ensureBackingServices({ dataDir, log });
   const children: Spawned[] = [];
   let stopping = false;
@@ -32,7 +36,9 @@ async function main() {
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
 
-  const env = { ...process.env, ...backing.env, STACK_PARENT_PID: String(process.pid) };
+  // Developers pay from Sandbox with simulated webhooks; production refuses the flag.
+  const simulation = production ? {} : { PAYMENT_SIMULATION: process.env.PAYMENT_SIMULATION ?? 'true' };
+  const env = { ...process.env, ...simulation, ...backing.env, STACK_PARENT_PID: String(process.pid) };
   writeStackEnv(backing.env);
   const launch = async (p: StackProcess) => {
     const child = await launchProcess(p, env, { echo: true });

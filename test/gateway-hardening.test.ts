@@ -56,4 +56,25 @@ describe('a production gateway answers probes with client errors and leaks nothi
     const res = await postGraphQL<any>(`${base}/graphql`, `{ ${aliases} }`, {});
     expect(res.errors?.[0].extensions?.code).toBe('MAX_ALIASES_EXCEEDED');
   });
+
+  it('serves no /metrics in production without a token, and only to its bearer with one', async () => {
+    expect((await fetch(`${base}/metrics`)).status).toBe(404);
+    const token = 'scrape-token-0123456789';
+    const guarded = await gatewayWith({ metricsToken: token });
+    expect((await fetch(`${guarded}/metrics`)).status).toBe(401);
+    expect((await fetch(`${guarded}/metrics`, { headers: { authorization: 'Bearer wrong-token-0123456789' } })).status).toBe(401);
+    const scraped = await fetch(`${guarded}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    expect(scraped.status).toBe(200);
+    expect(await scraped.text()).toContain('graphql_operation_duration_seconds');
+  });
+
+  it('keeps client-chosen operation names from growing the metrics without bound', async () => {
+    const token = 'scrape-token-0123456789';
+    const url = await gatewayWith({ metricsToken: token });
+    for (let i = 0; i < 150; i++) await post({ query: `query Made${i} { __typename }`, operationName: `Made${i}` }, `${url}/graphql`);
+    const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+    const names = new Set([...text.matchAll(/graphql_operation_duration_seconds_count\{service="gateway",operation="([^"]+)"/g)].map((m) => m[1]));
+    expect(names.has('(other)')).toBe(true);
+    expect([...names].filter((n) => !n.startsWith('(')).length).toBeLessThanOrEqual(100);
+  });
 });

@@ -62,11 +62,11 @@ describe('payments are visible and actionable only by their owner (and admins)',
     expect(failed.data.simulatePaymentWebhook).toEqual({ id: failing._id, status: 'FAILED', failureReason: 'Your card was declined.' });
   });
 
-  it('refuses simulated webhooks in production with FORBIDDEN', async () => {
-    const production = await startPaymentsService({ ...stack.config, nodeEnv: 'production', port: 0 });
+  it('refuses simulated webhooks with FORBIDDEN unless PAYMENT_SIMULATION is on, whatever NODE_ENV says', async () => {
+    const production = await startPaymentsService({ ...stack.config, nodeEnv: 'development', paymentSimulation: false, port: 0 });
     try {
       const payment = await seedPayment(stack, { customerId: owner });
-      const identity = signIdentity({ sub: owner, role: 'CUSTOMER', rid: 'prod-test' }, stack.config.internalSecret);
+      const identity = signIdentity({ sub: owner, role: 'CUSTOMER', rid: 'no-simulation' }, stack.config.internalSecret);
       const res = await postGraphQL<any>(`${production.url}/graphql`, SIMULATE, { paymentId: payment._id, outcome: 'SUCCEEDED' }, { [IDENTITY_HEADER]: identity });
       expect(res.errors?.[0].extensions?.code).toBe('FORBIDDEN');
       expect((await loadPayment(stack, payment._id)).status).toBe('PENDING');

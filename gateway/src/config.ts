@@ -50,7 +50,11 @@ export const gatewayEnvSchema = baseEnvSchema
     PERSISTED_QUERIES_TTL_SECONDS: int(7 * 24 * 3600),
     PERSISTED_QUERIES_SAFELIST: flag,
   })
-  .superRefine(refuseDevSecretsInProduction);
+  .superRefine(refuseDevSecretsInProduction)
+  .superRefine((env, ctx) => {
+    const dev = (env.CORS_ORIGINS ?? []).filter((o) => DEV_CORS_ORIGINS.includes(o));
+    if (env.NODE_ENV === 'production' && dev.length) ctx.addIssue({ code: 'custom', path: ['CORS_ORIGINS'], message: `development origins are refused in production: ${dev.join(', ')}` });
+  });
 export type GatewayEnv = z.infer<typeof gatewayEnvSchema>;
 
 export interface GatewayLimits {
@@ -95,6 +99,8 @@ export interface GatewayConfig {
   jwtSecret: string;
   redisUrl: string;
   queuePrefix: string;
+  /** Bearer token for GET /metrics (see METRICS_TOKEN). */
+  metricsToken?: string;
   /** Optional: anything left out takes the defaults below (tests pass only what they change). */
   limits?: Partial<GatewayLimits>;
   security?: Partial<GatewaySecurity>;
@@ -155,6 +161,7 @@ export function gatewayConfigFromEnv(env: GatewayEnv): GatewayConfig {
     jwtSecret: env.JWT_SECRET,
     redisUrl: env.REDIS_URL,
     queuePrefix: env.QUEUE_PREFIX,
+    metricsToken: env.METRICS_TOKEN,
     limits: {
       maxDepth: env.MAX_DEPTH,
       maxAliases: env.MAX_ALIASES,

@@ -134,7 +134,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningServic
   const identity = createGatewayIdentity(config);
 
   let draining = false;
-  const app = createServiceApp('gateway', subgraphReadiness(urls), () => draining);
+  const app = createServiceApp('gateway', subgraphReadiness(urls), () => draining, { production: config.nodeEnv === 'production', token: config.metricsToken });
   app.set('trust proxy', trustProxy(security.trustProxy));
   // Static routes (e.g. the /admin dashboard) mount here, before /graphql and outside its limits.
   mountAdminDashboard(app);

@@ -40,6 +40,10 @@ export async function startBenchStack(log: (m: string) => void, extraEnv: NodeJS
     ...process.env,
     ...backing.env,
     ...secrets,
+    // Production refuses stripe-mock's public defaults; a fresh test-mode key and secret per run.
+    STRIPE_SECRET_KEY: `sk_test_bench${runId}`,
+    STRIPE_PUBLISHABLE_KEY: `pk_test_bench${runId}`,
+    STRIPE_WEBHOOK_SECRET: `whsec_bench${randomBytes(12).toString('hex')}`,
     ...peers,
     NODE_ENV: 'production',
     LOG_LEVEL: 'warn',

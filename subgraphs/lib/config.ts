@@ -7,6 +7,14 @@ import { port } from './env';
  * the well-known development secrets.
  */
 export const DEV_SECRET = 'dev-only-secret-change-me-0000000000';
+/** The Stripe values stripe-mock is run with in development; none of them may reach production. */
+export const DEV_STRIPE = { secretKey: 'sk_test_localmock', publishableKey: 'pk_test_mock_local', webhookSecret: 'whsec_local_development_secret' } as const;
+
+/** "true"/"false"/"1"/"0", default false. */
+const flag = z
+  .enum(['true', 'false', '1', '0'])
+  .default('false')
+  .transform((v) => v === 'true' || v === '1');
 
 const secret = z.string().min(32, 'must be at least 32 characters').default(DEV_SECRET);
 
@@ -31,12 +39,19 @@ export const baseEnvSchema = z.object({
   ORDERS_URL: z.string().url().optional(),
   PAYMENTS_URL: z.string().url().optional(),
   /** Stripe: a real (test-mode) key, or stripe-mock's with STRIPE_API_HOST/PORT/PROTOCOL pointing at it. */
-  STRIPE_SECRET_KEY: z.string().min(1).default('sk_test_localmock'),
-  STRIPE_PUBLISHABLE_KEY: z.string().min(1).default('pk_test_mock_local'),
-  STRIPE_WEBHOOK_SECRET: z.string().min(1).default('whsec_local_development_secret'),
+  STRIPE_SECRET_KEY: z.string().min(1).default(DEV_STRIPE.secretKey),
+  STRIPE_PUBLISHABLE_KEY: z.string().min(1).default(DEV_STRIPE.publishableKey),
+  STRIPE_WEBHOOK_SECRET: z.string().min(1).default(DEV_STRIPE.webhookSecret),
   STRIPE_API_HOST: z.string().optional(),
   STRIPE_API_PORT: z.coerce.number().int().positive().optional(),
   STRIPE_API_PROTOCOL: z.enum(['http', 'https']).optional(),
+  /**
+   * Lets a signed-in customer mark their own payment paid (`simulatePaymentWebhook`): development
+   * only, off unless set (npm start sets it); production refuses to start with it.
+   */
+  PAYMENT_SIMULATION: flag,
+  /** Bearer token for GET /metrics. Without it /metrics is open in development and off in production. */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 export type BaseEnv = z.infer<typeof baseEnvSchema>;
@@ -51,11 +66,24 @@ export function subgraphEnvSchema(name: SubgraphName) {
     .superRefine(refuseDevSecretsInProduction);
 }
 
+/** Each development default production refuses, and why; every refusal names its variable. */
+export function developmentDefaultsIn(env: BaseEnv): Array<{ variable: keyof BaseEnv; reason: string }> {
+  const found: Array<{ variable: keyof BaseEnv; reason: string }> = [];
+  for (const key of ['INTERNAL_SECRET', 'JWT_SECRET'] as const) {
+    if (env[key] === DEV_SECRET) found.push({ variable: key, reason: 'must be set in production (the development secret is public)' });
+  }
+  if (env.STRIPE_SECRET_KEY === DEV_STRIPE.secretKey) found.push({ variable: 'STRIPE_SECRET_KEY', reason: 'must be set in production (the default is the stripe-mock key)' });
+  if (env.STRIPE_PUBLISHABLE_KEY === DEV_STRIPE.publishableKey) found.push({ variable: 'STRIPE_PUBLISHABLE_KEY', reason: 'must be set in production (the default is the stripe-mock key)' });
+  if (env.STRIPE_WEBHOOK_SECRET === DEV_STRIPE.webhookSecret) found.push({ variable: 'STRIPE_WEBHOOK_SECRET', reason: 'must be set in production (the default is public: anyone could sign webhooks)' });
+  // A self-hosted Stripe API (a mock) is for tests and staging, with test-mode keys only.
+  if (env.STRIPE_API_HOST && !env.STRIPE_SECRET_KEY.startsWith('sk_test_')) found.push({ variable: 'STRIPE_API_HOST', reason: 'may only point a test-mode key (sk_test_...) away from api.stripe.com' });
+  if (env.PAYMENT_SIMULATION) found.push({ variable: 'PAYMENT_SIMULATION', reason: 'must be off in production (it lets customers mark their own payments paid)' });
+  return found;
+}
+
 export function refuseDevSecretsInProduction(env: BaseEnv, ctx: z.RefinementCtx) {
   if (env.NODE_ENV !== 'production') return;
-  for (const key of ['INTERNAL_SECRET', 'JWT_SECRET'] as const) {
-    if (env[key] === DEV_SECRET) ctx.addIssue({ code: 'custom', path: [key], message: 'must be set in production' });
-  }
+  for (const { variable, reason } of developmentDefaultsIn(env)) ctx.addIssue({ code: 'custom', path: [variable], message: reason });
 }
 
 /** What every service factory needs; tests build it directly instead of going through the environment. */
@@ -73,6 +101,10 @@ export interface ServiceConfig {
   /** GraphQL URL of each subgraph (for internal service-to-service calls and the gateway's routing). */
   peers: Record<SubgraphName, string>;
   stripe: StripeConfig;
+  /** simulatePaymentWebhook is available (development only; see PAYMENT_SIMULATION). */
+  paymentSimulation?: boolean;
+  /** Bearer token for GET /metrics (see METRICS_TOKEN). */
+  metricsToken?: string;
 }
 
 export interface StripeConfig {
@@ -114,5 +146,7 @@ export function serviceConfigFromEnv(env: BaseEnv & { PORT: number }): ServiceCo
     port: env.PORT,
     peers: peersFromEnv(env),
     stripe: stripeFromEnv(env),
+    paymentSimulation: env.PAYMENT_SIMULATION,
+    metricsToken: env.METRICS_TOKEN,
   };
 }

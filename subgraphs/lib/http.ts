@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import type { Logger } from './logger';
-import { httpMetricsMiddleware, mountMetrics } from './metrics';
+import { httpMetricsMiddleware, mountMetrics, type MetricsAccess } from './metrics';
 
 export type ReadinessCheck = () => Promise<boolean>;
 
@@ -28,7 +28,7 @@ export function mountHealth(app: Express, checks: Record<string, ReadinessCheck>
  * `Connection: close` on every response once draining, so keep-alive clients (the gateway's pool,
  * load balancers) move to another instance instead of reusing a socket about to close.
  */
-export function createServiceApp(service: string, checks: Record<string, ReadinessCheck>, isDraining: () => boolean): Express {
+export function createServiceApp(service: string, checks: Record<string, ReadinessCheck>, isDraining: () => boolean, metrics: MetricsAccess): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(httpMetricsMiddleware(service));
@@ -37,7 +37,7 @@ export function createServiceApp(service: string, checks: Record<string, Readine
     next();
   });
   mountHealth(app, checks, isDraining);
-  mountMetrics(app);
+  mountMetrics(app, metrics);
   return app;
 }
 

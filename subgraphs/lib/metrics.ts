@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin, BaseContext as BaseContextValue } from '@apollo/server';
 import type { Queue } from 'bullmq';
 import type { Express, NextFunction, Request, Response } from 'express';
+import { timingSafeEqual } from 'node:crypto';
 import client from 'prom-client';
 
 /**
@@ -96,10 +97,22 @@ export function watchQueue(queue: Queue): () => void {
   return () => void watchedQueues.delete(queue);
 }
 
-/** Operation names come from clients: keep the label set bounded and printable. */
+/**
+ * Operation names come from clients, so they cannot all become labels (each is a new time series:
+ * 200 made-up names cost 400 KB per scrape). The first MAX_OPERATION_LABELS well-formed names a
+ * process sees keep their own label (a storefront's operations are few and come first); any
+ * later new name is counted as "(other)".
+ */
+export const MAX_OPERATION_LABELS = 100;
+const operationLabels = new Set<string>();
+
 export function operationLabel(name: string | null | undefined): string {
   if (!name) return '(anonymous)';
-  return /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name) ? name : '(invalid)';
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) return '(invalid)';
+  if (operationLabels.has(name)) return name;
+  if (operationLabels.size >= MAX_OPERATION_LABELS) return '(other)';
+  operationLabels.add(name);
+  return name;
 }
 
 /** Times every request (label `route` is the mount path, never the raw URL, to bound cardinality). */
@@ -118,10 +131,37 @@ function routeLabel(path: string): string {
   return KNOWN_ROUTES.find((r) => path === r || path.startsWith(`${r}/`)) ?? 'other';
 }
 
-/** GET /metrics in Prometheus text format. */
-export function mountMetrics(app: Express): void {
+/**
+ * Who may read /metrics: with a token, only `Authorization: Bearer <token>`; without one, anyone in
+ * development and no one in production (the series name operations, queues and error codes).
+ */
+export interface MetricsAccess {
+  production: boolean;
+  token?: string;
+}
+
+function metricsRefusal(req: Request, access: MetricsAccess): { status: number; reason: string } | null {
+  if (access.token) {
+    const given = /^Bearer (.+)$/.exec(req.header('authorization') ?? '')?.[1];
+    return given !== undefined && safeEqual(given, access.token) ? null : { status: 401, reason: 'metrics need Authorization: Bearer <METRICS_TOKEN>' };
+  }
+  return access.production ? { status: 404, reason: 'metrics are off in production until METRICS_TOKEN is set' } : null;
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const [x, y] = [Buffer.from(a), Buffer.from(b)];
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** GET /metrics in Prometheus text format, for those `access` lets in. */
+export function mountMetrics(app: Express, access: MetricsAccess): void {
   ensureDefaultMetrics();
-  app.get('/metrics', async (_req, res) => {
+  app.get('/metrics', async (req, res) => {
+    const refused = metricsRefusal(req, access);
+    if (refused) {
+      res.status(refused.status).json({ errors: [{ message: refused.reason, extensions: { code: refused.status === 401 ? 'UNAUTHENTICATED' : 'NOT_FOUND' } }] });
+      return;
+    }
     res.setHeader('content-type', registry.contentType);
     res.send(await registry.metrics());
   });

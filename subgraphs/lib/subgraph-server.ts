@@ -6,6 +6,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import type { DocumentNode } from 'graphql';
 import type { Express } from 'express';
 import { formatError, isServerFault } from './errors';
+import type { MetricsAccess } from './metrics';
 import { createServiceApp, express, jsonError, listen, type ReadinessCheck, type RunningHttpServer } from './http';
 import { IDENTITY_HEADER, verifyIdentity, type Identity } from './identity';
 import type { Logger } from './logger';
@@ -29,6 +30,8 @@ export interface SubgraphOptions<C extends BaseContext> {
   exposeInternals: boolean;
   logger: Logger;
   readiness: Record<string, ReadinessCheck>;
+  /** Who may read /metrics. */
+  metrics: MetricsAccess;
   /** Builds the per-request context (fresh DataLoaders live here). */
   context: (base: BaseContext) => C | Promise<C>;
   /** Extra routes mounted before the JSON body parser (e.g. a webhook that needs the raw body). */
@@ -79,7 +82,7 @@ export async function startSubgraph<C extends BaseContext>(opts: SubgraphOptions
   await apollo.start();
 
   let draining = false;
-  const app = createServiceApp(opts.name, opts.readiness, () => draining);
+  const app = createServiceApp(opts.name, opts.readiness, () => draining, opts.metrics);
   opts.routes?.(app);
   app.use('/graphql', express.json({ limit: '1mb' }), (req, res, next) => {
     const check = verifyIdentity(req.header(IDENTITY_HEADER), opts.internalSecret);

@@ -34,6 +34,7 @@ export async function startSubgraphService<C extends BaseContext, D>(spec: Subgr
     exposeInternals: config.nodeEnv === 'development',
     logger: res.logger,
     readiness: res.readiness,
+    metrics: { production: config.nodeEnv === 'production', token: config.metricsToken },
     context: (base) => spec.context(base, deps),
     routes: spec.routes ? (app) => spec.routes!(app, deps) : undefined,
   });

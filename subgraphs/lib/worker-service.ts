@@ -29,7 +29,7 @@ export async function startWorkerService<D>(spec: WorkerServiceSpec<D>, config: 
   const deps = await spec.setup(res);
   let draining = false;
   const readiness = { ...res.readiness, workers: async () => deps.workers.every((w) => w.isRunning()) };
-  const app = createServiceApp(spec.name, readiness, () => draining);
+  const app = createServiceApp(spec.name, readiness, () => draining, { production: config.nodeEnv === 'production', token: config.metricsToken });
   const watched = observedQueues(deps.workers, config.queuePrefix);
   const unwatch = watched.map((q) => watchQueue(q));
   const http = await listen(app, config.port, res.logger, config.host);

@@ -93,7 +93,7 @@ export const resolvers: GraphQLResolverMap<PaymentsContext> = {
     },
     simulatePaymentWebhook: async (_: unknown, args: unknown, ctx: PaymentsContext) => {
       requireSignedIn(ctx);
-      if (ctx.deps.config.nodeEnv === 'production') throw new ForbiddenError('Simulated payments are disabled in production');
+      if (!ctx.deps.config.paymentSimulation) throw new ForbiddenError('Simulated payments are off (PAYMENT_SIMULATION)');
       const { paymentId, outcome } = parseInput(simulateArgs, args);
       const payment = await ownedPayment(ctx, paymentId);
       const event = buildIntentEvent({

@@ -36,6 +36,8 @@ export function testConfig(overrides: Partial<ServiceConfig> = {}): ServiceConfi
       port: process.env.STRIPE_API_PORT ? Number(process.env.STRIPE_API_PORT) : undefined,
       protocol: process.env.STRIPE_API_PROTOCOL as 'http' | 'https' | undefined,
     },
+    // Tests pay with simulated webhooks the way a developer does in Sandbox.
+    paymentSimulation: true,
     ...overrides,
   };
 }
