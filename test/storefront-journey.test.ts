@@ -6,7 +6,7 @@ import { startOrdersWorker } from '../subgraphs/orders/worker';
 import { startAnalyticsWorker } from '../subgraphs/orders/analytics/worker-main';
 import type { RunningService } from '../subgraphs/lib/service';
 import { registerCustomer, signInAdmin } from './auth-flows';
-import { deliver, waitFor } from './support/payments';
+import { deliver, loadPayment, waitFor } from './support/payments';
 import { startStack, type TestStack } from './support/stack';
 
 /**
@@ -63,7 +63,7 @@ describe('a shopper buys through the gateway: cart → checkout → pay → orde
     expect((await stack.products.deps.stock.current(lamp))!.reserved).toBe(1);
 
     // Stripe delivers the same success event three times.
-    const event = buildIntentEvent({ paymentId: checkout.payment.id, outcome: 'succeeded', amountCents: checkout.payment.amountCents });
+    const event = buildIntentEvent({ payment: await loadPayment(stack, checkout.payment.id), outcome: 'succeeded' });
     for (let i = 0; i < 3; i++) expect((await deliver(stack, event)).status).toBe(200);
 
     const order = await waitFor(async () => {

@@ -33,6 +33,7 @@ export interface OutboxEntry {
 }
 
 export interface OrderDoc {
+  /** The order's own id, `newId('order')`; a payment's order is found by `paymentId`. */
   _id: string;
   /** Unique: one order (or failed attempt) per payment, whatever is redelivered. */
   paymentId: string;
@@ -92,12 +93,23 @@ const orderSchema = new Schema<OrderDoc>(
   },
   { timestamps: true, versionKey: false },
 );
+// Every index serves a named query; docs/orders.md "## Indexes" lists them with the query each serves.
+/** The order's real key: one order (or failed attempt) per payment; a racing second insert is refused here. */
 orderSchema.index({ paymentId: 1 }, { unique: true });
-orderSchema.index({ customerId: 1, createdAt: -1 });
-orderSchema.index({ status: 1, createdAt: -1 });
-orderSchema.index({ createdAt: -1 });
-orderSchema.index({ totalCents: 1 });
-orderSchema.index({ outboxPending: 1 });
+/** A customer's history (myOrders, Customer.orders) and the admin list filtered by customer, newest first. */
+orderSchema.index({ customerId: 1, createdAt: -1, _id: -1 });
+/** Admin list filtered by status, by creation time (either direction) or sorted by status. */
+orderSchema.index({ status: 1, createdAt: 1, _id: 1 });
+/** Admin list filtered by status, sorted by amount. */
+orderSchema.index({ status: 1, totalCents: 1, _id: 1 });
+/** Admin list unfiltered or by date range, by creation time; analytics reconciliation's first order and createdAt window. */
+orderSchema.index({ createdAt: 1, _id: 1 });
+/** Admin list by amount range, or sorted by amount. */
+orderSchema.index({ totalCents: 1, _id: 1 });
+/** Analytics reconciliation's window on the payment outcome time. */
+orderSchema.index({ placedAt: 1 });
+/** The outbox relay: orders with unpublished messages, oldest change first. */
+orderSchema.index({ outboxPending: 1, updatedAt: 1 });
 
 export function orderModel(conn: Connection): Model<OrderDoc> {
   return conn.models.Order ?? conn.model<OrderDoc>('Order', orderSchema);

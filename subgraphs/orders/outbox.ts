@@ -3,7 +3,6 @@ import type { Model } from 'mongoose';
 import type { Logger } from '../lib/logger';
 import type { QueueName } from '../lib/queues';
 import type { OrderDoc, OutboxEntry } from './model';
-import { withOrderLock } from './order-lock';
 
 /**
  * The transactional outbox on the order document. A state change and the messages it causes are
@@ -21,23 +20,38 @@ export function pendingEntries(order: OutboxView): OutboxEntry[] {
   return (order.outbox ?? []).filter((e) => !done.has(e.id));
 }
 
-/** Publish every pending entry, in order; throws (so a job retries) if any publish fails. */
+/**
+ * Publish every pending entry, in order, then record the published ones as done; throws (so a job
+ * retries) if a publish fails, after recording those that made it.
+ */
 export async function publishOutbox(orders: Model<OrderDoc>, queues: OutboxQueues, order: OutboxView): Promise<number> {
-  let published = 0;
-  for (const entry of pendingEntries(order)) {
-    const queue = queues[entry.queue];
-    if (!queue) throw new Error(`no queue ${entry.queue} to publish outbox entry ${entry.id}`);
-    await queue.add(entry.name, JSON.parse(entry.payload), { jobId: entry.id });
-    // Under the order's lease, and only if not yet done: the counter moves once per entry even if
-    // two relays race, and never overwrites a concurrent status change.
-    await withOrderLock(orders, order._id, async () => {
-      const now = await orders.findById(order._id).lean<OrderDoc>();
-      if (!now || now.outboxDone?.includes(entry.id)) return;
-      await orders.updateOne({ _id: order._id }, { $addToSet: { outboxDone: entry.id }, $inc: { outboxPending: -1 } });
-    });
-    published += 1;
+  const published: string[] = [];
+  try {
+    for (const entry of pendingEntries(order)) {
+      const queue = queues[entry.queue];
+      if (!queue) throw new Error(`no queue ${entry.queue} to publish outbox entry ${entry.id}`);
+      await queue.add(entry.name, JSON.parse(entry.payload), { jobId: entry.id });
+      published.push(entry.id);
+    }
+  } finally {
+    if (published.length) await markPublished(orders, order._id, published);
   }
-  return published;
+  return published.length;
+}
+
+/**
+ * Records entries as published. Each write matches only while its ids are not yet in outboxDone
+ * and adds them in the same write, so however many relays race, the counter moves once per entry
+ * (never below zero); it touches no other field, so it never undoes a concurrent status change.
+ * Usually none is marked yet: one write for all. If a racing relay marked some first, that write
+ * matches nothing and each entry is marked on its own.
+ */
+export async function markPublished(orders: Model<OrderDoc>, orderId: string, entryIds: string[]): Promise<void> {
+  if (entryIds.length > 1) {
+    const all = await orders.updateOne({ _id: orderId, outboxDone: { $nin: entryIds } }, { $push: { outboxDone: { $each: entryIds } }, $inc: { outboxPending: -entryIds.length } });
+    if (all.matchedCount === 1) return;
+  }
+  for (const id of entryIds) await orders.updateOne({ _id: orderId, outboxDone: { $ne: id } }, { $push: { outboxDone: id }, $inc: { outboxPending: -1 } });
 }
 
 /** Publish in a request path without letting a Redis outage hang the request: the relay finishes the job. */
@@ -62,10 +76,10 @@ export async function publishOutboxSoon(orders: Model<OrderDoc>, queues: OutboxQ
 export async function relayOutboxOnce(orders: Model<OrderDoc>, queues: OutboxQueues, logger: Logger, opts: { minAgeMs?: number; batch?: number } = {}): Promise<number> {
   const before = new Date(Date.now() - (opts.minAgeMs ?? 2000));
   const stuck = await orders
-    .find({ outboxPending: { $gt: 0 }, updatedAt: { $lt: before } })
+    .find({ outboxPending: { $gt: 0 }, updatedAt: { $lt: before } }, { outbox: 1, outboxDone: 1 })
     .sort({ updatedAt: 1 })
     .limit(opts.batch ?? 100)
-    .lean<OrderDoc[]>();
+    .lean<OutboxView[]>();
   let published = 0;
   for (const order of stuck) {
     try {

@@ -1,5 +1,6 @@
 import type { Model } from 'mongoose';
-import { isDuplicateKeyError } from '../lib/errors';
+import { ConflictError, isDuplicateKeyError } from '../lib/errors';
+import { newId } from '../lib/ids';
 import { ordersCreated } from '../lib/metrics';
 import type { Logger } from '../lib/logger';
 import type { PaymentResult } from '../lib/queues';
@@ -7,47 +8,37 @@ import { PAYMENTS_ACTOR, analyticsEntry, followUpsFor, orderFromPaymentResult } 
 import { canTransition, refundTarget } from './lifecycle';
 import type { OrderDoc } from './model';
 import { publishOutbox, type OutboxQueues } from './outbox';
-import { withOrderLock } from './order-lock';
-import { applyTransition } from './service';
 import type { StockOutcome } from './stock';
+import { applyTransition } from './transition';
 
 /**
  * Turns payment results into orders. Idempotency: the unique index on paymentId makes the insert
- * happen once; every later step is driven by the STORED order (its status and outbox), never by
- * the redelivered payload, so a retry after a crash between steps only finishes what is pending.
+ * happen once; every later step is a conditional write driven by the STORED order (its status,
+ * refundedCents and outbox), never by the redelivered payload, so a retry after a crash between
+ * steps only finishes what is pending.
  */
 export interface PaymentResultDeps {
   orders: Model<OrderDoc>;
   queues: OutboxQueues;
   logger: Logger;
   commitStock: (reservationId: string) => Promise<StockOutcome>;
-  /** Test-only pause after the order is saved, before its messages are published (off unless set). */
-  holdAfterSaveMs?: number;
 }
 
 export class OrderNotYetCreatedError extends Error {}
 
 export async function handlePaymentResult(r: PaymentResult, deps: PaymentResultDeps): Promise<OrderDoc> {
   const order = r.outcome === 'succeeded' ? await onSucceeded(r, deps) : r.outcome === 'failed' ? await onFailed(r, deps) : await onRefunded(r, deps);
-  if (deps.holdAfterSaveMs) await new Promise((resolve) => setTimeout(resolve, deps.holdAfterSaveMs));
   await publishOutbox(deps.orders, deps.queues, order);
   return order;
 }
 
-/**
- * An order's id is derived from its payment's, so the worker finds a payment's order by `_id`.
- * On FerretDB v1 only `_id` lookups avoid a full collection scan (a unique secondary index is
- * kept but not used for reads: 166 ms per lookup at 10,000 orders), and a derived id also makes
- * a second insert for the same payment collide on `_id` as well as on the paymentId index.
- */
-export function orderIdForPayment(paymentId: string): string {
-  return `ord_${paymentId.replace(/^pay_/, '')}`;
-}
+/** A payment's order, by its real key (the unique paymentId index). */
+const findByPayment = (orders: Model<OrderDoc>, paymentId: string) => orders.findOne({ paymentId }).lean<OrderDoc>();
 
-const findByPayment = (orders: Model<OrderDoc>, paymentId: string) => orders.findById(orderIdForPayment(paymentId)).lean<OrderDoc>();
+type NewOrder = ReturnType<typeof orderFromPaymentResult>;
 
 /** Insert once; a duplicate key means another delivery got there first: carry on with that order. */
-async function insertOnce(orders: Model<OrderDoc>, doc: ReturnType<typeof orderFromPaymentResult>): Promise<OrderDoc> {
+async function insertOnce(orders: Model<OrderDoc>, doc: NewOrder): Promise<OrderDoc> {
   try {
     const created = (await orders.create(doc)).toObject() as OrderDoc;
     // Counted here, after the insert that won, so redeliveries never count twice.
@@ -55,9 +46,9 @@ async function insertOnce(orders: Model<OrderDoc>, doc: ReturnType<typeof orderF
     return created;
   } catch (err) {
     if (!isDuplicateKeyError(err)) throw err;
-    const existing = await findByPayment(orders, doc.paymentId);
-    if (!existing) throw err;
-    return existing;
+    const winner = await findByPayment(orders, doc.paymentId);
+    if (!winner) throw err;
+    return winner;
   }
 }
 
@@ -69,46 +60,65 @@ async function onSucceeded(r: PaymentResult, deps: PaymentResultDeps): Promise<O
   const stock = await deps.commitStock(r.reservationId);
   const status = stock === 'COMMITTED' ? 'PAID' : 'OVERSOLD_REFUNDED';
   if (stock === 'OVERSOLD') deps.logger.warn('payment succeeded but stock is gone: refunding', { paymentId: r.paymentId, reservationId: r.reservationId });
-  if (!existing) return insertOnce(deps.orders, orderFromPaymentResult(r, orderIdForPayment(r.paymentId), status, new Date()));
-  // A payment that failed once and then succeeded: upgrade the recorded attempt.
-  return applyTransition(deps.orders, existing, {
-    to: status,
-    actor: 'payments',
-    by: PAYMENTS_ACTOR,
-    reason: 'payment succeeded after a failed attempt',
-    outbox: followUpsFor(existing, status, r.occurredAt, r.requestId),
-  });
+  const order = existing ?? (await insertOnce(deps.orders, orderFromPaymentResult(r, newId('order'), status, new Date())));
+  // The recorded attempt failed (before, or in a race with this success): the success wins.
+  return order.status === 'FAILED' ? upgradeFailedAttempt(order, status, r, deps) : order;
+}
+
+/** A payment that failed once and then succeeded: move the recorded attempt on, once. */
+async function upgradeFailedAttempt(attempt: OrderDoc, status: 'PAID' | 'OVERSOLD_REFUNDED', r: PaymentResult, deps: PaymentResultDeps): Promise<OrderDoc> {
+  try {
+    return await applyTransition(deps.orders, attempt, {
+      to: status,
+      actor: 'payments',
+      by: PAYMENTS_ACTOR,
+      reason: 'payment succeeded after a failed attempt',
+      outbox: followUpsFor(attempt, status, r.occurredAt, r.requestId),
+    });
+  } catch (err) {
+    // A concurrent delivery of this success upgraded it first: carry on with what it recorded.
+    if (!(err instanceof ConflictError)) throw err;
+    const upgraded = await findByPayment(deps.orders, r.paymentId);
+    if (!upgraded) throw err;
+    return upgraded;
+  }
 }
 
 async function onFailed(r: PaymentResult, deps: PaymentResultDeps): Promise<OrderDoc> {
   const existing = await findByPayment(deps.orders, r.paymentId);
   // A recorded success wins over a late failure notice: never release stock of a paid order.
   if (existing) return existing;
-  return insertOnce(deps.orders, orderFromPaymentResult(r, orderIdForPayment(r.paymentId), 'FAILED', new Date()));
+  // Losing the insert race to a success returns that success: the failure changes nothing.
+  return insertOnce(deps.orders, orderFromPaymentResult(r, newId('order'), 'FAILED', new Date()));
 }
 
+/** Re-reads after a lost race before handing the job back to its retry (backoff). */
+const REFUND_ATTEMPTS = 5;
+
 /**
- * Refund results carry the CUMULATIVE refunded amount: applied, under the order's lease, only if
- * larger than what is recorded, so late or repeated results change nothing.
+ * Refund results carry the CUMULATIVE refunded amount, applied only if larger than what is
+ * recorded, so late or repeated results change nothing. The write is conditional on the status and
+ * refundedCents just read: the analytics event carries the step from that amount, so a concurrent
+ * refund result landing in between must make this write miss (re-read, recompute), not double count.
  */
 async function onRefunded(r: PaymentResult, deps: PaymentResultDeps): Promise<OrderDoc> {
-  const found = await findByPayment(deps.orders, r.paymentId);
-  // The succeeded result has not been processed yet: retry later (backoff) rather than lose the refund.
-  if (!found) throw new OrderNotYetCreatedError(`no order yet for payment ${r.paymentId}`);
-  return withOrderLock(deps.orders, found._id, async () => {
-    const order = (await deps.orders.findById(found._id).lean<OrderDoc>())!;
+  for (let attempt = 1; attempt <= REFUND_ATTEMPTS; attempt++) {
+    const order = await findByPayment(deps.orders, r.paymentId);
+    // The succeeded result has not been processed yet: retry later (backoff) rather than lose the refund.
+    if (!order) throw new OrderNotYetCreatedError(`no order yet for payment ${r.paymentId}`);
     if (r.refundedCents <= order.refundedCents || order.status === 'FAILED') return order;
-    const target = refundTarget(order.totalCents, r.refundedCents);
-    const moves = target !== order.status && canTransition(order.status, target, 'payments');
-    const event = analyticsEntry(order, 'order.refunded', r.occurredAt, r.requestId, { stepCents: r.refundedCents - order.refundedCents, cumulativeCents: r.refundedCents });
-    const history = moves ? { statusHistory: { from: order.status, to: target, at: new Date(), by: PAYMENTS_ACTOR, reason: `refunded ${r.refundedCents} of ${order.totalCents}` } } : {};
     const updated = await deps.orders
-      .findOneAndUpdate(
-        { _id: order._id },
-        { $set: { refundedCents: r.refundedCents, ...(moves ? { status: target } : {}) }, $push: { outbox: event, ...history }, $inc: { outboxPending: 1 } },
-        { new: true },
-      )
+      .findOneAndUpdate({ paymentId: r.paymentId, status: order.status, refundedCents: order.refundedCents }, refundUpdate(order, r), { new: true })
       .lean<OrderDoc>();
-    return updated!;
-  });
+    if (updated) return updated;
+  }
+  throw new Error(`refund result for payment ${r.paymentId} lost ${REFUND_ATTEMPTS} races in a row: retrying later`);
+}
+
+function refundUpdate(order: OrderDoc, r: PaymentResult) {
+  const target = refundTarget(order.totalCents, r.refundedCents);
+  const moves = target !== order.status && canTransition(order.status, target, 'payments');
+  const event = analyticsEntry(order, 'order.refunded', r.occurredAt, r.requestId, { stepCents: r.refundedCents - order.refundedCents, cumulativeCents: r.refundedCents });
+  const history = moves ? { statusHistory: { from: order.status, to: target, at: new Date(), by: PAYMENTS_ACTOR, reason: `refunded ${r.refundedCents} of ${order.totalCents}` } } : {};
+  return { $set: { refundedCents: r.refundedCents, ...(moves ? { status: target } : {}) }, $push: { outbox: event, ...history }, $inc: { outboxPending: 1 } };
 }

@@ -24,5 +24,7 @@ describe('order listing builders', () => {
   it('sorts stably', () => {
     expect(sortSpec({ sortBy: 'AMOUNT', direction: 'ASC' })).toEqual({ totalCents: 1, _id: 1 });
     expect(sortSpec({ sortBy: 'CREATED_AT', direction: 'DESC' })).toEqual({ createdAt: -1, _id: -1 });
+    expect(sortSpec({ sortBy: 'STATUS', direction: 'DESC' })).toEqual({ status: -1, createdAt: -1, _id: -1 });
+    expect(sortSpec({ sortBy: 'STATUS', direction: 'ASC' })).toEqual({ status: 1, createdAt: 1, _id: 1 });
   });
 });

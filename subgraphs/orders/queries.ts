@@ -51,11 +51,17 @@ export function adminFilter(f: AdminFilter = {}): FilterQuery<OrderDoc> {
   return q;
 }
 
-/** Always ends with _id so pages are stable when the sort key ties. */
+/** Newest first, as customers read their history; the index {customerId, createdAt, _id} serves it. */
+export const CUSTOMER_SORT: Record<string, SortOrder> = { createdAt: -1, _id: -1 };
+
+/**
+ * Always ends with _id so pages are stable when the sort key ties. The direction applies to every
+ * key, so one index (or its reverse walk) serves both directions: see model.ts.
+ */
 export function sortSpec({ sortBy, direction }: SortArgs): Record<string, SortOrder> {
   const d: SortOrder = direction === 'ASC' ? 1 : -1;
   if (sortBy === 'AMOUNT') return { totalCents: d, _id: d };
-  if (sortBy === 'STATUS') return { status: d, createdAt: -1, _id: -1 };
+  if (sortBy === 'STATUS') return { status: d, createdAt: d, _id: d };
   return { createdAt: d, _id: d };
 }
 

@@ -6,7 +6,7 @@ import { ForbiddenError, parseInput } from '../lib/errors';
 import { canAccessOwned, requireAdmin, requireOwnerOrAdmin, requireSignedIn, type AuthContext } from '../lib/guards';
 import type { BaseContext } from '../lib/subgraph-server';
 import { ORDER_STATUSES, type OrderDoc, type StatusChange } from './model';
-import { adminFilter, adminFilterSchema, customerFilter, findPage, pageArgsSchema, sortArgsSchema, sortSpec } from './queries';
+import { CUSTOMER_SORT, adminFilter, adminFilterSchema, customerFilter, findPage, pageArgsSchema, sortArgsSchema, sortSpec } from './queries';
 import { failedJobs, failedJobsArgsSchema, queueStatus, retryArgsSchema, retryFailedJob } from './queue-admin';
 import type { OrderQueues } from './queues';
 import { reasonSchema, settableStatusSchema, trackingSchema, type OrdersService } from './service';
@@ -37,7 +37,7 @@ const args = (a: Record<string, unknown>) => Object.fromEntries(Object.entries(a
 
 function customerOrders(ctx: OrdersContext, customerId: string, raw: Record<string, unknown>) {
   const a = parseInput(customerPageSchema, args(raw));
-  return findPage(ctx.orders, customerFilter(customerId, a.status), { createdAt: -1, _id: -1 }, a);
+  return findPage(ctx.orders, customerFilter(customerId, a.status), CUSTOMER_SORT, a);
 }
 
 export const resolvers: GraphQLResolverMap<OrdersContext> = {

@@ -1,61 +1,20 @@
-import type { Model, UpdateQuery } from 'mongoose';
+import type { Model } from 'mongoose';
 import { z } from 'zod';
-import { ConflictError, ForbiddenError, NotFoundError } from '../lib/errors';
+import { ConflictError, ForbiddenError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import { currentRequestScope } from '../lib/request-context';
 import { randomUUID } from 'node:crypto';
 import { followUpsFor } from './events';
-import { assertTransition, trackingTarget, type Actor } from './lifecycle';
-import { ORDER_STATUSES, type OrderDoc, type OrderStatus, type OutboxEntry, type StatusChange } from './model';
-import { withOrderLock } from './order-lock';
+import { trackingTarget } from './lifecycle';
+import { ORDER_STATUSES, type OrderDoc, type OrderStatus } from './model';
 import { publishOutboxSoon, type OutboxQueues } from './outbox';
+import { applyTransition, setWhileInStatus } from './transition';
 
-/** Order lifecycle operations: every status change goes through applyTransition (one table, one conditional update). */
+/** Order lifecycle operations: every change is one conditional write on the status read (transition.ts). */
 export interface OrdersServiceDeps {
   orders: Model<OrderDoc>;
   queues: OutboxQueues;
   logger: Logger;
-}
-
-export interface Change {
-  to: OrderStatus;
-  actor: Actor;
-  /** Who, for statusHistory: a customer id, `admin:<id>`, or `system:payments`. */
-  by: string;
-  reason?: string;
-  set?: Partial<OrderDoc>;
-  outbox?: OutboxEntry[];
-}
-
-/**
- * Moves `order` from its current status to `change.to` if the table allows it, under the order's
- * write lease: if someone else moved it since the caller read it, nothing changes and we answer
- * CONFLICT with the status it really has. The status, history entry and outbox entries are one write.
- */
-export function applyTransition(orders: Model<OrderDoc>, order: OrderDoc, change: Change): Promise<OrderDoc> {
-  return withOrderLock(orders, order._id, async () => {
-    const now = await orders.findById(order._id).lean<OrderDoc>();
-    if (!now) throw new NotFoundError('Order');
-    if (now.status !== order.status) throw new ConflictError(`Order changed meanwhile: it is ${now.status}, not ${order.status}`, { from: now.status, to: change.to });
-    return writeTransition(orders, now, change);
-  });
-}
-
-async function writeTransition(orders: Model<OrderDoc>, order: OrderDoc, change: Change): Promise<OrderDoc> {
-  const from = order.status;
-  assertTransition(from, change.to, change.actor);
-  const entry: StatusChange = { from, to: change.to, at: new Date(), by: change.by, ...(change.reason ? { reason: change.reason } : {}) };
-  const outbox = change.outbox ?? [];
-  const update: UpdateQuery<OrderDoc> = {
-    $set: { ...change.set, status: change.to },
-    $push: { statusHistory: entry, ...(outbox.length ? { outbox: { $each: outbox } } : {}) },
-    ...(outbox.length ? { $inc: { outboxPending: outbox.length } } : {}),
-  };
-  // `{_id}` alone: the lease (and the status check on the fresh read) make it safe, and FerretDB
-  // uses its `_id` fast path only for that exact filter.
-  const updated = await orders.findOneAndUpdate({ _id: order._id }, update, { new: true }).lean<OrderDoc>();
-  if (!updated) throw new NotFoundError('Order');
-  return updated;
 }
 
 export const reasonSchema = z.string().trim().min(1).max(500).optional();
@@ -113,11 +72,7 @@ export function createOrdersService({ orders, queues, logger }: OrdersServiceDep
     if (!target) throw new ConflictError(`Cannot add tracking to an order that is ${order.status}`, { from: order.status, to: 'SHIPPED' });
     const set = { tracking: { ...tracking, updatedAt: new Date() } };
     if (target.moves) return applyTransition(orders, order, { to: 'SHIPPED', actor: 'admin', by: byOf(caller), reason: `tracking ${tracking.carrier} ${tracking.trackingNumber}`, set });
-    return withOrderLock(orders, order._id, async () => {
-      const now = await orders.findById(order._id).lean<OrderDoc>();
-      if (now?.status !== 'SHIPPED') throw new ConflictError('Order changed meanwhile', { from: now?.status ?? order.status, to: 'SHIPPED' });
-      return (await orders.findOneAndUpdate({ _id: order._id }, { $set: set }, { new: true }).lean<OrderDoc>())!;
-    });
+    return setWhileInStatus(orders, order, set);
   }
 
   return { ownedOrder, cancel, setStatus, updateTracking };

@@ -11,8 +11,6 @@ import { asConnection, closeOrderQueues, openOrderQueues } from './queues';
 import { commitStock } from './stock';
 
 export interface OrdersWorkerOptions {
-  /** Test-only: pause after saving an order, before publishing its messages (to kill the process mid-job). */
-  holdAfterSaveMs?: number;
   /** How often the outbox relay sweeps for unpublished messages. */
   relayIntervalMs?: number;
 }
@@ -31,7 +29,7 @@ export function startOrdersWorker(config: ServiceConfig, opts: OrdersWorkerOptio
         await ensureIndexes([orders]);
         const queues = openOrderQueues(redis!, config.queuePrefix);
         const products = internalClient({ url: config.peers.products.replace(/\/graphql$/, ''), service: 'orders', internalSecret: config.internalSecret });
-        const deps = { orders, queues, logger, commitStock: (id: string) => commitStock(products, id), holdAfterSaveMs: opts.holdAfterSaveMs };
+        const deps = { orders, queues, logger, commitStock: (id: string) => commitStock(products, id) };
         const worker = createValidatedWorker(QUEUES.paymentResults, paymentResultSchema, (r) => handlePaymentResult(r, deps).then((o) => ({ orderId: o._id, status: o.status })), {
           connection: asConnection(redis!),
           prefix: config.queuePrefix,
