@@ -1,9 +1,12 @@
 /**
  * `npm run pay -- <paymentId> [succeeded|failed|canceled]`: complete a checkout without a Stripe
- * account. stripe-mock never sends webhooks, so this signs a payment_intent event with the
- * webhook secret, exactly as Stripe would, and delivers it to the payments service's
- * POST /webhooks/stripe (found from the running `npm start`, or PAYMENTS_URL).
+ * account. stripe-mock never sends webhooks, so this reads the payment (its intent, amount and
+ * currency, which the webhook checks), signs a payment_intent event with the webhook secret,
+ * exactly as Stripe would, and delivers it to the payments service's POST /webhooks/stripe
+ * (found from the running `npm start`, or PAYMENTS_URL). Exits 1 if anything but "applied".
  */
+import mongoose from 'mongoose';
+import { paymentModel } from '../subgraphs/payments/model';
 import { baseEnvSchema, peersFromEnv, stripeFromEnv } from '../subgraphs/lib/config';
 import { parseEnvOrExit } from '../subgraphs/lib/env';
 import { buildIntentEvent, deliverWebhook, webhookUrlFor, type SimulatedIntentOutcome } from '../subgraphs/payments/simulated-webhooks';
@@ -25,13 +28,19 @@ async function main(): Promise<number> {
     process.stderr.write('refusing to simulate payments with NODE_ENV=production\n');
     return 1;
   }
+  const conn = await mongoose.createConnection(env.MONGODB_URI, { dbName: `${env.DB_PREFIX}payments`, serverSelectionTimeoutMS: 5000 }).asPromise();
+  const payment = await paymentModel(conn).findById(paymentId).lean().finally(() => conn.close());
+  if (!payment) {
+    process.stderr.write(`no payment ${paymentId} in ${env.DB_PREFIX}payments (is this the database npm start uses?)\n`);
+    return 1;
+  }
   const url = webhookUrlFor(peersFromEnv(env).payments);
-  const event = buildIntentEvent({ paymentId, outcome });
+  const event = buildIntentEvent({ payment, outcome });
   const delivery = await deliverWebhook(url, event, stripeFromEnv(env).webhookSecret);
   process.stdout.write(`${event.type} for ${paymentId} → ${url}: HTTP ${delivery.status} ${JSON.stringify(delivery.body)}\n`);
-  const body = delivery.body as { outcome?: string } | null;
-  if (delivery.status === 200 && body?.outcome === 'unknown-payment') process.stderr.write('the payments service does not know this payment id\n');
-  return delivery.status === 200 ? 0 : 1;
+  const handled = (delivery.body as { outcome?: string } | null)?.outcome;
+  if (delivery.status === 200 && handled === 'no-change') process.stderr.write(`payment ${paymentId} is ${payment.status}: nothing changed\n`);
+  return delivery.status === 200 && handled === 'applied' ? 0 : 1;
 }
 
 main()

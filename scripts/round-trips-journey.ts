@@ -48,7 +48,8 @@ export async function runPaidCheckout(counting: Counting): Promise<{ counted: Ta
 
     const started = Date.now();
     counting.startCounting();
-    const event = buildIntentEvent({ paymentId: checkout.payment.id, outcome: 'succeeded', amountCents: checkout.payment.amountCents });
+    const payment = (await stack.payments.deps.payments.findById(checkout.payment.id).lean())!;
+    const event = buildIntentEvent({ payment, outcome: 'succeeded' });
     const res = await deliver(stack, event);
     if (res.status !== 200) throw new Error(`webhook answered ${res.status}`);
     // Waited on through Redis (BullMQ job counts), so the waiting adds no database command.

@@ -38,7 +38,7 @@ describe('payment results survive Redis being down (outbox + relay)', () => {
     const payment = await seedPayment(stack);
     await redis.proc.stop();
 
-    const event = buildIntentEvent({ paymentId: payment._id, intentId: payment.intentId, outcome: 'succeeded', amountCents: 3000 });
+    const event = buildIntentEvent({ payment, outcome: 'succeeded' });
     const delivery = await deliver(stack, event);
     expect(delivery.status).toBe(200);
     const recorded = await loadPayment(stack, payment._id);

@@ -18,7 +18,7 @@ describe('npm run pay', () => {
   const pay = (...args: string[]) =>
     run(process.execPath, ['--import', 'tsx', 'scripts/pay.ts', ...args], {
       cwd: ROOT,
-      env: { ...process.env, DATA_DIR: path.join(ROOT, '.data-none'), PAYMENTS_URL: stack.config.peers.payments, STRIPE_WEBHOOK_SECRET: stack.config.stripe.webhookSecret, NODE_ENV: 'development' },
+      env: { ...process.env, DATA_DIR: path.join(ROOT, '.data-none'), PAYMENTS_URL: stack.config.peers.payments, DB_PREFIX: stack.config.dbPrefix, STRIPE_WEBHOOK_SECRET: stack.config.stripe.webhookSecret, NODE_ENV: 'development' },
     });
 
   it('marks a pending payment succeeded with a signed webhook', async () => {
@@ -32,6 +32,10 @@ describe('npm run pay', () => {
     const payment = await seedPayment(stack);
     await pay(payment._id, 'failed');
     expect((await loadPayment(stack, payment._id)).status).toBe('FAILED');
+  });
+
+  it('exits 1, saying so, for a payment id nobody knows', async () => {
+    await expect(pay('pay_0123456789abcdef01234567')).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/no payment pay_0123456789abcdef01234567/) });
   });
 
   it('exits with usage help for a malformed payment id', async () => {

@@ -22,7 +22,7 @@ describe('Stripe webhooks record payment outcomes and publish each result once',
 
   it('refuses a forged or missing signature with 400 and a JSON reason, and processes nothing', async () => {
     const payment = await seedPayment(stack);
-    const event = buildIntentEvent({ paymentId: payment._id, intentId: payment.intentId, outcome: 'succeeded', amountCents: 3000 });
+    const event = buildIntentEvent({ payment, outcome: 'succeeded' });
 
     const forged = await deliver(stack, event, 'whsec_not_the_real_secret');
     expect(forged.status).toBe(400);
@@ -49,7 +49,7 @@ describe('Stripe webhooks record payment outcomes and publish each result once',
 
   it('the same succeeded event delivered three times publishes exactly one result', async () => {
     const payment = await seedPayment(stack);
-    const event = buildIntentEvent({ paymentId: payment._id, intentId: payment.intentId, outcome: 'succeeded', amountCents: 3000 });
+    const event = buildIntentEvent({ payment, outcome: 'succeeded' });
 
     const deliveries = [];
     for (let i = 0; i < 3; i++) deliveries.push(await deliver(stack, event));
@@ -79,8 +79,8 @@ describe('Stripe webhooks record payment outcomes and publish each result once',
 
   it('a failed event arriving after succeeded leaves the payment succeeded and publishes no failure', async () => {
     const payment = await seedPayment(stack);
-    await deliver(stack, buildIntentEvent({ paymentId: payment._id, intentId: payment.intentId, outcome: 'succeeded', amountCents: 3000 }));
-    const late = await deliver(stack, buildIntentEvent({ paymentId: payment._id, intentId: payment.intentId, outcome: 'failed' }));
+    await deliver(stack, buildIntentEvent({ payment, outcome: 'succeeded' }));
+    const late = await deliver(stack, buildIntentEvent({ payment, outcome: 'failed' }));
     expect(late.status).toBe(200);
     expect((late.body as { outcome: string }).outcome).toBe('no-change');
 
@@ -91,8 +91,8 @@ describe('Stripe webhooks record payment outcomes and publish each result once',
   it('racing deliveries of succeeded and failed events leave it succeeded with each result published once', async () => {
     const payment = await seedPayment(stack);
     const events = Array.from({ length: 4 }, () => [
-      buildIntentEvent({ paymentId: payment._id, intentId: payment.intentId, outcome: 'succeeded' }),
-      buildIntentEvent({ paymentId: payment._id, intentId: payment.intentId, outcome: 'failed' }),
+      buildIntentEvent({ payment, outcome: 'succeeded' }),
+      buildIntentEvent({ payment, outcome: 'failed' }),
     ]).flat();
     const deliveries = await Promise.all(events.map((e) => deliver(stack, e)));
     expect(deliveries.every((d) => d.status === 200)).toBe(true);
@@ -109,8 +109,8 @@ describe('Stripe webhooks record payment outcomes and publish each result once',
 
   it('succeeded and payment_failed each delivered 10 times at once: each transition is decided once, each outcome queued once', async () => {
     const payment = await seedPayment(stack);
-    const succeeded = buildIntentEvent({ paymentId: payment._id, intentId: payment.intentId, outcome: 'succeeded' });
-    const failed = buildIntentEvent({ paymentId: payment._id, intentId: payment.intentId, outcome: 'failed' });
+    const succeeded = buildIntentEvent({ payment, outcome: 'succeeded' });
+    const failed = buildIntentEvent({ payment, outcome: 'failed' });
     const deliveries = await Promise.all(Array.from({ length: 10 }, () => [deliver(stack, succeeded), deliver(stack, failed)]).flat());
     expect(deliveries.every((d) => d.status === 200)).toBe(true);
 
@@ -130,7 +130,7 @@ describe('Stripe webhooks record payment outcomes and publish each result once',
 
   it('a failed payment publishes a failed result with the reason', async () => {
     const payment = await seedPayment(stack);
-    await deliver(stack, buildIntentEvent({ paymentId: payment._id, intentId: payment.intentId, outcome: 'failed' }));
+    await deliver(stack, buildIntentEvent({ payment, outcome: 'failed' }));
     const stored = await loadPayment(stack, payment._id);
     expect(stored.status).toBe('FAILED');
     expect(stored.failureReason).toBe('Your card was declined.');
@@ -140,27 +140,27 @@ describe('Stripe webhooks record payment outcomes and publish each result once',
 
   it('finds the payment by intent id when the metadata has no payment id', async () => {
     const payment = await seedPayment(stack);
-    const event = buildIntentEvent({ paymentId: payment._id, intentId: payment.intentId, outcome: 'succeeded' });
+    const event = buildIntentEvent({ payment, outcome: 'succeeded' });
     delete (event.data.object.metadata as Record<string, string>).paymentId;
     expect((await deliver(stack, event)).status).toBe(200);
     expect((await loadPayment(stack, payment._id)).status).toBe('SUCCEEDED');
   });
 
   it('acknowledges events for unknown payments and event types it does not handle', async () => {
-    const unknown = await deliver(stack, buildIntentEvent({ paymentId: newId('payment'), outcome: 'succeeded' }));
+    const unknown = await deliver(stack, buildIntentEvent({ payment: { _id: newId('payment'), amountCents: 3000, currency: 'USD' }, outcome: 'succeeded' }));
     expect(unknown).toEqual({ status: 200, body: expect.objectContaining({ received: true, outcome: 'unknown-payment' }) });
-    const other = buildIntentEvent({ paymentId: newId('payment'), outcome: 'succeeded' });
+    const other = buildIntentEvent({ payment: { _id: newId('payment'), amountCents: 3000, currency: 'USD' }, outcome: 'succeeded' });
     other.type = 'payment_intent.created';
     expect((await deliver(stack, other)).body).toEqual(expect.objectContaining({ outcome: 'ignored' }));
   });
 
   it('charge.refunded records the cumulative refund and publishes a refunded result per amount', async () => {
     const payment = await seedPayment(stack);
-    await deliver(stack, buildIntentEvent({ paymentId: payment._id, intentId: payment.intentId, outcome: 'succeeded' }));
-    await deliver(stack, buildChargeRefundedEvent({ paymentId: payment._id, intentId: payment.intentId, amountCents: 3000, amountRefundedCents: 1000 }));
+    await deliver(stack, buildIntentEvent({ payment, outcome: 'succeeded' }));
+    await deliver(stack, buildChargeRefundedEvent({ payment, amountRefundedCents: 1000 }));
     // An older notice (smaller cumulative amount) arriving late changes nothing.
-    await deliver(stack, buildChargeRefundedEvent({ paymentId: payment._id, intentId: payment.intentId, amountCents: 3000, amountRefundedCents: 500 }));
-    await deliver(stack, buildChargeRefundedEvent({ paymentId: payment._id, intentId: payment.intentId, amountCents: 3000, amountRefundedCents: 3000 }));
+    await deliver(stack, buildChargeRefundedEvent({ payment, amountRefundedCents: 500 }));
+    await deliver(stack, buildChargeRefundedEvent({ payment, amountRefundedCents: 3000 }));
 
     const stored = await loadPayment(stack, payment._id);
     expect([stored.status, stored.refundedCents]).toEqual(['REFUNDED', 3000]);

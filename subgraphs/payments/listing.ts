@@ -14,6 +14,7 @@ export const paymentFilterSchema = z
   .object({
     status: z.enum(PAYMENT_STATUSES).optional(),
     customerId: z.string().min(1).max(64).optional(),
+    needsReview: z.boolean().optional(),
     from: isoDate.optional(),
     to: isoDate.optional(),
   })
@@ -31,12 +32,13 @@ export interface PaymentPage {
 
 /**
  * Newest first, by id (ids are time-ordered); totalCount counts every page of the filter. The
- * sort is on `_id`, so the indexes are {customerId, _id} and {status, _id} (docs/payments.md).
+ * sort is on `_id`, so the indexes are {customerId, _id}, {status, _id} and {needsReview, _id} (docs/payments.md).
  */
 export async function listPayments(payments: Model<PaymentDoc>, filter: PaymentFilter, page: Page): Promise<PaymentPage> {
   const where: Record<string, unknown> = {};
   if (filter.status) where.status = filter.status;
   if (filter.customerId) where.customerId = filter.customerId;
+  if (filter.needsReview !== undefined) where.needsReview = filter.needsReview;
   if (filter.from || filter.to) where.createdAt = { ...(filter.from ? { $gte: filter.from } : {}), ...(filter.to ? { $lte: filter.to } : {}) };
   const pageWhere = page.after ? { ...where, _id: { $lt: page.after } } : where;
   const [docs, totalCount] = await Promise.all([

@@ -24,6 +24,14 @@ export interface RefundRecord {
   at: Date;
 }
 
+/** A Stripe event that named this payment but disagreed with it (intent, amount or currency); it changed nothing. */
+export interface ReviewFlag {
+  eventId: string;
+  type: string;
+  reason: string;
+  at: Date;
+}
+
 export interface PaymentDoc {
   _id: string;
   customerId: string;
@@ -52,6 +60,10 @@ export interface PaymentDoc {
   /** Job ids confirmed published (audit). */
   published: string[];
   refunds: RefundRecord[];
+  /** Events to look at before trusting this payment; set together with needsReview. */
+  reviewFlags: ReviewFlag[];
+  /** True once any event was flagged: the admin filter `needsReview` reads it. */
+  needsReview: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -66,6 +78,7 @@ const resultSchema = new Schema<ResultRecord>(
   { _id: false },
 );
 const refundSchema = new Schema<RefundRecord>({ key: String, amountCents: Number, stripeRefundId: String, reason: String, at: Date }, { _id: false });
+const reviewFlagSchema = new Schema<ReviewFlag>({ eventId: String, type: String, reason: String, at: Date }, { _id: false });
 
 const paymentSchema = new Schema<PaymentDoc>(
   {
@@ -91,6 +104,8 @@ const paymentSchema = new Schema<PaymentDoc>(
     outbox: { type: [String], default: [] },
     published: { type: [String], default: [] },
     refunds: { type: [refundSchema], default: [] },
+    reviewFlags: { type: [reviewFlagSchema], default: [] },
+    needsReview: { type: Boolean, default: false },
   },
   { timestamps: true, versionKey: false },
 );
@@ -99,6 +114,7 @@ paymentSchema.index({ customerId: 1, idempotencyKey: 1 }, { unique: true });
 paymentSchema.index({ intentId: 1 });
 paymentSchema.index({ customerId: 1, _id: -1 });
 paymentSchema.index({ status: 1, _id: -1 });
+paymentSchema.index({ needsReview: 1, _id: -1 });
 paymentSchema.index({ createdAt: -1 });
 /** Only payments with something left to publish: the relay's whole working set, oldest first. */
 export const OUTBOX_PENDING = { 'outbox.0': { $exists: true } } as const;

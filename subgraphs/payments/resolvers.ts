@@ -3,7 +3,7 @@ import type DataLoader from 'dataloader';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { z } from 'zod';
 import { AppError, ForbiddenError, parseInput } from '../lib/errors';
-import { canAccessOwned, requireAdmin, requireOwnerOrAdmin, requireSignedIn, type AuthContext } from '../lib/guards';
+import { canAccessOwned, isAdmin, requireAdmin, requireOwnerOrAdmin, requireSignedIn, type AuthContext } from '../lib/guards';
 import type { BaseContext } from '../lib/subgraph-server';
 import { addToCartSchema, ensureProductOnSale, removeFromCartSchema, setQuantitySchema } from './cart';
 import { checkoutInputSchema } from './checkout';
@@ -96,14 +96,7 @@ export const resolvers: GraphQLResolverMap<PaymentsContext> = {
       if (!ctx.deps.config.paymentSimulation) throw new ForbiddenError('Simulated payments are off (PAYMENT_SIMULATION)');
       const { paymentId, outcome } = parseInput(simulateArgs, args);
       const payment = await ownedPayment(ctx, paymentId);
-      const event = buildIntentEvent({
-        paymentId,
-        customerId: payment.customerId,
-        intentId: payment.intentId,
-        outcome: outcome.toLowerCase() as SimulatedIntentOutcome,
-        amountCents: payment.amountCents,
-        currency: payment.currency,
-      });
+      const event = buildIntentEvent({ payment, outcome: outcome.toLowerCase() as SimulatedIntentOutcome });
       const delivery = await deliverWebhook(webhookUrlFor(ctx.deps.config.peers.payments), event, ctx.deps.config.stripe.webhookSecret);
       if (delivery.status !== 200) throw new AppError('INTERNAL_SERVER_ERROR', `The webhook endpoint answered HTTP ${delivery.status}`);
       return ctx.deps.models.payments.findById(paymentId).lean<PaymentDoc>();
@@ -133,6 +126,8 @@ export const resolvers: GraphQLResolverMap<PaymentsContext> = {
     lines: (p: PaymentDoc) => p.lines,
     shippingAddress: (p: PaymentDoc) => p.shippingAddress ?? null,
     failureReason: (p: PaymentDoc) => p.failureReason ?? null,
+    reviewFlags: (p: PaymentDoc, _: unknown, ctx: PaymentsContext) =>
+      isAdmin(ctx) ? (p.reviewFlags ?? []).map((f) => ({ ...f, at: new Date(f.at).toISOString() })) : null,
     createdAt: (p: PaymentDoc) => new Date(p.createdAt).toISOString(),
     updatedAt: (p: PaymentDoc) => new Date(p.updatedAt ?? p.createdAt).toISOString(),
   },

@@ -50,54 +50,70 @@ function envelope(type: string, object: Record<string, unknown>, opts: { eventId
   };
 }
 
-export interface IntentEventInput {
-  paymentId: string;
-  outcome: SimulatedIntentOutcome;
+/** The payment an event is about, as Stripe knows it: our id (in metadata), its intent, amount and currency. */
+export interface PaymentFacts {
+  _id: string;
+  intentId?: string | null;
+  amountCents: number;
+  currency: string;
   customerId?: string;
+}
+
+/** What a forged or broken event changes from the payment's true facts (tests of the checks). */
+export interface FactOverrides {
   intentId?: string;
   amountCents?: number;
   currency?: string;
+}
+
+export interface IntentEventInput {
+  payment: PaymentFacts;
+  outcome: SimulatedIntentOutcome;
+  override?: FactOverrides;
   eventId?: string;
   created?: number;
 }
 
-/** payment_intent.succeeded / payment_failed / canceled, with our payment id in the intent's metadata. */
+/** payment_intent.succeeded / payment_failed / canceled for this payment, as Stripe would send it. */
 export function buildIntentEvent(input: IntentEventInput): SimulatedEvent {
+  const { payment, outcome, override = {} } = input;
+  const amount = override.amountCents ?? payment.amountCents;
   const intent = {
-    id: input.intentId ?? randomId('pi'),
+    id: override.intentId ?? payment.intentId ?? randomId('pi'),
     object: 'payment_intent',
-    amount: input.amountCents ?? 0,
-    amount_received: input.outcome === 'succeeded' ? (input.amountCents ?? 0) : 0,
-    currency: (input.currency ?? 'usd').toLowerCase(),
-    status: INTENT_STATUS[input.outcome],
-    metadata: { paymentId: input.paymentId, ...(input.customerId ? { customerId: input.customerId } : {}) },
-    cancellation_reason: input.outcome === 'canceled' ? 'abandoned' : null,
-    last_payment_error: input.outcome === 'failed' ? { type: 'card_error', code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.' } : null,
+    amount,
+    amount_received: outcome === 'succeeded' ? amount : 0,
+    currency: (override.currency ?? payment.currency).toLowerCase(),
+    status: INTENT_STATUS[outcome],
+    metadata: { paymentId: payment._id, ...(payment.customerId ? { customerId: payment.customerId } : {}) },
+    cancellation_reason: outcome === 'canceled' ? 'abandoned' : null,
+    last_payment_error: outcome === 'failed' ? { type: 'card_error', code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.' } : null,
   };
-  return envelope(INTENT_EVENT_TYPE[input.outcome], intent, input);
+  return envelope(INTENT_EVENT_TYPE[outcome], intent, input);
 }
 
 export interface ChargeRefundedInput {
-  paymentId: string;
-  intentId?: string;
-  amountCents: number;
+  payment: PaymentFacts;
   /** Cumulative, as Stripe reports it. */
   amountRefundedCents: number;
-  currency?: string;
+  override?: FactOverrides;
   eventId?: string;
   created?: number;
 }
 
+/** charge.refunded for this payment's charge, with the cumulative amount refunded. */
 export function buildChargeRefundedEvent(input: ChargeRefundedInput): SimulatedEvent {
+  const { payment, override = {} } = input;
+  const amount = override.amountCents ?? payment.amountCents;
   const charge = {
     id: randomId('ch'),
     object: 'charge',
-    amount: input.amountCents,
+    amount,
     amount_refunded: input.amountRefundedCents,
-    refunded: input.amountRefundedCents >= input.amountCents,
-    currency: (input.currency ?? 'usd').toLowerCase(),
-    payment_intent: input.intentId ?? randomId('pi'),
-    metadata: { paymentId: input.paymentId },
+    refunded: input.amountRefundedCents >= amount,
+    currency: (override.currency ?? payment.currency).toLowerCase(),
+    payment_intent: override.intentId ?? payment.intentId ?? randomId('pi'),
+    metadata: { paymentId: payment._id },
     status: 'succeeded',
   };
   return envelope('charge.refunded', charge, input);

@@ -1,31 +1,45 @@
 import Stripe from 'stripe';
-import { changeFromIntentStatus, mapStripeEvent } from './stripe-events';
+import { MalformedEventError, changeFromIntentStatus, mapStripeEvent } from './stripe-events';
 import { buildChargeRefundedEvent, buildIntentEvent, signEvent } from './simulated-webhooks';
+
+const PAY_1 = { _id: 'pay_1', amountCents: 500, currency: 'USD' };
 
 describe('mapping Stripe events to payment changes', () => {
   it('reads the payment id from intent metadata and keeps the intent id as a fallback reference', () => {
-    const event = buildIntentEvent({ paymentId: 'pay_1', intentId: 'pi_1', outcome: 'succeeded', amountCents: 500, created: 1_700_000_000 });
-    expect(mapStripeEvent(event)).toEqual({ ref: { paymentId: 'pay_1', intentId: 'pi_1' }, change: { kind: 'succeeded' }, occurredAt: new Date(1_700_000_000_000) });
+    const event = buildIntentEvent({ payment: { _id: 'pay_1', intentId: 'pi_1', amountCents: 500, currency: 'USD' }, outcome: 'succeeded', created: 1_700_000_000 });
+    expect(mapStripeEvent(event)).toEqual({
+      ref: { paymentId: 'pay_1', intentId: 'pi_1' },
+      change: { kind: 'succeeded' },
+      occurredAt: new Date(1_700_000_000_000),
+      facts: { intentId: 'pi_1', amountCents: 500, currency: 'usd' },
+    });
   });
 
   it('carries the decline message of a failed attempt', () => {
-    const mapped = mapStripeEvent(buildIntentEvent({ paymentId: 'pay_1', outcome: 'failed' }));
+    const mapped = mapStripeEvent(buildIntentEvent({ payment: PAY_1, outcome: 'failed' }));
     expect(mapped?.change).toEqual({ kind: 'failed', reason: 'Your card was declined.' });
   });
 
   it('maps a cancellation with its reason', () => {
-    expect(mapStripeEvent(buildIntentEvent({ paymentId: 'pay_1', outcome: 'canceled' }))?.change).toEqual({ kind: 'canceled', reason: 'abandoned' });
+    expect(mapStripeEvent(buildIntentEvent({ payment: PAY_1, outcome: 'canceled' }))?.change).toEqual({ kind: 'canceled', reason: 'abandoned' });
   });
 
   it('maps charge.refunded to the cumulative refunded amount and the charge intent', () => {
-    const mapped = mapStripeEvent(buildChargeRefundedEvent({ paymentId: 'pay_1', intentId: 'pi_9', amountCents: 1000, amountRefundedCents: 400 }));
+    const mapped = mapStripeEvent(buildChargeRefundedEvent({ payment: { _id: 'pay_1', intentId: 'pi_9', amountCents: 1000, currency: 'USD' }, amountRefundedCents: 400 }));
     expect(mapped?.ref).toEqual({ paymentId: 'pay_1', intentId: 'pi_9' });
     expect(mapped?.change).toEqual({ kind: 'refunded', refundedCents: 400 });
   });
 
   it('finds the payment by intent id alone when metadata has no payment id', () => {
-    const event = { id: 'evt_1', type: 'payment_intent.succeeded', created: 1, data: { object: { id: 'pi_2', object: 'payment_intent', metadata: {} } } };
+    const event = { id: 'evt_1', type: 'payment_intent.succeeded', created: 1, data: { object: { id: 'pi_2', object: 'payment_intent', amount: 500, amount_received: 500, currency: 'usd', metadata: {} } } };
     expect(mapStripeEvent(event)?.ref).toEqual({ paymentId: undefined, intentId: 'pi_2' });
+  });
+
+  it('ignores a payment id in metadata that is not a plain id, and refuses an intent without its amount', () => {
+    const object = { id: 'pi_3', object: 'payment_intent', amount: 500, amount_received: 500, currency: 'usd', metadata: { paymentId: { $ne: null } } };
+    expect(mapStripeEvent({ id: 'evt_3', type: 'payment_intent.succeeded', created: 1, data: { object } })?.ref).toEqual({ paymentId: undefined, intentId: 'pi_3' });
+    const { amount: _dropped, ...withoutAmount } = object;
+    expect(() => mapStripeEvent({ id: 'evt_4', type: 'payment_intent.succeeded', created: 1, data: { object: withoutAmount } })).toThrow(MalformedEventError);
   });
 
   it('ignores event types it does not act on', () => {
@@ -33,7 +47,7 @@ describe('mapping Stripe events to payment changes', () => {
   });
 
   it('produces events that Stripe signature verification accepts, and only with the right secret', () => {
-    const event = buildIntentEvent({ paymentId: 'pay_1', outcome: 'succeeded' });
+    const event = buildIntentEvent({ payment: PAY_1, outcome: 'succeeded' });
     const { payload, signature } = signEvent(event, 'whsec_test_secret');
     expect(Stripe.webhooks.constructEvent(payload, signature, 'whsec_test_secret').id).toBe(event.id);
     expect(() => Stripe.webhooks.constructEvent(payload, signature, 'whsec_other')).toThrow();

@@ -1,4 +1,6 @@
 import type Stripe from 'stripe';
+import { z } from 'zod';
+import type { EventFacts } from './event-checks';
 import type { PaymentChange } from './transitions';
 
 /** Which payment a Stripe object is about: our id from metadata first, then the intent id. */
@@ -11,52 +13,88 @@ export interface MappedEvent {
   ref: PaymentRef;
   change: PaymentChange;
   occurredAt: Date;
-}
-
-export const HANDLED_EVENT_TYPES = ['payment_intent.succeeded', 'payment_intent.payment_failed', 'payment_intent.canceled', 'charge.refunded'] as const;
-
-/** Minimal shape we read from an event (a verified Stripe.Event satisfies it). */
-export interface StripeEventLike {
-  id: string;
-  type: string;
-  created: number;
-  data: { object: unknown };
-}
-
-function metadataPaymentId(obj: { metadata?: Record<string, string> | null }): string | undefined {
-  const id = obj.metadata?.paymentId;
-  return typeof id === 'string' && id.length > 0 ? id : undefined;
-}
-
-function intentRef(intent: Stripe.PaymentIntent): PaymentRef {
-  return { paymentId: metadataPaymentId(intent), intentId: intent.id };
+  /** What the event says about the money, checked against the payment before anything changes. */
+  facts: EventFacts;
 }
 
 /**
+ * The parts of a Stripe event we read, validated: a signed body is still untrusted input (a null
+ * body, an object where an id belongs), and nothing unvalidated reaches a query.
+ */
+const id = z.string().min(1).max(255);
+const metadata = z.record(z.string(), z.unknown()).nullish();
+export const stripeEnvelopeSchema = z.object({ id, type: z.string().min(1).max(100), created: z.number().int().nonnegative(), data: z.object({ object: z.record(z.string(), z.unknown()) }) });
+export type StripeEventLike = z.infer<typeof stripeEnvelopeSchema>;
+
+const minor = z.number().int().nonnegative();
+const currency = z.string().regex(/^[a-zA-Z]{3}$/);
+const intentSchema = z.object({
+  id,
+  amount: minor,
+  amount_received: minor.nullish(),
+  currency,
+  metadata,
+  cancellation_reason: z.string().nullish(),
+  last_payment_error: z.object({ message: z.string().nullish(), code: z.string().nullish() }).nullish(),
+});
+const chargeSchema = z.object({
+  amount: minor,
+  amount_refunded: minor,
+  currency,
+  metadata,
+  payment_intent: z.union([id, z.object({ id })]).nullish(),
+});
+
+/** A signed event whose content is not what Stripe sends: answered 400, nothing applied. */
+export class MalformedEventError extends Error {}
+
+function parseObject<S extends z.ZodType>(schema: S, event: StripeEventLike): z.infer<S> {
+  const parsed = schema.safeParse(event.data.object);
+  if (!parsed.success) throw new MalformedEventError(`${event.type}: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
+
+/** Our payment id as we put it in metadata; anything but a plain id is ignored. */
+function metadataPaymentId(meta: Record<string, unknown> | null | undefined): string | undefined {
+  const value = meta?.paymentId;
+  return typeof value === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(value) ? value : undefined;
+}
+
+type Intent = z.infer<typeof intentSchema>;
+const intentRef = (intent: Intent): PaymentRef => ({ paymentId: metadataPaymentId(intent.metadata), intentId: intent.id });
+const intentFacts = (intent: Intent, amountCents: number): EventFacts => ({ intentId: intent.id, amountCents, currency: intent.currency });
+
+/**
  * Turns a verified Stripe event into a change of one of our payments; null for event types we do
- * not act on (they are acknowledged and ignored). Reads values only: Stripe metadata is never
- * stored as keys.
+ * not act on (they are acknowledged and ignored). Throws MalformedEventError for a handled type
+ * whose object lacks what we read. Reads values only: Stripe metadata is never stored as keys.
  */
 export function mapStripeEvent(event: StripeEventLike): MappedEvent | null {
   const occurredAt = new Date(event.created * 1000);
   switch (event.type) {
     case 'payment_intent.succeeded': {
-      const intent = event.data.object as Stripe.PaymentIntent;
-      return { ref: intentRef(intent), change: { kind: 'succeeded' }, occurredAt };
+      const intent = parseObject(intentSchema, event);
+      // The amount actually received must be the whole payment: a partial capture is no sale.
+      return { ref: intentRef(intent), change: { kind: 'succeeded' }, occurredAt, facts: intentFacts(intent, intent.amount_received ?? 0) };
     }
     case 'payment_intent.payment_failed': {
-      const intent = event.data.object as Stripe.PaymentIntent;
+      const intent = parseObject(intentSchema, event);
       const reason = intent.last_payment_error?.message ?? intent.last_payment_error?.code ?? undefined;
-      return { ref: intentRef(intent), change: { kind: 'failed', reason }, occurredAt };
+      return { ref: intentRef(intent), change: { kind: 'failed', reason }, occurredAt, facts: intentFacts(intent, intent.amount) };
     }
     case 'payment_intent.canceled': {
-      const intent = event.data.object as Stripe.PaymentIntent;
-      return { ref: intentRef(intent), change: { kind: 'canceled', reason: intent.cancellation_reason ?? undefined }, occurredAt };
+      const intent = parseObject(intentSchema, event);
+      return { ref: intentRef(intent), change: { kind: 'canceled', reason: intent.cancellation_reason ?? undefined }, occurredAt, facts: intentFacts(intent, intent.amount) };
     }
     case 'charge.refunded': {
-      const charge = event.data.object as Stripe.Charge;
-      const intentId = typeof charge.payment_intent === 'string' ? charge.payment_intent : charge.payment_intent?.id;
-      return { ref: { paymentId: metadataPaymentId(charge), intentId: intentId ?? undefined }, change: { kind: 'refunded', refundedCents: charge.amount_refunded }, occurredAt };
+      const charge = parseObject(chargeSchema, event);
+      const intentId = (typeof charge.payment_intent === 'string' ? charge.payment_intent : charge.payment_intent?.id) ?? undefined;
+      return {
+        ref: { paymentId: metadataPaymentId(charge.metadata), intentId },
+        change: { kind: 'refunded', refundedCents: charge.amount_refunded },
+        occurredAt,
+        facts: { intentId, amountCents: charge.amount, currency: charge.currency },
+      };
     }
     default:
       return null;

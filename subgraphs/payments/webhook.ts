@@ -6,9 +6,18 @@ import { express, jsonError } from '../lib/http';
 import { runWithRequestScope } from '../lib/request-context';
 import { applyChange, findPaymentFor, type LedgerDeps } from './ledger';
 import type { StripeEventDoc } from './model';
-import { mapStripeEvent, type StripeEventLike } from './stripe-events';
+import { disagreement } from './event-checks';
+import { MalformedEventError, mapStripeEvent, stripeEnvelopeSchema, type StripeEventLike } from './stripe-events';
+import { flagForReview } from './review';
 
 export const WEBHOOK_PATH = '/webhooks/stripe';
+/** Stripe's default replay window, applied both ways: a signature from the future is as suspect as an old one. */
+const TOLERANCE_SECONDS = 300;
+
+function signedInTheFuture(header: string): boolean {
+  const t = Number(/(?:^|,)t=(\d+)/.exec(header)?.[1]);
+  return Number.isFinite(t) && t > Date.now() / 1000 + TOLERANCE_SECONDS;
+}
 
 export interface WebhookDeps extends LedgerDeps {
   events: Model<StripeEventDoc>;
@@ -16,7 +25,8 @@ export interface WebhookDeps extends LedgerDeps {
 
 export interface EventHandling {
   duplicate: boolean;
-  outcome: 'applied' | 'no-change' | 'ignored' | 'unknown-payment' | 'duplicate';
+  /** `mismatch`: the event named our payment with another intent, amount or currency; flagged for review, nothing applied. */
+  outcome: 'applied' | 'no-change' | 'ignored' | 'unknown-payment' | 'duplicate' | 'mismatch';
   paymentId?: string;
 }
 
@@ -34,6 +44,11 @@ export async function handleStripeEvent(deps: WebhookDeps, event: StripeEventLik
     if (!payment) {
       deps.logger.warn('Stripe event for a payment we do not know', { eventId: event.id, type: event.type, ...mapped.ref });
       result = { duplicate: false, outcome: 'unknown-payment' };
+    } else if (disagreement(payment, mapped.facts)) {
+      const reason = disagreement(payment, mapped.facts)!;
+      deps.logger.error('Stripe event disagrees with the payment it names: flagged for review, not applied', { eventId: event.id, type: event.type, paymentId: payment._id, reason });
+      await flagForReview(deps.payments, payment._id, { eventId: event.id, type: event.type, reason, at: new Date() });
+      result = { duplicate: false, outcome: 'mismatch', paymentId: payment._id };
     } else {
       const applied = await applyChange(deps, payment._id, mapped.change, { occurredAt: mapped.occurredAt, requestId: event.id, current: payment });
       result = { duplicate: false, outcome: applied.applied ? 'applied' : 'no-change', paymentId: payment._id };
@@ -58,17 +73,22 @@ export function mountStripeWebhook(app: Express, deps: WebhookDeps & { stripe: S
     const signature = req.header('stripe-signature');
     if (!signature) return jsonError(res, 400, 'BAD_REQUEST', 'Missing Stripe-Signature header');
     if (!Buffer.isBuffer(req.body)) return jsonError(res, 400, 'BAD_REQUEST', 'Expected a JSON body with Content-Type: application/json');
-    let event: Stripe.Event;
+    if (signedInTheFuture(signature)) return jsonError(res, 400, 'INVALID_SIGNATURE', 'Stripe signature timestamp is in the future');
+    let verified: Stripe.Event;
     try {
-      event = deps.stripe.webhooks.constructEvent(req.body, signature, deps.webhookSecret);
+      verified = deps.stripe.webhooks.constructEvent(req.body, signature, deps.webhookSecret, TOLERANCE_SECONDS);
     } catch {
       deps.logger.warn('refused a webhook with an invalid Stripe signature', { ip: req.ip });
       return jsonError(res, 400, 'INVALID_SIGNATURE', 'Invalid Stripe signature');
     }
+    const envelope = stripeEnvelopeSchema.safeParse(verified);
+    if (!envelope.success) return jsonError(res, 400, 'BAD_REQUEST', 'Signed body is not a Stripe event');
+    const event = envelope.data;
     try {
       const handled = await runWithRequestScope({ requestId: event.id }, () => handleStripeEvent(deps, event));
       res.json({ received: true, ...handled });
     } catch (err) {
+      if (err instanceof MalformedEventError) return jsonError(res, 400, 'BAD_REQUEST', `Malformed Stripe event: ${err.message}`);
       deps.logger.error('webhook processing failed', { eventId: event.id, type: event.type, error: err instanceof Error ? err.stack : String(err) });
       jsonError(res, 500, 'INTERNAL_SERVER_ERROR', 'The event could not be processed; it will be retried');
     }
