@@ -1,13 +1,18 @@
+import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import { newId } from '../subgraphs/lib/ids';
 import { JOBS, QUEUES, createQueue, enqueue, refundJobId, refundRequestSchema, type RefundRequest } from '../subgraphs/lib/queues';
 import { startPaymentsWorker } from '../subgraphs/payments/worker';
-import { loadPayment, publishedResults, resultsQueue, seedPayment, waitFor } from './support/payments';
+import { buildChargeRefundedEvent, buildIntentEvent } from '../subgraphs/payments/simulated-webhooks';
+import { deliver, loadPayment, publishedResults, resultsQueue, seedPayment, waitFor } from './support/payments';
 import { startStack, type TestStack } from './support/stack';
 
-const REFUND = `mutation Refund($paymentId: ID!, $amountCents: Int, $idempotencyKey: String) {
+const REFUND = `mutation Refund($paymentId: ID!, $amountCents: Int, $idempotencyKey: String!) {
   refundPayment(paymentId: $paymentId, amountCents: $amountCents, idempotencyKey: $idempotencyKey) { id status refundedCents amountCents }
 }`;
+
+/** What an admin form generates once per intended refund. */
+const newKey = () => `form-${randomUUID()}`;
 
 describe('refunds go through Stripe and publish cumulative refunded results', () => {
   let stack: TestStack;
@@ -32,11 +37,11 @@ describe('refunds go through Stripe and publish cumulative refunded results', ()
 
   it('an admin refunds part of a payment, then the rest; each step publishes the cumulative amount', async () => {
     const payment = await seedPayment(stack, { status: 'SUCCEEDED' });
-    const partial = await stack.gql(REFUND, { paymentId: payment._id, amountCents: 1000 }, { token: adminToken });
+    const partial = await stack.gql(REFUND, { paymentId: payment._id, amountCents: 1000, idempotencyKey: newKey() }, { token: adminToken });
     expect(partial.errors).toBeUndefined();
     expect(partial.data.refundPayment).toEqual({ id: payment._id, status: 'PARTIALLY_REFUNDED', refundedCents: 1000, amountCents: 3000 });
 
-    const rest = await stack.gql(REFUND, { paymentId: payment._id }, { token: adminToken });
+    const rest = await stack.gql(REFUND, { paymentId: payment._id, idempotencyKey: newKey() }, { token: adminToken });
     expect(rest.data.refundPayment).toMatchObject({ status: 'REFUNDED', refundedCents: 3000 });
 
     const jobs = await publishedResults(results, payment._id);
@@ -48,8 +53,8 @@ describe('refunds go through Stripe and publish cumulative refunded results', ()
 
   it('refuses to refund more than what remains, with BAD_USER_INPUT on amountCents', async () => {
     const payment = await seedPayment(stack, { status: 'SUCCEEDED' });
-    await stack.gql(REFUND, { paymentId: payment._id, amountCents: 2000 }, { token: adminToken });
-    const tooMuch = await stack.gql(REFUND, { paymentId: payment._id, amountCents: 1001 }, { token: adminToken });
+    await stack.gql(REFUND, { paymentId: payment._id, amountCents: 2000, idempotencyKey: newKey() }, { token: adminToken });
+    const tooMuch = await stack.gql(REFUND, { paymentId: payment._id, amountCents: 1001, idempotencyKey: newKey() }, { token: adminToken });
     expect(tooMuch.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'amountCents', remainingCents: 1000 });
     expect((await loadPayment(stack, payment._id)).refundedCents).toBe(2000);
   });
@@ -76,12 +81,45 @@ describe('refunds go through Stripe and publish cumulative refunded results', ()
     expect(jobs.map((j) => [j.id, j.data.refundedCents])).toEqual([[`${payment._id}-refunded-700`, 700]]);
   });
 
+  it('refuses a refund without an idempotency key, so a double click cannot refund twice', async () => {
+    const payment = await seedPayment(stack, { status: 'SUCCEEDED' });
+    const res = await stack.gql(REFUND.replace('$idempotencyKey: String!', '$idempotencyKey: String'), { paymentId: payment._id, amountCents: 100 }, { token: adminToken });
+    expect(res.errors?.[0].extensions?.code).toMatch(/BAD_USER_INPUT|GRAPHQL_VALIDATION_FAILED/);
+    expect((await loadPayment(stack, payment._id)).refundedCents).toBe(0);
+  });
+
+  it('counts a refund once when Stripe reports it (charge.refunded) before the admin refund is recorded', async () => {
+    const payment = await seedPayment(stack);
+    await deliver(stack, buildIntentEvent({ payment, outcome: 'succeeded' }));
+    // Stripe's webhook for the refund outruns our own write of it: cumulative 1000.
+    await deliver(stack, buildChargeRefundedEvent({ payment, amountRefundedCents: 1000 }));
+    const res = await stack.gql(REFUND, { paymentId: payment._id, amountCents: 1000, idempotencyKey: newKey() }, { token: adminToken });
+    expect(res.data.refundPayment).toMatchObject({ refundedCents: 1000, status: 'PARTIALLY_REFUNDED' });
+    const stored = await loadPayment(stack, payment._id);
+    expect([stored.refundedCents, stored.refunds.map((r) => r.amountCents)]).toEqual([1000, [1000]]);
+  });
+
+  it('counts a refund once when charge.refunded arrives after the admin refund, and twice-delivered', async () => {
+    const payment = await seedPayment(stack);
+    await deliver(stack, buildIntentEvent({ payment, outcome: 'succeeded' }));
+    await stack.gql(REFUND, { paymentId: payment._id, amountCents: 1000, idempotencyKey: newKey() }, { token: adminToken });
+    const event = buildChargeRefundedEvent({ payment, amountRefundedCents: 1000 });
+    await deliver(stack, event);
+    await deliver(stack, event);
+    await stack.gql(REFUND, { paymentId: payment._id, amountCents: 500, idempotencyKey: newKey() }, { token: adminToken });
+    await deliver(stack, buildChargeRefundedEvent({ payment, amountRefundedCents: 1500 }));
+    const stored = await loadPayment(stack, payment._id);
+    expect([stored.status, stored.refundedCents]).toEqual(['PARTIALLY_REFUNDED', 1500]);
+    const jobs = await publishedResults(results, payment._id);
+    expect(jobs.filter((j) => j.data.outcome === 'refunded').map((j) => j.data.refundedCents)).toEqual([1000, 1500]);
+  });
+
   it('refuses customers and payments that were never paid', async () => {
     const payment = await seedPayment(stack, { status: 'SUCCEEDED' });
-    const asOwner = await stack.gql(REFUND, { paymentId: payment._id }, { token: await stack.tokenFor(payment.customerId) });
+    const asOwner = await stack.gql(REFUND, { paymentId: payment._id, idempotencyKey: newKey() }, { token: await stack.tokenFor(payment.customerId) });
     expect(asOwner.errors?.[0].extensions?.code).toBe('FORBIDDEN');
     const pending = await seedPayment(stack);
-    const notPaid = await stack.gql(REFUND, { paymentId: pending._id }, { token: adminToken });
+    const notPaid = await stack.gql(REFUND, { paymentId: pending._id, idempotencyKey: newKey() }, { token: adminToken });
     expect(notPaid.errors?.[0].extensions?.code).toBe('CONFLICT');
     expect((await loadPayment(stack, payment._id)).refundedCents).toBe(0);
   });

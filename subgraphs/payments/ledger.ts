@@ -21,8 +21,8 @@ export interface LedgerDeps extends OutboxDeps {
 export interface ApplyOptions {
   occurredAt: Date;
   requestId: string;
-  /** For refunds we initiated: recorded with the change, which then applies once per refund key. */
-  refund?: Omit<RefundRecord, 'amountCents'>;
+  /** For refunds we initiated: recorded with the change, once per refund key and Stripe refund id. */
+  refund?: RefundRecord;
   /** The payment as the caller just read it: saves the first read. */
   current?: PaymentDoc;
 }
@@ -58,6 +58,8 @@ async function decideAndRecord(deps: LedgerDeps, paymentId: string, change: Chan
   for (let round = 0; round < MAX_DECISIONS; round++) {
     if (opts.refund && current.refunds.some((r) => r.key === opts.refund!.key)) return { payment: current, applied: false };
     const next = nextPaymentState(current, typeof change === 'function' ? change(current) : change);
+    // Stripe may have told us this refund's amount first (charge.refunded): keep the record anyway.
+    if (!next && opts.refund) return { payment: await recordRefundOnly(deps.payments, current, opts.refund), applied: false };
     if (!next) return { payment: current, applied: false };
 
     const records = resultRecords(paymentId, next, opts);
@@ -85,8 +87,16 @@ function unchangedSince(current: PaymentDoc, opts: ApplyOptions): Record<string,
     _id: current._id,
     status: current.status,
     refundedCents: current.refundedCents,
-    ...(opts.refund ? { 'refunds.key': { $ne: opts.refund.key } } : {}),
+    ...(opts.refund ? refundNotRecorded(opts.refund) : {}),
   };
+}
+
+const refundNotRecorded = (refund: RefundRecord) => ({ 'refunds.key': { $ne: refund.key }, 'refunds.stripeRefundId': { $ne: refund.stripeRefundId } });
+
+/** Records a refund whose amount is already counted; a repeat (same key or Stripe id) changes nothing. */
+async function recordRefundOnly(payments: Model<PaymentDoc>, current: PaymentDoc, refund: RefundRecord): Promise<PaymentDoc> {
+  const updated = await payments.findOneAndUpdate({ _id: current._id, ...refundNotRecorded(refund) }, { $push: { refunds: refund } }, { new: true }).lean<PaymentDoc>();
+  return updated ?? current;
 }
 
 function resultRecords(paymentId: string, next: Transition, opts: ApplyOptions): ResultRecord[] {
@@ -102,7 +112,7 @@ function resultRecords(paymentId: string, next: Transition, opts: ApplyOptions):
 
 function recordUpdate(current: PaymentDoc, next: Transition, records: ResultRecord[], opts: ApplyOptions) {
   const push: Record<string, unknown> = { results: { $each: records }, outbox: { $each: records.map((r) => r.jobId) } };
-  if (opts.refund) push.refunds = { ...opts.refund, amountCents: next.refundedCents - current.refundedCents };
+  if (opts.refund) push.refunds = opts.refund;
   const set = { status: next.status, refundedCents: next.refundedCents, ...(next.failureReason ? { failureReason: next.failureReason } : {}) };
   return { $set: set, $push: push };
 }

@@ -20,11 +20,13 @@ export interface RefundRequestInput {
 }
 
 /**
- * Gives money back through Stripe, then records the cumulative refunded amount with the same
- * ledger path as webhooks (so the `refunded` result goes through the outbox). Repeating a request
- * with the same key returns the payment unchanged and Stripe returns the same refund; concurrent
- * repeats all reach the ledger, whose write is conditional on the key not being recorded yet, so
- * exactly one records the refund.
+ * Gives money back through Stripe, then records it with the same ledger path as webhooks (so the
+ * `refunded` result goes through the outbox). Amounts are never added blindly: the payment keeps
+ * each refund once (by our key and by Stripe's refund id), and its refunded amount is the larger of
+ * what Stripe last reported (charge.refunded carries the cumulative amount) and the sum of the
+ * refunds it knows. So a charge.refunded that arrives before the refund is recorded, a crashed
+ * refund retried with the same key (Stripe returns the same refund), or concurrent repeats never
+ * count the money twice. A refund Stripe reports only through its webhook is counted when it arrives.
  */
 export async function refundPayment(deps: RefundDeps, input: RefundRequestInput, alreadyRead?: PaymentDoc): Promise<PaymentDoc> {
   const payment = alreadyRead ?? (await deps.payments.findById(input.paymentId).lean<PaymentDoc>());
@@ -51,12 +53,18 @@ export async function refundPayment(deps: RefundDeps, input: RefundRequestInput,
     throw new PaymentFailedError(`Refund failed: ${failure.message}`, failure.details);
   }
 
-  const { payment: updated } = await applyChange(deps, payment._id, (p) => ({ kind: 'refunded', refundedCents: p.refundedCents + amount }), {
+  const record = { key: input.key, stripeRefundId: refund.id, amountCents: refund.amount, reason: input.reason, at: new Date() };
+  const { payment: updated } = await applyChange(deps, payment._id, (p) => ({ kind: 'refunded', refundedCents: Math.max(p.refundedCents, recordedRefunds(p) + record.amountCents) }), {
     occurredAt: new Date(),
     requestId: input.requestId,
-    refund: { key: input.key, stripeRefundId: refund.id, reason: input.reason, at: new Date() },
+    refund: record,
     // Possibly stale by now: the ledger's conditional write notices and decides again.
     current: payment,
   });
   return updated;
+}
+
+/** The refunds this payment has recorded by id (never including one being recorded now: the write is conditional on that). */
+export function recordedRefunds(p: Pick<PaymentDoc, 'refunds'>): number {
+  return p.refunds.reduce((sum, r) => sum + (r.amountCents ?? 0), 0);
 }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type DataLoader from 'dataloader';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { z } from 'zod';
@@ -39,7 +38,7 @@ const idArg = z.string().trim().min(1).max(64);
 const refundArgs = z.object({
   paymentId: idArg,
   amountCents: z.number().int('must be a whole number of minor units').positive('must be positive').nullish(),
-  idempotencyKey: z.string().trim().min(1).max(128).regex(/^[A-Za-z0-9._:-]+$/).nullish(),
+  idempotencyKey: z.string().trim().min(1).max(128).regex(/^[A-Za-z0-9._:-]+$/),
 });
 const simulateArgs = z.object({ paymentId: idArg, outcome: z.enum(['SUCCEEDED', 'FAILED', 'CANCELED']) });
 const listArgs = pageSchema.extend({ after: pageSchema.shape.after.nullish().transform((v) => v ?? undefined) });
@@ -88,7 +87,7 @@ export const resolvers: GraphQLResolverMap<PaymentsContext> = {
       const { paymentId, amountCents, idempotencyKey } = parseInput(refundArgs, args);
       return refundPayment(
         { ...ctx.deps, stripe: ctx.deps.stripe },
-        { paymentId, amountCents: amountCents ?? undefined, key: `admin-${idempotencyKey ?? randomUUID()}`, reason: 'admin', requestId: ctx.requestId },
+        { paymentId, amountCents: amountCents ?? undefined, key: `admin-${idempotencyKey}`, reason: 'admin', requestId: ctx.requestId },
       );
     },
     simulatePaymentWebhook: async (_: unknown, args: unknown, ctx: PaymentsContext) => {
