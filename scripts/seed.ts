@@ -81,7 +81,7 @@ async function seedPurchases(): Promise<void> {
   }
   if (paid.length) {
     const admin = await login(SEED_ADMIN.email, SEED_ADMIN.password);
-    await gql(`mutation($id: ID!) { refundPayment(paymentId: $id, amountCents: 500) { id status } }`, { id: paid[0] }, admin);
+    await gql(`mutation($id: ID!, $key: String!) { refundPayment(paymentId: $id, amountCents: 500, idempotencyKey: $key) { id status } }`, { id: paid[0], key: `seed-partial-${paid[0]}` }, admin);
     log(`admin refunded 500 cents of ${paid[0]}`);
   }
 }
