@@ -40,7 +40,8 @@ describe('a production gateway answers probes with client errors and leaks nothi
   it('answers a persisted query whose hash does not match its text with a 400 client error', async () => {
     const query = '{ products(first: 1) { totalCount } }';
     const wrong = createHash('sha256').update(`${query} `).digest('hex');
-    const res = await post({ query, extensions: { persistedQuery: { version: 1, sha256Hash: wrong } } });
+    const apqOn = `${await gatewayWith({ persistedQueries: { enabled: true } })}/graphql`;
+    const res = await post({ query, extensions: { persistedQuery: { version: 1, sha256Hash: wrong } } }, apqOn);
     expect(res.status).toBe(400);
     expect(res.body.errors[0].extensions.code).toBe('BAD_REQUEST');
   });
@@ -76,5 +77,29 @@ describe('a production gateway answers probes with client errors and leaks nothi
     const names = new Set([...text.matchAll(/graphql_operation_duration_seconds_count\{service="gateway",operation="([^"]+)"/g)].map((m) => m[1]));
     expect(names.has('(other)')).toBe(true);
     expect([...names].filter((n) => !n.startsWith('(')).length).toBeLessThanOrEqual(100);
+  });
+
+  /** Registers `query` by APQ at `url`, then asks for it by hash alone (after Apollo's unawaited write). */
+  async function apqRoundTrip(url: string, query: string) {
+    const ext = { persistedQuery: { version: 1, sha256Hash: createHash('sha256').update(query).digest('hex') } };
+    const registered = await post({ query, extensions: ext }, url);
+    await new Promise((r) => setTimeout(r, 200));
+    return { registered, byHash: await post({ extensions: ext }, url) };
+  }
+
+  it('lets no client store queries in production (APQ off unless enabled; clients fall back to plain queries)', async () => {
+    const { registered, byHash } = await apqRoundTrip(`${base}/graphql`, `{ products(first: 1) { totalCount } }`);
+    expect(registered.body.errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_SUPPORTED');
+    expect(byHash.body.errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_SUPPORTED');
+  });
+
+  it('stores no query longer than the APQ size limit where APQ is on', async () => {
+    const url = `${await gatewayWith({ persistedQueries: { enabled: true, maxBytes: 200 } })}/graphql`;
+    const small = await apqRoundTrip(url, `{ products(first: 2) { totalCount } }`);
+    expect(small.byHash.body.data.products.totalCount).toEqual(expect.any(Number));
+    const padded = `{ products(first: 3) { totalCount } }${' '.repeat(300)}`;
+    const big = await apqRoundTrip(url, padded);
+    expect(big.registered.body.data.products.totalCount).toEqual(expect.any(Number));
+    expect(big.byHash.body.errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_FOUND');
   });
 });

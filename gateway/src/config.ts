@@ -47,7 +47,8 @@ export const gatewayEnvSchema = baseEnvSchema
     CORS_ORIGINS: list,
     // Persisted queries.
     PERSISTED_QUERIES_ENABLED: flag,
-    PERSISTED_QUERIES_TTL_SECONDS: int(7 * 24 * 3600),
+    PERSISTED_QUERIES_TTL_SECONDS: int(24 * 3600),
+    PERSISTED_QUERIES_MAX_BYTES: int(8 * 1024),
     PERSISTED_QUERIES_SAFELIST: flag,
   })
   .superRefine(refuseDevSecretsInProduction)
@@ -81,8 +82,11 @@ export interface GatewaySecurity {
 }
 
 export interface GatewayPersistedQueries {
+  /** Automatic persisted queries: clients may store queries (off in production unless enabled). */
   enabled: boolean;
   ttlSeconds: number;
+  /** A query longer than this is run but not stored. */
+  maxBytes: number;
   /** Only operations registered with `npm run register-operations` are accepted. */
   safelist: boolean;
 }
@@ -127,14 +131,21 @@ export function defaultSecurity(nodeEnv: GatewayConfig['nodeEnv']): GatewaySecur
   return { introspection: open, sandbox: open, fieldSuggestions: open, corsOrigins: open ? DEV_CORS_ORIGINS : [], trustProxy: 'loopback' };
 }
 
-export const DEFAULT_PERSISTED_QUERIES: GatewayPersistedQueries = { enabled: true, ttlSeconds: 7 * 24 * 3600, safelist: false };
+/**
+ * APQ lets any client store text in the Redis the queues live in: on in development, off in
+ * production unless PERSISTED_QUERIES_ENABLED (bounded then by size and TTL), where the safelist
+ * is the way to persist operations.
+ */
+export function defaultPersistedQueries(nodeEnv: GatewayConfig['nodeEnv']): GatewayPersistedQueries {
+  return { enabled: nodeEnv !== 'production', ttlSeconds: 24 * 3600, maxBytes: 8 * 1024, safelist: false };
+}
 
 /** Every setting with its default filled in. */
 export function resolveGatewaySettings(config: GatewayConfig) {
   return {
     limits: { ...DEFAULT_LIMITS, ...definedOnly(config.limits) },
     security: { ...defaultSecurity(config.nodeEnv), ...definedOnly(config.security) },
-    persistedQueries: { ...DEFAULT_PERSISTED_QUERIES, ...definedOnly(config.persistedQueries) },
+    persistedQueries: { ...defaultPersistedQueries(config.nodeEnv), ...definedOnly(config.persistedQueries) },
   };
 }
 export type GatewaySettings = ReturnType<typeof resolveGatewaySettings>;
@@ -183,6 +194,6 @@ export function gatewayConfigFromEnv(env: GatewayEnv): GatewayConfig {
       corsOrigins: env.CORS_ORIGINS,
       trustProxy: env.TRUST_PROXY,
     },
-    persistedQueries: { enabled: env.PERSISTED_QUERIES_ENABLED, ttlSeconds: env.PERSISTED_QUERIES_TTL_SECONDS, safelist: env.PERSISTED_QUERIES_SAFELIST },
+    persistedQueries: { enabled: env.PERSISTED_QUERIES_ENABLED, ttlSeconds: env.PERSISTED_QUERIES_TTL_SECONDS, maxBytes: env.PERSISTED_QUERIES_MAX_BYTES, safelist: env.PERSISTED_QUERIES_SAFELIST },
   };
 }

@@ -56,17 +56,23 @@ export function createApqCache(redisUrl: string, queuePrefix: string, logger: Lo
 /**
  * What Apollo looks persisted queries up in: registered operations first, then the APQ cache.
  * Apollo Server asks for `apq:<sha256>` (it prefixes every key it uses in a shared cache).
+ * Clients store through set(): only when APQ is on, and only queries of at most `maxBytes`.
  */
 export class PersistedQueryCache implements KeyValueCache<string> {
-  constructor(private readonly apq: KeyValueCache<string>, private readonly safelist: Safelist) {}
+  constructor(
+    private readonly apq: KeyValueCache<string> | undefined,
+    private readonly safelist: Safelist,
+    private readonly maxBytes: number,
+  ) {}
   async get(key: string): Promise<string | undefined> {
-    return (await this.safelist.get(key.replace(/^apq:/, ''))) ?? (await this.apq.get(key));
+    return (await this.safelist.get(key.replace(/^apq:/, ''))) ?? (await this.apq?.get(key));
   }
-  set(key: string, value: string, options?: KeyValueCacheSetOptions): Promise<void> {
-    return this.apq.set(key, value, options);
+  async set(key: string, value: string, options?: KeyValueCacheSetOptions): Promise<void> {
+    if (!this.apq || Buffer.byteLength(value) > this.maxBytes) return;
+    await this.apq.set(key, value, options);
   }
-  delete(key: string): Promise<boolean | void> {
-    return this.apq.delete(key);
+  async delete(key: string): Promise<boolean | void> {
+    return this.apq?.delete(key);
   }
 }
 

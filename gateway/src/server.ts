@@ -117,7 +117,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningServic
     includeStacktraceInErrorResponses: exposeInternals,
     allowBatchedHttpRequests: false,
     csrfPrevention: true,
-    persistedQueries: apq ? { cache: new PersistedQueryCache(apq.cache, safelist), ttl: persistedQueries.ttlSeconds } : false,
+    // The safelist answers hash-only requests even where clients may not store queries (APQ off).
+    persistedQueries: apq || persistedQueries.safelist ? { cache: new PersistedQueryCache(apq?.cache, safelist, persistedQueries.maxBytes), ttl: persistedQueries.ttlSeconds } : false,
     validationRules: armor.validationRules,
     parseOptions: armor.parseOptions,
     formatError: (formatted, error) => formatGatewayError(formatted, error, { exposeInternals, hideSuggestions: !security.fieldSuggestions }),
