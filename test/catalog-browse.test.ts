@@ -1,4 +1,5 @@
 import { newId } from '../subgraphs/lib/ids';
+import { searchTerms } from '../subgraphs/products/model';
 import { startStack, type TestStack } from './support/stack';
 
 const CREATE = `mutation Create($input: CreateProductInput!) { createProduct(input: $input) { id sku active priceCents currency stock { onHand reserved available } category { slug } } }`;
@@ -51,8 +52,26 @@ describe('browsing, searching and managing the catalog', () => {
     expect(refused.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', reason: 'BELOW_RESERVED' });
     const ok = await stack.gql(ADJUST, { id, d: -1 }, { token: admin });
     expect(ok.data.adjustStock.stock).toEqual({ onHand: 2, reserved: 2, available: 0 });
-    const log = await stack.products.deps.stockEntries.find({ productId: id }).sort({ seq: 1 }).lean();
-    expect(log.map((e) => e.op.kind)).toEqual(['adjust', 'hold', 'adjust']);
+    const log = await stack.products.deps.movements.find({ productId: id }).lean();
+    expect(log.map((m) => [m.kind, m.delta])).toEqual(
+      expect.arrayContaining([
+        ['adjust', { onHand: 3, reserved: 0, available: 3 }],
+        ['hold', { onHand: 0, reserved: 2, available: -2 }],
+        ['adjust', { onHand: -1, reserved: 0, available: -1 }],
+      ]),
+    );
+    expect(log).toHaveLength(3);
+  });
+
+  it('keeps search terms in step with concurrent edits of the name and the description', async () => {
+    const { id } = await createProduct({ sku: `EDIT-${Date.now()}`, name: 'Start' });
+    const edits = Array.from({ length: 12 }, (_, i) => (i % 2 ? { name: `Name${i}` } : { description: `Words${i} here` }));
+    const results = await Promise.allSettled(edits.map((input) => stack.products.deps.catalog.update(id, input)));
+    // An edit that keeps losing to others gives up with CONFLICT rather than writing stale terms.
+    for (const r of results) if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'CONFLICT' });
+    const p = (await stack.products.deps.products.findById(id).lean())!;
+    expect(p.searchTerms).toEqual(searchTerms(p));
+    expect(p.nameKey).toBe(p.name.toLowerCase());
   });
 
   it('hides archived products from customers but not from admins', async () => {

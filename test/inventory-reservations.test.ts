@@ -5,6 +5,7 @@ import { IDENTITY_HEADER, signIdentity, type Role } from '../subgraphs/lib/ident
 import { internalClient, type InternalCall } from '../subgraphs/lib/internal-client';
 import { JOBS, QUEUES, createQueue, enqueue, inventoryCommandSchema, inventoryJobId } from '../subgraphs/lib/queues';
 import { createRedis } from '../subgraphs/lib/redis';
+import { createReservationEffects } from '../subgraphs/products/reservation-effects';
 import { startProductsWorker } from '../subgraphs/products/worker';
 import { postGraphQL, startStack, type TestStack } from './support/stack';
 
@@ -52,11 +53,23 @@ describe('stock reservations for checkout never oversell', () => {
     await stack.products.deps.products.create({ _id: id, sku: `SKU-${id.slice(-10)}`, name: `Lamp ${id.slice(-4)}`, priceCents: 2500, currency: 'EUR', onHand, ...overrides });
     return id;
   }
-  /** The authoritative stock (ledger head). */
+  /** The product's stock now. */
   const stockOf = async (id: string) => {
     const s = (await stack.products.deps.stock.current(id))!;
     return { onHand: s.onHand, reserved: s.reserved, available: s.onHand - s.reserved };
   };
+  const productDoc = async (id: string) => (await stack.products.deps.products.findById(id).lean())!;
+  const reservationDoc = async (id: string) => (await stack.products.deps.reservations.findById(id).lean())!;
+  const movementsOf = async (reservationId: string) =>
+    (await stack.products.deps.movements.find({ reservationId }).lean()).map((m) => `${m.kind} ${m.productId}`).sort();
+  /** A reservation as reserveStock would have stored it, written directly to stand for a crash. */
+  async function storedReservation(id: string, lines: Array<{ productId: string; quantity: number }>, state: Record<string, unknown>) {
+    const snapshot = lines.map((l) => ({ ...l, name: 'Lamp', sku: 'SKU', unitPriceCents: 2500, currency: 'EUR' }));
+    await stack.products.deps.reservations.create({ _id: id, lines: snapshot, expiresAt: new Date(Date.now() + 600_000), ...state });
+  }
+  /** The product write of a hold, done directly: the process "crashed" right after it. */
+  const holdDirectly = (productId: string, key: string, qty: number) =>
+    stack.products.deps.products.updateOne({ _id: productId }, { $inc: { reserved: qty, available: -qty }, $push: { holds: { k: key, t: 'crashed-writer' } } });
   const restock = (id: string, units: number) => stack.products.deps.catalog.adjustStock(id, units, 'restock', 'test-admin');
   const reserve = (input: Record<string, unknown>) => payments<{ reserveStock: Reservation }>(RESERVE, { input }).then((d) => d.reserveStock);
   const commit = (id: string) => payments<{ commitReservation: Reservation }>(COMMIT, { id }).then((d) => d.commitReservation);
@@ -92,6 +105,7 @@ describe('stock reservations for checkout never oversell', () => {
     expect(held).toHaveLength(10);
     expect(refused.map((r) => [r.reason.code, r.reason.details.reason, r.reason.details.productId])).toEqual(Array(40).fill(['CONFLICT', 'INSUFFICIENT_STOCK', productId]));
     expect(await stockOf(productId)).toEqual({ onHand: 10, reserved: 10, available: 0 });
+    expect((await productDoc(productId)).holds).toHaveLength(10);
     expect(lowest).toBeGreaterThanOrEqual(0);
   });
 
@@ -159,7 +173,7 @@ describe('stock reservations for checkout never oversell', () => {
     expect(await stockOf(productId)).toEqual({ onHand: 2, reserved: 2, available: 0 });
     const freed = await eventually(() => stockOf(productId), (s) => s.available === 2);
     expect(freed).toEqual({ onHand: 2, reserved: 0, available: 2 });
-    expect((await stack.products.deps.reservationSteps.findById(`${late}:1:decision`).lean())?.outcome).toBe('EXPIRED');
+    expect((await stack.products.deps.reservations.findById(late).lean())?.status).toBe('EXPIRED');
 
     // Still in stock: the paid order gets it.
     expect(await commit(late)).toMatchObject({ status: 'COMMITTED' });
@@ -223,5 +237,119 @@ describe('stock reservations for checkout never oversell', () => {
       }
     }
     expect(await stockOf(productId)).toEqual({ onHand: 5, reserved: 0, available: 5 });
+  });
+
+  describe('each stock change happens once, whatever is repeated or cut short', () => {
+    it('changes stock once and logs each change once when every command is sent five times at once', async () => {
+      const productId = await aProduct(5);
+      const reservationId = newId('reservation');
+      const input = { reservationId, lines: [{ productId, quantity: 2 }] };
+      const five = <T>(call: () => Promise<T>) => Promise.all(Array.from({ length: 5 }, call));
+
+      expect((await five(() => reserve(input))).map((r) => r.status)).toEqual(Array(5).fill('HELD'));
+      expect(await stockOf(productId)).toEqual({ onHand: 5, reserved: 2, available: 3 });
+      expect((await five(() => commit(reservationId))).map((r) => r.status)).toEqual(Array(5).fill('COMMITTED'));
+      expect(await stockOf(productId)).toEqual({ onHand: 3, reserved: 0, available: 3 });
+      expect((await five(() => release(reservationId))).map((r) => r?.status)).toEqual(Array(5).fill('RELEASED'));
+      expect(await stockOf(productId)).toEqual({ onHand: 5, reserved: 0, available: 5 });
+
+      expect(await movementsOf(reservationId)).toEqual([`hold ${productId}`, `return ${productId}`, `sell ${productId}`]);
+      expect(await productDoc(productId)).toMatchObject({ holds: [], returning: [] });
+    });
+
+    it('gives back the lines already held when a later line is short', async () => {
+      const [a, b, c] = [await aProduct(5), await aProduct(5), await aProduct(1)];
+      const reservationId = newId('reservation');
+      const input = { reservationId, lines: [{ productId: a, quantity: 2 }, { productId: b, quantity: 3 }, { productId: c, quantity: 2 }] };
+      expect(await errorOf(reserve(input))).toMatchObject({ code: 'CONFLICT', details: { reason: 'INSUFFICIENT_STOCK', productId: c } });
+      for (const [id, onHand] of [[a, 5], [b, 5], [c, 1]] as const) expect(await stockOf(id)).toEqual({ onHand, reserved: 0, available: onHand });
+      expect(await movementsOf(reservationId)).toEqual([`give-back ${a}`, `give-back ${b}`, `hold ${a}`, `hold ${b}`]);
+      expect(await reservationDoc(reservationId)).toMatchObject({ status: 'FAILED', settled: true, shortProductId: c });
+      // Repeating the call repeats the answer and changes nothing.
+      expect(await errorOf(reserve(input))).toMatchObject({ code: 'CONFLICT', details: { reason: 'INSUFFICIENT_STOCK', productId: c } });
+      expect(await stockOf(a)).toEqual({ onHand: 5, reserved: 0, available: 5 });
+    });
+
+    it('completes a reserve that crashed half way through its holds when the call is repeated', async () => {
+      const [a, b] = [await aProduct(5), await aProduct(5)];
+      const reservationId = newId('reservation');
+      const lines = [{ productId: a, quantity: 2 }, { productId: b, quantity: 1 }];
+      await storedReservation(reservationId, lines, { status: 'PENDING' });
+      await holdDirectly(a, reservationId, 2);
+
+      expect(await reserve({ reservationId, lines })).toMatchObject({ status: 'HELD' });
+      expect(await stockOf(a)).toEqual({ onHand: 5, reserved: 2, available: 3 });
+      expect(await stockOf(b)).toEqual({ onHand: 5, reserved: 1, available: 4 });
+      expect(await reservationDoc(reservationId)).toMatchObject({ status: 'HELD', settled: true });
+    });
+
+    it('gives back what a reserve that crashed right after finding a line short had held', async () => {
+      const [a, b] = [await aProduct(5), await aProduct(1)];
+      const reservationId = newId('reservation');
+      const lines = [{ productId: a, quantity: 2 }, { productId: b, quantity: 3 }];
+      await storedReservation(reservationId, lines, { status: 'FAILED', settled: false, shortProductId: b });
+      await holdDirectly(a, reservationId, 2);
+
+      expect(await errorOf(reserve({ reservationId, lines }))).toMatchObject({ code: 'CONFLICT', details: { reason: 'INSUFFICIENT_STOCK', productId: b } });
+      expect(await stockOf(a)).toEqual({ onHand: 5, reserved: 0, available: 5 });
+      expect(await reservationDoc(reservationId)).toMatchObject({ status: 'FAILED', settled: true });
+    });
+
+    it('sells the stock of a commit that crashed after its move, once, on the next commit', async () => {
+      const productId = await aProduct(5);
+      const reservationId = newId('reservation');
+      await reserve({ reservationId, lines: [{ productId, quantity: 2 }] });
+      await stack.products.deps.reservations.updateOne({ _id: reservationId }, { $set: { status: 'COMMITTED', settled: false } });
+
+      expect(await commit(reservationId)).toMatchObject({ status: 'COMMITTED' });
+      expect(await commit(reservationId)).toMatchObject({ status: 'COMMITTED' });
+      expect(await stockOf(productId)).toEqual({ onHand: 3, reserved: 0, available: 3 });
+      expect(await reservationDoc(reservationId)).toMatchObject({ status: 'COMMITTED', settled: true });
+    });
+
+    it('lets the expiry job finish a release that crashed before giving the stock back', async () => {
+      const productId = await aProduct(5);
+      const reservationId = newId('reservation');
+      await reserve({ reservationId, lines: [{ productId, quantity: 2 }], ttlSeconds: 1 });
+      await stack.products.deps.reservations.updateOne({ _id: reservationId }, { $set: { status: 'RELEASED', settled: false } });
+      expect(await stockOf(productId)).toEqual({ onHand: 5, reserved: 2, available: 3 });
+
+      expect(await eventually(() => stockOf(productId), (s) => s.available === 5)).toEqual({ onHand: 5, reserved: 0, available: 5 });
+      expect(await eventually(() => reservationDoc(reservationId), (r) => r.settled)).toMatchObject({ status: 'RELEASED', settled: true });
+    });
+
+    it('returns sold units once when a return crashed between the product write and recording it', async () => {
+      const productId = await aProduct(5);
+      const reservationId = newId('reservation');
+      await reserve({ reservationId, lines: [{ productId, quantity: 2 }] });
+      await commit(reservationId);
+      await stack.products.deps.reservations.updateOne({ _id: reservationId }, { $set: { status: 'RETURNED', settled: false } });
+      await stack.products.deps.products.updateOne({ _id: productId }, { $inc: { onHand: 2, available: 2 }, $push: { returning: { r: reservationId, t: 'crashed-writer' } } });
+
+      expect(await release(reservationId)).toMatchObject({ status: 'RELEASED' });
+      expect(await stockOf(productId)).toEqual({ onHand: 5, reserved: 0, available: 5 });
+      expect(await productDoc(productId)).toMatchObject({ returning: [] });
+      expect(await reservationDoc(reservationId)).toMatchObject({ status: 'RETURNED', settled: true, returned: [{ p: productId, t: 'crashed-writer' }] });
+    });
+
+    it('gives back a late duplicate hold that lands after the sale, and takes back a late duplicate return', async () => {
+      const effects = createReservationEffects(stack.products.deps.models, stack.products.deps.stock);
+      const productId = await aProduct(5);
+      const reservationId = newId('reservation');
+      await reserve({ reservationId, lines: [{ productId, quantity: 2 }] });
+      const asReadBeforeItMoved = await reservationDoc(reservationId);
+      await commit(reservationId);
+
+      // A duplicate reserve that read the reservation while PENDING places its hold only now.
+      await effects.placeHolds({ ...asReadBeforeItMoved, status: 'PENDING', settled: false });
+      expect(await stockOf(productId)).toEqual({ onHand: 3, reserved: 0, available: 3 });
+      expect(await productDoc(productId)).toMatchObject({ holds: [] });
+
+      // A duplicate release that read it while still returning writes its return after the winner's.
+      await release(reservationId);
+      await effects.finish({ ...(await reservationDoc(reservationId)), settled: false, returned: [] });
+      expect(await stockOf(productId)).toEqual({ onHand: 5, reserved: 0, available: 5 });
+      expect(await productDoc(productId)).toMatchObject({ holds: [], returning: [] });
+    });
   });
 });

@@ -9,7 +9,7 @@ import { searchWords, type CreateProductInput, type ProductsArgs, type UpdatePro
 
 /**
  * The catalog's products: browsing and search for everyone, management for admins.
- * Stock fields are changed only with guarded `$inc` (here: adjustStock; reservations: inventory.ts).
+ * Stock fields are changed only by stock.ts (here: adjustStock; reservations: inventory.ts).
  */
 export interface ProductPage {
   edges: Array<{ cursor: string; node: ProductDoc }>;
@@ -18,6 +18,9 @@ export interface ProductPage {
 }
 
 const UPDATE_ATTEMPTS = 5;
+/** The fields the derived search fields (nameKey, searchTerms) are computed from. */
+const SEARCH_SOURCES = ['sku', 'name', 'description'] as const;
+type SearchSource = (typeof SEARCH_SOURCES)[number];
 
 export function createCatalog(models: CatalogModels, stock: Stock) {
   const { products, categories } = models;
@@ -71,50 +74,57 @@ export function createCatalog(models: CatalogModels, stock: Stock) {
   async function create(input: CreateProductInput, actor: string): Promise<ProductDoc> {
     await requireCategory(input.categoryId, ['input', 'categoryId']);
     const { initialStock, ...fields } = input;
-    const doc = { _id: newId('product'), ...fields, active: true, onHand: 0, reserved: 0, available: 0, nameKey: nameKey(fields.name), searchTerms: searchTerms(fields) };
-    const created = await products.create(doc).catch(skuTaken);
-    // Through the ledger, so the initial stock is in the movement log like any other.
-    if (initialStock > 0) await stock.apply(created._id, { kind: 'adjust', delta: initialStock, reason: 'initial stock', actor });
-    return (await products.findById(created._id).lean())!;
+    const stockFields = { onHand: initialStock, reserved: 0, available: initialStock, holds: [], returning: [] };
+    const doc = { _id: newId('product'), ...fields, active: true, ...stockFields, nameKey: nameKey(fields.name), searchTerms: searchTerms(fields) };
+    const created = (await products.create(doc).catch(skuTaken)).toObject();
+    // The initial stock is in the movement log like any other change.
+    if (initialStock > 0) await stock.logAdjustment(created._id, initialStock, 'initial stock', actor);
+    return created;
   }
 
   /**
-   * Derived search fields are computed from the merged document. On FerretDB an update rewrites
-   * the whole document from its own read, so a concurrent stock write can undo an edit: read it
-   * back and re-apply until it has stuck.
+   * One atomic update. The derived search fields come from sku, name and description together:
+   * when the edit gives only some of them, the update is conditional on the others being what we
+   * read, so a concurrent edit of those is never overwritten with stale search terms (re-read
+   * and try again).
    */
   async function update(id: string, input: UpdateProductInput): Promise<ProductDoc> {
     if (input.categoryId !== undefined) await requireCategory(input.categoryId, ['input', 'categoryId']);
+    const unread = SEARCH_SOURCES.filter((f) => input[f] === undefined);
+    if (unread.length === SEARCH_SOURCES.length) return setFields(id, input);
     for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
-      const current = await products.findById(id).lean();
+      const current: Partial<Pick<ProductDoc, SearchSource>> | null = unread.length ? await products.findById(id, { sku: 1, name: 1, description: 1 }).lean() : {};
       if (!current) throw new NotFoundError('Product');
-      const next = { ...current, ...input };
-      await products.updateOne({ _id: id }, { $set: { ...input, nameKey: nameKey(next.name), searchTerms: searchTerms(next) } }).catch(skuTaken);
-      const after = (await products.findById(id).lean())!;
-      if (sameFields(after, input)) return after;
+      const read = Object.fromEntries(unread.map((f) => [f, current[f]]));
+      const next = { ...read, ...input } as Pick<ProductDoc, SearchSource>;
+      const derived = { nameKey: nameKey(next.name), searchTerms: searchTerms(next) };
+      const updated = await products.findOneAndUpdate({ _id: id, ...read }, { $set: { ...input, ...derived } }, { new: true }).lean().catch(skuTaken);
+      if (updated) return updated;
+      if (!unread.length) throw new NotFoundError('Product');
     }
     throw new ConflictError('The product is being changed by someone else; try again');
   }
 
-  function sameFields(doc: ProductDoc, input: UpdateProductInput): boolean {
-    return Object.entries(input).every(([k, v]) => JSON.stringify(doc[k as keyof ProductDoc]) === JSON.stringify(v));
+  async function setFields(id: string, set: Partial<ProductDoc>): Promise<ProductDoc> {
+    const updated = await products.findOneAndUpdate({ _id: id }, { $set: set }, { new: true }).lean().catch(skuTaken);
+    if (!updated) throw new NotFoundError('Product');
+    return updated;
   }
 
   async function archive(id: string): Promise<ProductDoc> {
-    return update(id, { active: false });
+    return setFields(id, { active: false });
   }
 
-  /** On hand never drops below reserved: the ledger refuses the change (stock.ts). */
+  /** One conditional $inc (on hand never drops below reserved), then its movement. */
   async function adjustStock(productId: string, delta: number, reason: string, actor: string): Promise<ProductDoc> {
-    const res = await stock.apply(productId, { kind: 'adjust', delta, reason, actor });
-    if (res.result === 'missing') throw new NotFoundError('Product');
-    if (res.result === 'short') {
-      const { onHand, reserved } = res.state;
-      throw new ConflictError('Cannot remove more units than are on hand and not reserved', { reason: 'BELOW_RESERVED', onHand, reserved, available: onHand - reserved });
+    const adjusted = await stock.adjust(productId, delta);
+    if (!adjusted) {
+      const now = await stock.current(productId);
+      if (!now) throw new NotFoundError('Product');
+      throw new ConflictError('Cannot remove more units than are on hand and not reserved', { reason: 'BELOW_RESERVED', ...now });
     }
-    const p = (await products.findById(productId).lean())!;
-    // Show the state this change produced even if the cached copy is behind a moment.
-    return { ...p, onHand: res.state.onHand, reserved: res.state.reserved, available: res.state.onHand - res.state.reserved };
+    await stock.logAdjustment(productId, delta, reason, actor);
+    return adjusted;
   }
 
   return { list, create, update, archive, adjustStock };

@@ -59,7 +59,8 @@ export function createCategories(models: CatalogModels) {
   async function remove(id: string): Promise<boolean> {
     if (!(await categories.exists({ _id: id }))) throw new NotFoundError('Category');
     if (await categories.exists({ parentId: id })) throw new ConflictError('The category has sub-categories', { reason: 'CATEGORY_HAS_CHILDREN' });
-    if (await products.exists({ categoryId: id })) throw new ConflictError('The category has products', { reason: 'CATEGORY_HAS_PRODUCTS' });
+    // Both values of `active` spelled out, so the {active, categoryId, ...} index serves it.
+    if (await products.exists({ active: { $in: [true, false] }, categoryId: id })) throw new ConflictError('The category has products', { reason: 'CATEGORY_HAS_PRODUCTS' });
     await categories.deleteOne({ _id: id });
     return true;
   }

@@ -4,29 +4,26 @@ import { AppError, BadUserInputError, ConflictError, NotFoundError, isDuplicateK
 import type { Logger } from '../lib/logger';
 import { JOBS, enqueue, reservationExpirySchema } from '../lib/queues';
 import { currentRequestScope } from '../lib/request-context';
-import type { CatalogModels, ReservationDoc, ReservationLine, ReservationOutcome, ReservationStatus } from './model';
+import type { CatalogModels, ReservationDoc, ReservationLine } from './model';
+import { createReservationEffects } from './reservation-effects';
+import { FIRST_MOVE, nextStep, publicStatus, type Command, type PublicStatus } from './reservation-rules';
 import type { Stock } from './stock';
 
 /**
- * Stock reservations for checkout (contract: docs/contracts.md, state machine: docs/catalog.md).
+ * Stock reservations for checkout (contract: docs/contracts.md, design: docs/catalog.md).
  *
- * Nothing here relies on an update being atomic (FerretDB v1's are not, see stock.ts). Facts are
- * claimed by unique inserts, and every effect is keyed so that repeating it changes nothing:
- *   - the Reservation (unique _id = reservationId) is inserted first with the priced snapshot,
- *     and its expiry job is scheduled before any stock is touched, so even a reservation
- *     abandoned by a crash gives its stock back;
- *   - each line holds stock under the marker `<reservationId>:<generation>` (stock ledger: a
- *     marker is held at most once, and never again once settled);
- *   - how a generation ends (COMMITTED, RELEASED, EXPIRED, FAILED) is decided once, by inserting
- *     `<reservationId>:<g>:decision`; whoever acts afterwards reads the decision and (re)applies
- *     its effect: sell the holds, or give them back. A retry after a crash completes the work.
- *   - a commit after expiry or release starts generation g+1 and takes the stock again, all
- *     lines or none.
+ * The reservation document is a state machine (reservation-rules.ts) moved only by conditional
+ * updates; the winner of a move carries out the stock effect the new status owes, and anyone who
+ * later finds the status unsettled (a retry after a crash, the expiry job) finishes it from the
+ * stored document. Each command first tries its common case as one conditional write, and
+ * otherwise reads the reservation and follows nextStep().
  */
 export const DEFAULT_RESERVATION_TTL_SECONDS = 15 * 60;
-const MAX_COMMIT_ROUNDS = 5;
+/** Moves lost to concurrent commands before giving up (each loss means the state changed). */
+const MAX_ROUNDS = 5;
 
 export const reserveStockInputSchema = z.object({
+  // No '.' or '$': the id is a key in the product's hold list and in movement ids.
   reservationId: z.string().regex(/^[A-Za-z0-9_:-]{1,100}$/, 'must be 1-100 letters, digits, _ : -'),
   lines: z
     .array(z.object({ productId: z.string().min(1).max(100), quantity: z.number().int('must be a whole number').positive().max(10_000) }))
@@ -45,17 +42,13 @@ export interface InventoryDeps {
   logger: Logger;
 }
 
-/** A reservation as callers see it: the stored snapshot plus its current public status. */
-export type ReservationView = ReservationDoc & { publicStatus: 'HELD' | 'COMMITTED' | 'RELEASED' | 'EXPIRED' };
-export type CommitOutcome = { ok: true; reservation: ReservationView } | { ok: false; reason: string; productId?: string };
+/** A reservation as callers see it: the stored snapshot plus its public status. */
+export type ReservationView = ReservationDoc & { publicStatus: PublicStatus };
+type Refused = { ok: false; reason: 'NOT_FOUND' | 'RESERVATION_PENDING' | 'INSUFFICIENT_STOCK' | 'CONTENDED'; productId?: string };
+export type CommandOutcome = { ok: true; reservation: ReservationView } | Refused;
+export type CommitOutcome = CommandOutcome;
 
-interface Decision {
-  outcome: ReservationOutcome;
-  productId: string | null;
-}
-
-export const holdMarker = (reservationId: string, generation: number) => `${reservationId}:${generation}`;
-const restockStep = (reservationId: string) => `${reservationId}:restock`;
+const view = (r: ReservationDoc): ReservationView => ({ ...r, publicStatus: publicStatus(r.status) });
 
 function insufficientStock(productId: string | null | undefined): ConflictError {
   return new ConflictError('Not enough stock for this product', { reason: 'INSUFFICIENT_STOCK', productId: productId ?? null });
@@ -66,87 +59,41 @@ function productNotFound(productId: string, index: number): AppError {
   return new AppError('NOT_FOUND', 'Product not found', { productId, field: `input.lines.${index}.productId` });
 }
 
+function sameLines(r: ReservationDoc, input: ReserveStockInput): boolean {
+  const key = (ls: Array<{ productId: string; quantity: number }>) => ls.map((l) => `${l.productId}*${l.quantity}`).sort().join(',');
+  return key(r.lines) === key(input.lines);
+}
+
 export function createInventory(deps: InventoryDeps) {
-  const { products, reservations, reservationSteps } = deps.models;
-  const { stock } = deps;
-
-  // ---- facts about a reservation ----
-
-  async function currentGeneration(id: string): Promise<number> {
-    let g = 1;
-    while (await reservationSteps.exists({ _id: `${id}:${g + 1}:start` })) g++;
-    return g;
-  }
-
-  async function decisionOf(id: string, g: number): Promise<Decision | null> {
-    const d = await reservationSteps.findById(`${id}:${g}:decision`).lean();
-    return d ? { outcome: d.outcome!, productId: d.productId } : null;
-  }
-
-  /** The first decision for generation g wins; returns whichever that is. */
-  async function decide(id: string, g: number, outcome: ReservationOutcome, productId: string | null = null): Promise<Decision> {
-    try {
-      await reservationSteps.create({ _id: `${id}:${g}:decision`, reservationId: id, generation: g, kind: 'decision', outcome, productId });
-      return { outcome, productId };
-    } catch (err) {
-      if (!isDuplicateKeyError(err)) throw err;
-      return (await decisionOf(id, g))!;
-    }
-  }
-
-  async function startGeneration(id: string, g: number): Promise<void> {
-    await reservationSteps.create({ _id: `${id}:${g}:start`, reservationId: id, generation: g, kind: 'start' }).catch((err: unknown) => {
-      if (!isDuplicateKeyError(err)) throw err;
-    });
-  }
-
-  // ---- stock effects (each repeatable) ----
+  const { products, reservations } = deps.models;
+  const effects = createReservationEffects(deps.models, deps.stock);
 
   /**
-   * Holds every line under generation g's marker, stopping at the first short line. The caller
-   * then decides FAILED *before* giving anything back, so a concurrent driver of the same
-   * generation can never commit a half-held reservation.
+   * Drives a reservation until the command has its answer: finish what the found status owes,
+   * then take nextStep (answer, refuse, one conditional move, or place holds).
    */
-  async function holdAll(r: ReservationDoc, g: number, requireActive: boolean): Promise<{ ok: true } | { ok: false; productId: string }> {
-    const marker = holdMarker(r._id, g);
-    for (const line of r.lines) {
-      const res = await stock.apply(line.productId, { kind: 'hold', marker, qty: line.quantity }, { requireActive });
-      const held = res.result === 'applied' || (res.result === 'noop' && res.state.holds.includes(marker));
-      if (!held) return { ok: false, productId: line.productId };
+  async function drive(command: Command, id: string, start: ReservationDoc | null): Promise<CommandOutcome> {
+    let r = start;
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      r ??= await effects.read(id);
+      if (!r) return { ok: false, reason: 'NOT_FOUND' };
+      if (!r.settled) r = await effects.finish(r);
+      const step = nextStep(command, r.status);
+      if (step.kind === 'answer') return { ok: true, reservation: view(r) };
+      if (step.kind === 'refuse') return { ok: false, reason: step.reason, productId: r.shortProductId ?? undefined };
+      if (step.kind === 'move') {
+        r = await effects.move(id, step.move);
+        continue;
+      }
+      if (command === 'reserve') await scheduleExpiry(r);
+      // Decided by us or by someone else (then placeHolds took back any hold of ours it did not count).
+      const placed = await effects.placeHolds(r);
+      r = 'moved' in placed ? placed.moved : placed.lost;
     }
-    return { ok: true };
-  }
-
-  /** Applies a decision's effect to every line: COMMITTED sells the holds, anything else gives them back. */
-  async function settle(r: ReservationDoc, g: number, outcome: ReservationOutcome): Promise<void> {
-    const marker = holdMarker(r._id, g);
-    for (const line of r.lines) {
-      await stock.apply(line.productId, { kind: outcome === 'COMMITTED' ? 'sell' : 'undo', marker, qty: line.quantity });
-    }
-  }
-
-  async function view(r: ReservationDoc): Promise<ReservationView> {
-    const g = await currentGeneration(r._id);
-    const status = await statusOf(r, g);
-    if (status !== r.status) await reservations.updateOne({ _id: r._id }, { $set: { status } });
-    return { ...r, status, publicStatus: publicStatus(status) };
-  }
-
-  async function statusOf(r: ReservationDoc, g: number): Promise<ReservationStatus> {
-    const d = await decisionOf(r._id, g);
-    if (d?.outcome === 'COMMITTED' && (await reservationSteps.exists({ _id: restockStep(r._id) }))) return 'RELEASED';
-    if (d) return d.outcome;
-    if (g > 1) return 'RETAKING';
-    return r.status === 'HELD' ? 'HELD' : 'PENDING';
+    return { ok: false, reason: 'CONTENDED' };
   }
 
   // ---- reserve ----
-
-  /** PENDING → HELD on the cached status (decisions are the truth); `{_id}` filter for FerretDB's fast path. */
-  async function markHeld(id: string): Promise<void> {
-    const now = await reservations.findById(id).lean();
-    if (now?.status === 'PENDING') await reservations.updateOne({ _id: id }, { $set: { status: 'HELD' } });
-  }
 
   async function scheduleExpiry(r: Pick<ReservationDoc, '_id' | 'expiresAt'>): Promise<void> {
     const requestId = currentRequestScope()?.requestId ?? `expire-${r._id}`;
@@ -155,7 +102,7 @@ export function createInventory(deps: InventoryDeps) {
   }
 
   async function snapshotLines(input: ReserveStockInput): Promise<ReservationLine[]> {
-    const found = await products.find({ _id: { $in: input.lines.map((l) => l.productId) } }).lean();
+    const found = await products.find({ _id: { $in: input.lines.map((l) => l.productId) } }, { name: 1, sku: 1, priceCents: 1, currency: 1, active: 1 }).lean();
     const byId = new Map(found.map((p) => [p._id, p]));
     const lines = input.lines.map((l, i) => {
       const p = byId.get(l.productId);
@@ -166,109 +113,49 @@ export function createInventory(deps: InventoryDeps) {
     return lines;
   }
 
-  function sameLines(r: ReservationDoc, input: ReserveStockInput): boolean {
-    const key = (ls: Array<{ productId: string; quantity: number }>) => ls.map((l) => `${l.productId}*${l.quantity}`).sort().join(',');
-    return key(r.lines) === key(input.lines);
-  }
-
+  /** Inserts the reservation (PENDING) or finds the one a previous call with this id inserted. */
   async function findOrCreate(input: ReserveStockInput): Promise<ReservationDoc> {
-    const existing = await reservations.findById(input.reservationId).lean();
-    if (existing) return existing;
-    const lines = await snapshotLines(input);
+    let lines: ReservationLine[];
+    try {
+      lines = await snapshotLines(input);
+    } catch (err) {
+      // A repeat keeps its snapshot even if a product was archived since.
+      const existing = await effects.read(input.reservationId);
+      if (existing) return existing;
+      throw err;
+    }
     const ttl = input.ttlSeconds ?? DEFAULT_RESERVATION_TTL_SECONDS;
     try {
       return (await reservations.create({ _id: input.reservationId, status: 'PENDING', lines, expiresAt: new Date(Date.now() + ttl * 1000) })).toObject();
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err;
-      return (await reservations.findById(input.reservationId).lean())!;
+      return (await effects.read(input.reservationId))!;
     }
   }
 
-  /** Holds all lines (or none). Repeating it, concurrently or after a crash, completes the same reservation. */
+  /**
+   * Holds all lines or none. Order of writes: the reservation (with its snapshot), its expiry
+   * job, each line's hold, the deciding move; a crash anywhere leaves a PENDING reservation that
+   * a repeat of this call or the expiry job completes.
+   */
   async function reserve(input: ReserveStockInput): Promise<ReservationView> {
     const r = await findOrCreate(input);
     if (!sameLines(r, input)) throw new ConflictError('This reservation id was already used for different lines', { reason: 'RESERVATION_ID_REUSED' });
-    await scheduleExpiry(r);
-    const decided = (await currentGeneration(r._id)) > 1 ? 'later' : await decisionOf(r._id, 1);
-    if (decided === null) {
-      const held = await holdAll(r, 1, true);
-      // Ended meanwhile (released, expired, or a line was short)? Our holds must not outlive it.
-      const d = held.ok ? await decisionOf(r._id, 1) : await decide(r._id, 1, 'FAILED', held.productId);
-      if (d) await settle(r, 1, d.outcome);
-      else await markHeld(r._id);
-    }
-    const v = await view((await reservations.findById(r._id).lean())!);
-    if (v.status === 'FAILED') throw insufficientStock((await decisionOf(r._id, 1))?.productId);
-    return v;
+    const outcome = await drive('reserve', r._id, r);
+    if (outcome.ok) return outcome.reservation;
+    if (outcome.reason === 'INSUFFICIENT_STOCK') throw insufficientStock(outcome.productId);
+    throw new ConflictError('The reservation is changing; try again', { reason: outcome.reason });
   }
 
-  // ---- release / expire ----
+  // ---- commit, release, expire ----
 
-  async function end(reservationId: string, outcome: 'RELEASED' | 'EXPIRED'): Promise<ReservationView | null> {
-    const r = await reservations.findById(reservationId).lean();
-    if (!r) return null;
-    const g = await currentGeneration(reservationId);
-    // Expiry concerns the original hold only; a retake in progress belongs to a paid commit.
-    if (outcome === 'EXPIRED' && g > 1) return view(r);
-    const d = await decide(reservationId, g, outcome);
-    await settle(r, g, d.outcome);
-    if (d.outcome === 'COMMITTED' && outcome === 'RELEASED') await restock(r, g);
-    else if (d.outcome === outcome) deps.logger.info('reservation ended', { reservationId, outcome });
-    return view(r);
+  /** The command's common case as one conditional write; otherwise the stored state decides. */
+  async function run(command: Exclude<Command, 'reserve'>, id: string): Promise<CommandOutcome> {
+    return drive(command, id, await effects.move(id, FIRST_MOVE[command]));
   }
 
-  /**
-   * Releasing a sold reservation (its order was cancelled) puts the sold units back on hand, once:
-   * the return is claimed by a unique step, and each line's restock is keyed by a marker the stock
-   * ledger applies at most once, so a retry after a crash finishes it without doubling it.
-   */
-  async function restock(r: ReservationDoc, g: number): Promise<void> {
-    await reservationSteps.create({ _id: restockStep(r._id), reservationId: r._id, generation: g, kind: 'restock' }).catch((err: unknown) => {
-      if (!isDuplicateKeyError(err)) throw err;
-    });
-    for (const line of r.lines) await stock.apply(line.productId, { kind: 'restock', marker: restockStep(r._id), qty: line.quantity });
-    deps.logger.info('sold reservation returned to stock', { reservationId: r._id });
-  }
-
-  // ---- commit ----
-
-  /**
-   * Reserved becomes sold. Repeating is a no-op (and finishes a crashed commit). After expiry or
-   * release it succeeds only if every line can be taken again; otherwise `{ ok: false }`.
-   */
-  async function tryCommit(reservationId: string): Promise<CommitOutcome> {
-    const r = await reservations.findById(reservationId).lean();
-    if (!r) return { ok: false, reason: 'NOT_FOUND' };
-    for (let round = 0; round < MAX_COMMIT_ROUNDS; round++) {
-      const g = await currentGeneration(reservationId);
-      const d = await decisionOf(reservationId, g);
-      if (d?.outcome === 'COMMITTED') {
-        await settle(r, g, 'COMMITTED');
-        return { ok: true, reservation: await view(r) };
-      }
-      if (d) {
-        // Ended without a sale: make sure that generation's holds are back, then try a new one.
-        await settle(r, g, d.outcome);
-        if (d.outcome === 'FAILED' && g === 1) return { ok: false, reason: 'INSUFFICIENT_STOCK', productId: d.productId ?? undefined };
-        await startGeneration(reservationId, g + 1);
-        continue;
-      }
-      if (g === 1 && (await reservations.findById(reservationId).lean())?.status !== 'HELD') return { ok: false, reason: 'RESERVATION_PENDING' };
-      if (g > 1) {
-        const held = await holdAll(r, g, false);
-        if (!held.ok) {
-          const failed = await decide(reservationId, g, 'FAILED', held.productId);
-          await settle(r, g, failed.outcome);
-          if (failed.outcome !== 'COMMITTED') return { ok: false, reason: 'INSUFFICIENT_STOCK', productId: failed.productId ?? held.productId };
-          return { ok: true, reservation: await view(r) };
-        }
-      }
-      const won = await decide(reservationId, g, 'COMMITTED');
-      await settle(r, g, won.outcome);
-      if (won.outcome === 'COMMITTED') return { ok: true, reservation: await view(r) };
-    }
-    return { ok: false, reason: 'CONTENDED' };
-  }
+  /** Reserved becomes sold; after expiry/release only if every line can be taken again. Idempotent. */
+  const tryCommit = (reservationId: string) => run('commit', reservationId);
 
   /** The synchronous form for GraphQL: failures become typed errors. */
   async function commit(reservationId: string): Promise<ReservationView> {
@@ -279,26 +166,23 @@ export function createInventory(deps: InventoryDeps) {
     throw new ConflictError(outcome.reason === 'RESERVATION_PENDING' ? 'The reservation is still being placed' : 'The reservation is changing; try again', { reason: outcome.reason });
   }
 
+  /** Gives held stock back; a sold reservation's units come back on hand, once. Null: unknown id. */
+  async function end(command: 'release' | 'expire', reservationId: string): Promise<ReservationView | null> {
+    const outcome = await run(command, reservationId);
+    if (outcome.ok) {
+      deps.logger.info('reservation ended', { reservationId, command, status: outcome.reservation.status });
+      return outcome.reservation;
+    }
+    if (outcome.reason === 'NOT_FOUND') return null;
+    throw new ConflictError('The reservation is changing; try again', { reason: outcome.reason });
+  }
+
   return {
     reserve,
-    release: (reservationId: string) => end(reservationId, 'RELEASED'),
-    expire: (reservationId: string) => end(reservationId, 'EXPIRED'),
+    release: (reservationId: string) => end('release', reservationId),
+    expire: (reservationId: string) => end('expire', reservationId),
     tryCommit,
     commit,
   };
 }
 export type Inventory = ReturnType<typeof createInventory>;
-
-/** What clients see: internal statuses map onto the public four. */
-export function publicStatus(status: ReservationStatus): 'HELD' | 'COMMITTED' | 'RELEASED' | 'EXPIRED' {
-  switch (status) {
-    case 'PENDING':
-      return 'HELD';
-    case 'RETAKING':
-      return 'EXPIRED';
-    case 'FAILED':
-      return 'RELEASED';
-    default:
-      return status;
-  }
-}

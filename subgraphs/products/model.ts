@@ -1,13 +1,27 @@
 import { Schema, type Connection, type Model } from 'mongoose';
+import { RESERVATION_STATUSES, type LineToken, type ReservationStatus } from './reservation-rules';
 
 /**
  * The products database: the catalog (products, categories), reservations that hold stock for
- * checkouts, and the log of manual stock movements.
+ * checkouts, and the stock movement log.
  *
- * Stock (onHand, reserved, available, holds) on a product is a cache of the newest entry of its
- * stock ledger (stock.ts explains why: FerretDB v1 updates are not atomic, unique inserts are).
- * Only stock.ts writes those fields. `available` is stored so `inStockOnly` is a plain filter.
+ * A product's stock lives on the product: onHand, reserved and available (= onHand - reserved,
+ * stored so `inStockOnly` is a plain filter), plus the keys of the reservations whose holds or
+ * returns are open on it. Only stock.ts writes those fields, each change one conditional update.
  */
+
+/** An open hold on a product: its key and the token of the write that placed it. */
+export interface HoldEntry {
+  k: string;
+  t: string;
+}
+
+/** An in-flight return of sold units on a product: the reservation and the writing call's token. */
+export interface ReturnKey {
+  r: string;
+  t: string;
+}
+
 export interface ProductDoc {
   _id: string;
   sku: string;
@@ -21,12 +35,10 @@ export interface ProductDoc {
   onHand: number;
   reserved: number;
   available: number;
-  /** Hold markers (`<reservationId>:<generation>`) currently counted in `reserved`. */
-  holds: string[];
-  /** Recently settled hold markers (see stock-state.ts). */
-  closedHolds: string[];
-  /** Sequence number of the ledger entry the stock fields come from (0: as created). */
-  stockSeq: number;
+  /** The open holds counted in `reserved` (key `<reservationId>`, or `<reservationId>/retake`). */
+  holds: HoldEntry[];
+  /** Returns of sold units in flight (stock.ts returnSold). */
+  returning: ReturnKey[];
   /** Lower-cased name, for NAME_ASC sorting and its index. */
   nameKey: string;
   /** Lower-cased words of sku, name and description, for indexed word-prefix search. */
@@ -49,9 +61,8 @@ const productSchema = new Schema<ProductDoc>(
     onHand: { type: Number, default: 0, min: 0 },
     reserved: { type: Number, default: 0, min: 0 },
     available: { type: Number, default: 0, min: 0 },
-    holds: { type: [String], default: [] },
-    closedHolds: { type: [String], default: [] },
-    stockSeq: { type: Number, default: 0 },
+    holds: { type: [new Schema<HoldEntry>({ k: String, t: String }, { _id: false })], default: [] },
+    returning: { type: [new Schema<ReturnKey>({ r: String, t: String }, { _id: false })], default: [] },
     nameKey: { type: String, default: '' },
     searchTerms: { type: [String], default: [] },
   },
@@ -107,12 +118,10 @@ const categorySchema = new Schema<CategoryDoc>(
   { timestamps: true, versionKey: false },
 );
 categorySchema.index({ slug: 1 }, { unique: true });
-categorySchema.index({ parentId: 1 });
+// Children of a category in name order (and "has children?"); every category in name order.
+categorySchema.index({ parentId: 1, name: 1, _id: 1 });
+categorySchema.index({ name: 1, _id: 1 });
 categorySchema.index({ ancestors: 1 });
-
-/** Cached on the reservation for reading; the truth is in its steps (see inventory.ts). */
-export const RESERVATION_STATUSES = ['PENDING', 'HELD', 'COMMITTED', 'RELEASED', 'EXPIRED', 'FAILED', 'RETAKING'] as const;
-export type ReservationStatus = (typeof RESERVATION_STATUSES)[number];
 
 export interface ReservationLine {
   productId: string;
@@ -123,9 +132,22 @@ export interface ReservationLine {
   quantity: number;
 }
 
+export type { LineToken };
+
+/** A hold on stock for one checkout; its status moves only by the conditional updates in reservation-rules.ts. */
 export interface ReservationDoc {
   _id: string;
   status: ReservationStatus;
+  /** The stock effect that `status` owes is complete. */
+  settled: boolean;
+  /** A commit after expiry or release took the stock again (holds under `<id>/retake`). */
+  retaken: boolean;
+  /** The line that was short when the reservation FAILED. */
+  shortProductId: string | null;
+  /** Per line, the hold that counts for the current attempt (recorded by the move to HELD or COMMITTED). */
+  held: LineToken[];
+  /** Per line, the write that returned its sold units (RETURNED only). */
+  returned: LineToken[];
   lines: ReservationLine[];
   expiresAt: Date;
   createdAt: Date;
@@ -136,74 +158,54 @@ const lineSchema = new Schema<ReservationLine>(
   { productId: String, name: String, sku: String, unitPriceCents: Number, currency: String, quantity: Number },
   { _id: false },
 );
+const lineTokenSchema = new Schema<LineToken>({ p: String, t: String }, { _id: false });
 const reservationSchema = new Schema<ReservationDoc>(
   {
     _id: { type: String, required: true },
     status: { type: String, enum: RESERVATION_STATUSES, required: true },
+    settled: { type: Boolean, default: false },
+    retaken: { type: Boolean, default: false },
+    shortProductId: { type: String, default: null },
+    held: { type: [lineTokenSchema], default: [] },
+    returned: { type: [lineTokenSchema], default: [] },
     lines: { type: [lineSchema], required: true },
     expiresAt: { type: Date, required: true },
   },
   { timestamps: true, versionKey: false },
 );
-reservationSchema.index({ status: 1, expiresAt: 1 });
 
-export const RESERVATION_OUTCOMES = ['COMMITTED', 'RELEASED', 'EXPIRED', 'FAILED'] as const;
-export type ReservationOutcome = (typeof RESERVATION_OUTCOMES)[number];
+export const MOVEMENT_KINDS = ['adjust', 'hold', 'give-back', 'retake', 'retake-give-back', 'sell', 'return'] as const;
+export type MovementKind = (typeof MOVEMENT_KINDS)[number];
 
 /**
- * Facts about a reservation, each claimed by inserting a unique _id (atomic on every server):
- * `<id>:<g>:start` (generation g>1 began: a commit after expiry takes the stock again) and
- * `<id>:<g>:decision` (how generation g ended; the first insert wins, later ones read it).
+ * The stock movement log: one document per stock change, written after the product update it
+ * describes. Reservation movements have the _id `<reservationId>:<kind>:<productId>`, so a
+ * retry that logs the same change again is a duplicate-key no-op.
  */
-export interface ReservationStepDoc {
-  _id: string;
-  reservationId: string;
-  generation: number;
-  kind: 'start' | 'decision' | 'restock';
-  outcome: ReservationOutcome | null;
-  productId: string | null;
-  createdAt: Date;
-}
-
-const reservationStepSchema = new Schema<ReservationStepDoc>(
-  {
-    _id: { type: String, required: true },
-    reservationId: { type: String, required: true },
-    generation: { type: Number, required: true },
-    kind: { type: String, enum: ['start', 'decision', 'restock'], required: true },
-    outcome: { type: String, enum: [...RESERVATION_OUTCOMES, null], default: null },
-    productId: { type: String, default: null },
-  },
-  { timestamps: { createdAt: true, updatedAt: false }, versionKey: false },
-);
-
-/** One stock change of one product: the full state after it, and what it was (the stock movement log). */
-export interface StockEntryDoc {
+export interface StockMovementDoc {
   _id: string;
   productId: string;
-  seq: number;
-  onHand: number;
-  reserved: number;
-  holds: string[];
-  closedHolds: string[];
-  op: { kind: string; marker?: string; qty?: number; delta?: number; reason?: string; actor?: string };
-  createdAt: Date;
+  kind: MovementKind;
+  reservationId: string | null;
+  delta: { onHand: number; reserved: number; available: number };
+  reason: string | null;
+  actor: string | null;
+  at: Date;
 }
 
-const stockEntrySchema = new Schema<StockEntryDoc>(
+const stockMovementSchema = new Schema<StockMovementDoc>(
   {
     _id: { type: String, required: true },
     productId: { type: String, required: true },
-    seq: { type: Number, required: true },
-    onHand: { type: Number, required: true },
-    reserved: { type: Number, required: true },
-    holds: { type: [String], default: [] },
-    closedHolds: { type: [String], default: [] },
-    op: { type: Schema.Types.Mixed, required: true },
+    kind: { type: String, enum: MOVEMENT_KINDS, required: true },
+    reservationId: { type: String, default: null },
+    delta: { onHand: Number, reserved: Number, available: Number },
+    reason: { type: String, default: null },
+    actor: { type: String, default: null },
+    at: { type: Date, required: true },
   },
-  { timestamps: { createdAt: true, updatedAt: false }, versionKey: false, minimize: false },
+  { versionKey: false },
 );
-stockEntrySchema.index({ productId: 1, seq: -1 });
 
 export function productModel(conn: Connection): Model<ProductDoc> {
   return conn.models.Product ?? conn.model<ProductDoc>('Product', productSchema);
@@ -214,21 +216,17 @@ export function categoryModel(conn: Connection): Model<CategoryDoc> {
 export function reservationModel(conn: Connection): Model<ReservationDoc> {
   return conn.models.Reservation ?? conn.model<ReservationDoc>('Reservation', reservationSchema);
 }
-export function reservationStepModel(conn: Connection): Model<ReservationStepDoc> {
-  return conn.models.ReservationStep ?? conn.model<ReservationStepDoc>('ReservationStep', reservationStepSchema);
-}
-export function stockEntryModel(conn: Connection): Model<StockEntryDoc> {
-  return conn.models.StockEntry ?? conn.model<StockEntryDoc>('StockEntry', stockEntrySchema);
+export function stockMovementModel(conn: Connection): Model<StockMovementDoc> {
+  return conn.models.StockMovement ?? conn.model<StockMovementDoc>('StockMovement', stockMovementSchema, 'stock_movements');
 }
 
 export interface CatalogModels {
   products: Model<ProductDoc>;
   categories: Model<CategoryDoc>;
   reservations: Model<ReservationDoc>;
-  reservationSteps: Model<ReservationStepDoc>;
-  stockEntries: Model<StockEntryDoc>;
+  movements: Model<StockMovementDoc>;
 }
 
 export function catalogModels(conn: Connection): CatalogModels {
-  return { products: productModel(conn), categories: categoryModel(conn), reservations: reservationModel(conn), reservationSteps: reservationStepModel(conn), stockEntries: stockEntryModel(conn) };
+  return { products: productModel(conn), categories: categoryModel(conn), reservations: reservationModel(conn), movements: stockMovementModel(conn) };
 }

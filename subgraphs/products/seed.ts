@@ -82,7 +82,7 @@ export async function seedCatalog(conn: Connection, opts: SeedCatalogOptions = {
       { sku },
       {
         $set: { name, description, priceCents, currency, categoryId: idBySlug.get(leaf)!, images, nameKey: nameKey(name), searchTerms: searchTerms({ sku, name, description }) },
-        $setOnInsert: { _id: stableId('prod', sku), active: true, onHand, reserved: 0, available: onHand, holds: [], closedHolds: [], stockSeq: 0, createdAt, updatedAt: createdAt },
+        $setOnInsert: { _id: stableId('prod', sku), active: true, onHand, reserved: 0, available: onHand, holds: [], returning: [], createdAt, updatedAt: createdAt },
       },
       { upsert: true, timestamps: false },
     );

@@ -22,10 +22,10 @@ export async function handleInventoryCommand(inventory: Inventory, cmd: Inventor
   const base = { command: cmd.command, reservationId: cmd.reservationId };
   if (cmd.command === 'release') {
     const r = await inventory.release(cmd.reservationId);
-    return r ? { ok: true, ...base, status: r.status } : { ok: false, ...base, reason: 'NOT_FOUND' };
+    return r ? { ok: true, ...base, status: r.publicStatus } : { ok: false, ...base, reason: 'NOT_FOUND' };
   }
   const outcome = await inventory.tryCommit(cmd.reservationId);
-  if (outcome.ok) return { ok: true, ...base, status: outcome.reservation.status };
+  if (outcome.ok) return { ok: true, ...base, status: outcome.reservation.publicStatus };
   // A reservation still being placed will settle (or expire): worth retrying later.
   if (outcome.reason === 'RESERVATION_PENDING' || outcome.reason === 'CONTENDED') throw new Error(`commit not possible yet: ${outcome.reason}`);
   return { ok: false, ...base, reason: outcome.reason, productId: outcome.productId };
@@ -50,7 +50,7 @@ export function startProductsWorker(config: ServiceConfig) {
             reservationExpirySchema,
             async ({ reservationId }): Promise<InventoryJobResult> => {
               const r = await inventory.expire(reservationId);
-              return r ? { ok: true, command: 'expire', reservationId, status: r.status } : { ok: false, command: 'expire', reservationId, reason: 'NOT_FOUND' };
+              return r ? { ok: true, command: 'expire', reservationId, status: r.publicStatus } : { ok: false, command: 'expire', reservationId, reason: 'NOT_FOUND' };
             },
             workerDeps,
           ),
