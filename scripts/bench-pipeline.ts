@@ -45,8 +45,11 @@ async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs:
   return Date.now();
 }
 
+/** What a webhook for a prepared payment must say (the webhook checks intent, amount and currency). */
+type PreparedPayment = { _id: string; intentId: string; amountCents: number; currency: string };
+
 /** N checkouts as checkout leaves them: stock held by a real reservation, a PENDING payment. Not timed. */
-async function prepareCheckouts(stack: BenchStack, n: number, run: number): Promise<string[]> {
+async function prepareCheckouts(stack: BenchStack, n: number, run: number): Promise<PreparedPayment[]> {
   const conn = (name: string) => mongoose.createConnection(stack.mongoUri, { dbName: `${stack.dbPrefix}${name}` }).asPromise();
   const [productsDb, paymentsDb] = await Promise.all([conn('products'), conn('payments')]);
   const expiryQueue = createQueue(QUEUES.reservationExpiry, { connection: { url: stack.redisUrl, maxRetriesPerRequest: null }, prefix: stack.queuePrefix });
@@ -57,7 +60,7 @@ async function prepareCheckouts(stack: BenchStack, n: number, run: number): Prom
     await productModel(productsDb).insertMany(productIds.map((_id, i) => ({ _id, sku: `BENCH-${run}-${i}`, name: `Bench item ${i}`, priceCents: 500 + i, currency: 'USD', onHand: n, available: n })));
     const customerId = newId('customer');
     const paymentIds = Array.from({ length: n }, () => newId('payment'));
-    const docs: Array<Record<string, unknown>> = [];
+    const docs: Array<PreparedPayment & Record<string, unknown>> = [];
     let done = 0;
     await pool(paymentIds, 16, async (paymentId) => {
       const reservationId = newId('reservation');
@@ -67,7 +70,7 @@ async function prepareCheckouts(stack: BenchStack, n: number, run: number): Prom
       if (++done % 1000 === 0) log(`  prepared ${done}/${n} checkouts`);
     });
     for (let i = 0; i < docs.length; i += 1000) await paymentModel(paymentsDb).insertMany(docs.slice(i, i + 1000));
-    return paymentIds;
+    return docs;
   } finally {
     await expiryQueue.close();
     await Promise.all([productsDb.close(), paymentsDb.close()]);
@@ -75,7 +78,8 @@ async function prepareCheckouts(stack: BenchStack, n: number, run: number): Prom
 }
 
 /** Timed: N signed webhooks in, until every order exists and analytics has applied every event. */
-async function drivePipeline(stack: BenchStack, paymentIds: string[], webhookSecret: string) {
+async function drivePipeline(stack: BenchStack, payments: PreparedPayment[], webhookSecret: string) {
+  const paymentIds = payments.map((p) => p._id);
   const [ordersDb] = await Promise.all([mongoose.createConnection(stack.mongoUri, { dbName: `${stack.dbPrefix}orders` }).asPromise()]);
   const orders = orderModel(ordersDb);
   const applied = analyticsModels(ordersDb).appliedEvents;
@@ -85,8 +89,9 @@ async function drivePipeline(stack: BenchStack, paymentIds: string[], webhookSec
   let redeliveries = 0;
   const started = Date.now();
   try {
-    await pool(paymentIds, SEND_CONCURRENCY, async (paymentId) => {
-      const { payload, signature } = signEvent(buildIntentEvent({ paymentId, outcome: 'succeeded' }), webhookSecret);
+    await pool(payments, SEND_CONCURRENCY, async (payment) => {
+      const paymentId = payment._id;
+      const { payload, signature } = signEvent(buildIntentEvent({ payment, outcome: 'succeeded' }), webhookSecret);
       sentAt.set(paymentId, Date.now());
       // Like Stripe: a non-2xx answer is delivered again, with backoff.
       for (let attempt = 1; ; attempt++) {
@@ -140,9 +145,9 @@ async function main() {
     log(`started ${stack.children.map((c) => c.name).join(', ')} (NODE_ENV=production)`);
     for (const [run, n] of SIZES.entries()) {
       log(`N=${n}: preparing ${n} checkouts (reservations and pending payments; not timed)`);
-      const paymentIds = await prepareCheckouts(stack, n, run);
+      const payments = await prepareCheckouts(stack, n, run);
       log(`N=${n}: sending ${n} signed payment_intent.succeeded webhooks (${SEND_CONCURRENCY} at a time)`);
-      const r = await drivePipeline(stack, paymentIds, webhookSecret);
+      const r = await drivePipeline(stack, payments, webhookSecret);
       const ordersPerSec = Math.round((r.created / r.endToEndMs) * 1000 * 10) / 10;
       const bareJobsPerSec = Math.round(await bareBullmq(stack, n));
       const ratio = Math.round((ordersPerSec / bareJobsPerSec) * 1000) / 1000;

@@ -55,6 +55,16 @@ export const jobDuration = metric(
   () => new client.Histogram({ name: 'queue_job_duration_seconds', help: 'BullMQ job handler runs by queue and outcome (completed | failed | invalid)', labelNames: ['queue', 'outcome'] as const, buckets: [...SECONDS, 30, 60] }),
 );
 
+/**
+ * Jobs that failed for good (retries used up, or a payload that can never succeed). On a money
+ * queue (money="true": payment results, refunds, inventory) each one is a payment whose
+ * consequence did not happen: alert on any increase.
+ */
+export const jobsExhausted = metric(
+  'queue_jobs_exhausted_total',
+  () => new client.Counter({ name: 'queue_jobs_exhausted_total', help: 'Jobs failed for good, by queue; money="true" marks payment results, refunds and inventory', labelNames: ['queue', 'money'] as const }),
+);
+
 /** Orders created, incremented by the orders worker once per newly inserted order (not on duplicates). */
 export const ordersCreated = metric(
   'orders_created_total',

@@ -121,15 +121,40 @@ export const reservationExpirySchema = z.object({ reservationId: z.string().min(
 export type ReservationExpiry = z.infer<typeof reservationExpirySchema>;
 
 /**
- * Retries with exponential backoff for transient faults; failed jobs are kept (inspectable and
- * retryable by admins); completed ones are kept a week so a repeated jobId stays a no-op.
+ * How long each queue keeps retrying a job whose handler throws (a database or peer outage), with
+ * exponential backoff capped at MAX_BACKOFF_MS (see cappedBackoff): for hours, so that an outage of
+ * an hour ends with every paid payment's order created, without anyone acting. Money queues carry
+ * a payment's consequences (its order, its refund, its stock). Failed jobs are kept
+ * (inspectable, retryable by admins, and counted by queue_jobs_exhausted_total); completed ones a
+ * week, so a repeated jobId stays a no-op.
  */
-export const DEFAULT_JOB_OPTIONS: JobsOptions = {
-  attempts: 8,
-  backoff: { type: 'exponential', delay: 500 },
-  removeOnComplete: { age: 7 * 24 * 3600, count: 100_000 },
-  removeOnFail: false,
-};
+export const MONEY_QUEUES: readonly QueueName[] = [QUEUES.paymentResults, QUEUES.refunds, QUEUES.inventory];
+export const BACKOFF_BASE_MS = 1_000;
+export const MAX_BACKOFF_MS = 5 * 60_000;
+export const CAPPED_BACKOFF = 'capped-exponential';
+
+/**
+ * 40 attempts: about 2.6 hours of retries, for every queue: a dropped analytics event or an expiry
+ * that never runs (stock held forever) costs money too, only later. MONEY_QUEUES differ in how
+ * loudly a job that fails for good is reported (queue_jobs_exhausted_total{money="true"}).
+ */
+export function attemptsFor(_queue: QueueName): number {
+  return 40;
+}
+
+/** Delay before retry number `attemptsMade` (1 = the first retry): doubling from 1 s, at most 5 min. */
+export function cappedBackoff(attemptsMade: number): number {
+  return Math.min(BACKOFF_BASE_MS * 2 ** Math.max(0, attemptsMade - 1), MAX_BACKOFF_MS);
+}
+
+export function jobOptionsFor(queue: QueueName): JobsOptions {
+  return {
+    attempts: attemptsFor(queue),
+    backoff: { type: CAPPED_BACKOFF },
+    removeOnComplete: { age: 7 * 24 * 3600, count: 100_000 },
+    removeOnFail: false,
+  };
+}
 
 export interface QueueDeps {
   connection: ConnectionOptions;
@@ -137,7 +162,7 @@ export interface QueueDeps {
 }
 
 export function createQueue(name: QueueName, deps: QueueDeps): Queue {
-  return new Queue(name, { connection: deps.connection, prefix: deps.prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+  return new Queue(name, { connection: deps.connection, prefix: deps.prefix, defaultJobOptions: jobOptionsFor(name) });
 }
 
 /** Validate, then add under a deterministic id: adding the same job twice is a no-op. */

@@ -1,9 +1,12 @@
 import { UnrecoverableError, Worker, type Job, type WorkerOptions } from 'bullmq';
 import type { z } from 'zod';
 import type { Logger } from './logger';
-import { jobDuration } from './metrics';
-import type { QueueDeps, QueueName } from './queues';
+import { jobDuration, jobsExhausted } from './metrics';
+import { CAPPED_BACKOFF, MONEY_QUEUES, cappedBackoff, type QueueDeps, type QueueName } from './queues';
 import { runWithRequestScope } from './request-context';
+
+/** Jobs added without our queue's options (another producer) still back off, by a fixed delay. */
+const BACKOFF_FALLBACK_MS = 5_000;
 
 export interface JobContext {
   job: Job;
@@ -49,8 +52,21 @@ export function createValidatedWorker<S extends z.ZodType<{ requestId: string }>
         }
       });
     },
-    { connection: deps.connection, prefix: deps.prefix, concurrency: 8, ...opts },
+    {
+      connection: deps.connection,
+      prefix: deps.prefix,
+      concurrency: 8,
+      settings: { backoffStrategy: (attemptsMade: number, type?: string) => (type === CAPPED_BACKOFF ? cappedBackoff(attemptsMade) : BACKOFF_FALLBACK_MS) },
+      ...opts,
+    },
   );
   worker.on('error', (err) => deps.logger.error('worker error', { queue: queueName, error: String(err) }));
+  worker.on('failed', (job, err) => {
+    const exhausted = !job || err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
+    if (!exhausted) return;
+    const money = MONEY_QUEUES.includes(queueName);
+    jobsExhausted.inc({ queue: queueName, money: String(money) });
+    deps.logger.error('job failed for good: it stays in the failed set until an admin retries it', { queue: queueName, jobId: job?.id, money, error: String(err) });
+  });
   return worker;
 }
