@@ -74,6 +74,8 @@ describe('stock reservations for checkout never oversell', () => {
   const reserve = (input: Record<string, unknown>) => payments<{ reserveStock: Reservation }>(RESERVE, { input }).then((d) => d.reserveStock);
   const commit = (id: string) => payments<{ commitReservation: Reservation }>(COMMIT, { id }).then((d) => d.commitReservation);
   const release = (id: string) => payments<{ releaseReservation: Reservation | null }>(RELEASE, { id }).then((d) => d.releaseReservation);
+  /** What the `restock` inventory command does for a cancelled order. */
+  const restockSold = (id: string) => stack.products.deps.inventory.restock(id).then((r) => r && { ...r, status: r.publicStatus });
   const errorOf = (p: Promise<unknown>) => p.then(() => { throw new Error('expected an error'); }, (err: { code: string; details: Record<string, unknown> }) => err);
 
   async function eventually<T>(read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
@@ -139,9 +141,9 @@ describe('stock reservations for checkout never oversell', () => {
     expect(committed.map((c) => c.status)).toEqual(['COMMITTED', 'COMMITTED']);
     expect(await commit(reservationId)).toMatchObject({ status: 'COMMITTED' });
     expect(await stockOf(productId)).toEqual({ onHand: 3, reserved: 0, available: 3 });
-    // Releasing a sold reservation (its order was cancelled) puts the units back once.
-    expect(await Promise.all([release(reservationId), release(reservationId)])).toMatchObject([{ status: 'RELEASED' }, { status: 'RELEASED' }]);
-    expect(await release(reservationId)).toMatchObject({ status: 'RELEASED' });
+    // Restocking a sold reservation (its order was cancelled) puts the units back once.
+    expect(await Promise.all([restockSold(reservationId), restockSold(reservationId)])).toMatchObject([{ status: 'RELEASED' }, { status: 'RELEASED' }]);
+    expect(await restockSold(reservationId)).toMatchObject({ status: 'RELEASED' });
     expect(await stockOf(productId)).toEqual({ onHand: 5, reserved: 0, available: 5 });
     expect(await commit(reservationId)).toMatchObject({ status: 'RELEASED' });
     expect(await stockOf(productId)).toEqual({ onHand: 5, reserved: 0, available: 5 });
@@ -191,25 +193,34 @@ describe('stock reservations for checkout never oversell', () => {
     expect(await stockOf(productId)).toEqual({ onHand: 1, reserved: 1, available: 0 });
   });
 
-  it('applies inventory commands from the queue once, completing with a reason when stock is gone', async () => {
-    const productId = await aProduct(1);
-    const sold = newId('reservation');
-    await reserve({ reservationId: sold, lines: [{ productId, quantity: 1 }] });
-    const send = async (command: 'commit' | 'release', reservationId: string) => {
+  it('applies release and restock from the queue under their own job ids: a release never gives back sold stock', async () => {
+    const productId = await aProduct(3);
+    const send = async (command: 'release' | 'restock', reservationId: string) => {
       const job = await enqueue(inventoryQueue, JOBS.inventoryCommand, inventoryCommandSchema, { command, reservationId, reason: 'test', requestId: `req-${reservationId}` }, inventoryJobId({ command, reservationId }));
       return job.waitUntilFinished(inventoryEvents, 20_000);
     };
-    expect(await send('commit', sold)).toMatchObject({ ok: true, status: 'COMMITTED' });
-    expect(await stockOf(productId)).toEqual({ onHand: 0, reserved: 0, available: 0 });
+    // A failed attempt's release that arrives after the retry was paid: the sale stands.
+    const sold = newId('reservation');
+    await reserve({ reservationId: sold, lines: [{ productId, quantity: 2 }] });
+    await commit(sold);
+    expect(await send('release', sold)).toEqual({ command: 'release', reservationId: sold, status: 'COMMITTED' });
+    expect(await stockOf(productId)).toEqual({ onHand: 1, reserved: 0, available: 1 });
 
-    // An expired reservation whose stock has been sold meanwhile: the job completes and says so.
-    await restock(productId, 1);
-    const expired = newId('reservation');
-    await reserve({ reservationId: expired, lines: [{ productId, quantity: 1 }], ttlSeconds: 1 });
-    await eventually(() => stockOf(productId), (s) => s.available === 1);
-    await reserve({ reservationId: newId('reservation'), lines: [{ productId, quantity: 1 }] });
-    expect(await send('commit', expired)).toEqual({ ok: false, command: 'commit', reservationId: expired, reason: 'INSUFFICIENT_STOCK', productId });
-    expect(await send('release', newId('reservation'))).toMatchObject({ ok: false, reason: 'NOT_FOUND' });
+    // The order is cancelled later: restock is its own job (not the release's id), and counts once.
+    expect(inventoryJobId({ command: 'restock', reservationId: sold })).not.toBe(inventoryJobId({ command: 'release', reservationId: sold }));
+    expect(await send('restock', sold)).toEqual({ command: 'restock', reservationId: sold, status: 'RELEASED' });
+    expect(await restockSold(sold)).toMatchObject({ status: 'RELEASED' });
+    expect(await stockOf(productId)).toEqual({ onHand: 3, reserved: 0, available: 3 });
+
+    // A restock of a hold that was never sold gives nothing: only release does that.
+    const held = newId('reservation');
+    await reserve({ reservationId: held, lines: [{ productId, quantity: 1 }] });
+    expect(await send('restock', held)).toMatchObject({ status: 'HELD' });
+    expect(await send('release', held)).toMatchObject({ status: 'RELEASED' });
+    expect(await stockOf(productId)).toEqual({ onHand: 3, reserved: 0, available: 3 });
+
+    // A reservation nobody knows fails for good at once: retrying cannot help.
+    await expect(send('release', newId('reservation'))).rejects.toThrow(/no reservation/);
   });
 
   it('answers NOT_FOUND for unknown or archived products and BAD_USER_INPUT for mixed currencies or bad quantities', async () => {
@@ -250,7 +261,7 @@ describe('stock reservations for checkout never oversell', () => {
       expect(await stockOf(productId)).toEqual({ onHand: 5, reserved: 2, available: 3 });
       expect((await five(() => commit(reservationId))).map((r) => r.status)).toEqual(Array(5).fill('COMMITTED'));
       expect(await stockOf(productId)).toEqual({ onHand: 3, reserved: 0, available: 3 });
-      expect((await five(() => release(reservationId))).map((r) => r?.status)).toEqual(Array(5).fill('RELEASED'));
+      expect((await five(() => restockSold(reservationId))).map((r) => r?.status)).toEqual(Array(5).fill('RELEASED'));
       expect(await stockOf(productId)).toEqual({ onHand: 5, reserved: 0, available: 5 });
 
       expect(await movementsOf(reservationId)).toEqual([`hold ${productId}`, `return ${productId}`, `sell ${productId}`]);
@@ -326,7 +337,7 @@ describe('stock reservations for checkout never oversell', () => {
       await stack.products.deps.reservations.updateOne({ _id: reservationId }, { $set: { status: 'RETURNED', settled: false } });
       await stack.products.deps.products.updateOne({ _id: productId }, { $inc: { onHand: 2, available: 2 }, $push: { returning: { r: reservationId, t: 'crashed-writer' } } });
 
-      expect(await release(reservationId)).toMatchObject({ status: 'RELEASED' });
+      expect(await restockSold(reservationId)).toMatchObject({ status: 'RELEASED' });
       expect(await stockOf(productId)).toEqual({ onHand: 5, reserved: 0, available: 5 });
       expect(await productDoc(productId)).toMatchObject({ returning: [] });
       expect(await reservationDoc(reservationId)).toMatchObject({ status: 'RETURNED', settled: true, returned: [{ p: productId, t: 'crashed-writer' }] });
@@ -345,8 +356,8 @@ describe('stock reservations for checkout never oversell', () => {
       expect(await stockOf(productId)).toEqual({ onHand: 3, reserved: 0, available: 3 });
       expect(await productDoc(productId)).toMatchObject({ holds: [] });
 
-      // A duplicate release that read it while still returning writes its return after the winner's.
-      await release(reservationId);
+      // A duplicate restock that read it while still returning writes its return after the winner's.
+      await restockSold(reservationId);
       await effects.finish({ ...(await reservationDoc(reservationId)), settled: false, returned: [] });
       expect(await stockOf(productId)).toEqual({ onHand: 5, reserved: 0, available: 5 });
       expect(await productDoc(productId)).toMatchObject({ holds: [], returning: [] });

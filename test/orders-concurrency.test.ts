@@ -150,7 +150,7 @@ describe('racing writers on one order', () => {
     expect(stored.outboxPending).toBe(0);
     expect([...stored.outboxDone].sort()).toEqual(outbox.map((e) => e.id).sort());
     expect(await analyticsJobsOf(base._id)).toEqual([`${base._id}-cancelled`, `${base._id}-paid`]);
-    expect(await q.jobIds(QUEUES.inventory)).toContain(`release-${base.reservationId}`);
+    expect(await q.jobIds(QUEUES.inventory)).toContain(`restock-${base.reservationId}`);
     expect(await q.jobIds(QUEUES.refunds)).toContain(`refund-${base._id}-order_cancelled`);
   });
 

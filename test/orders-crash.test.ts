@@ -121,7 +121,7 @@ describe('an orders worker that died mid-job', () => {
 
     expect([...done.outboxDone].sort()).toEqual([...order.outbox, ...owed].map((e) => e.id).sort());
     expect(await q.jobIds(QUEUES.refunds)).toContain(`refund-${order._id}-order_cancelled`);
-    expect(await q.jobIds(QUEUES.inventory)).toContain(`release-${order.reservationId}`);
+    expect(await q.jobIds(QUEUES.inventory)).toContain(`restock-${order.reservationId}`);
     expect((await q.jobIds(QUEUES.analytics)).filter((id) => id.startsWith(order._id))).toEqual([`${order._id}-cancelled`]);
   }, 60_000);
 });

@@ -54,7 +54,7 @@ describe('order lifecycle, history and access through the gateway', () => {
   });
 
   describe('cancelling', () => {
-    it('the owner cancels a paid order: it is kept as CANCELLED with its history, the payment refund and stock release are queued', async () => {
+    it('the owner cancels a paid order: it is kept as CANCELLED with its history, the payment refund and the stock's return are queued', async () => {
       const order = await placeOrder(ada, 4200);
       const res = await stack.gql(CANCEL, { id: order._id, reason: 'changed my mind' }, { token: adaToken });
       expect(res.errors).toBeUndefined();
@@ -65,8 +65,8 @@ describe('order lifecycle, history and access through the gateway', () => {
       ]);
       const refund = await waitFor('refund request', () => q.queues[QUEUES.refunds].getJob(`refund-${order._id}-order_cancelled`));
       expect(refund.data).toMatchObject({ paymentId: order.paymentId, orderId: order._id, reason: 'order_cancelled' });
-      const release = await q.queues[QUEUES.inventory].getJob(`release-${order.reservationId}`);
-      expect(release?.data).toMatchObject({ command: 'release', reservationId: order.reservationId });
+      const restock = await q.queues[QUEUES.inventory].getJob(`restock-${order.reservationId}`);
+      expect(restock?.data).toMatchObject({ command: 'restock', reservationId: order.reservationId });
       expect(await q.jobIds(QUEUES.analytics)).toContain(`${order._id}-cancelled`);
       expect(await stack.orders.deps.orders.findById(order._id).lean()).toMatchObject({ outboxPending: 0 });
     });

@@ -61,7 +61,7 @@ describe('payment results become orders, exactly once', () => {
     expect(await stockOf(stack, product.productId)).toEqual({ onHand: 4, reserved: 0 });
   });
 
-  it('a failed payment is recorded as a FAILED attempt and its stock is freed', async () => {
+  it('a failed attempt keeps its hold (the customer may pay again); a canceled payment frees the stock', async () => {
     const product = await createProduct(stack, 3);
     const hold = await reserve(stack, product, 3);
     expect(await stockOf(stack, product.productId)).toEqual({ onHand: 3, reserved: 3 });
@@ -70,10 +70,41 @@ describe('payment results become orders, exactly once', () => {
     const attempt = await settled(result.paymentId);
 
     expect(attempt).toMatchObject({ status: 'FAILED', failureReason: 'card_declined' });
+    expect(await q.jobIds(QUEUES.analytics)).toContain(`${attempt._id}-failed`);
+    expect(await q.jobIds(QUEUES.inventory)).not.toContain(`release-${hold.reservationId}`);
+    expect(await stockOf(stack, product.productId)).toEqual({ onHand: 3, reserved: 3 });
+
+    await q.publish({ ...result, outcome: 'canceled' });
+    await completed(`${result.paymentId}-canceled`);
     expect(await q.jobIds(QUEUES.inventory)).toContain(`release-${hold.reservationId}`);
     await waitFor('stock released', async () => (await stockOf(stack, product.productId)).reserved === 0);
     expect(await stockOf(stack, product.productId)).toEqual({ onHand: 3, reserved: 0 });
-    expect(await q.jobIds(QUEUES.analytics)).toContain(`${attempt._id}-failed`);
+    expect(await orders().findById(attempt._id).lean()).toMatchObject({ status: 'FAILED' });
+  });
+
+  it('failed, then paid, then cancelled: the stock is sold once and comes back once', async () => {
+    const product = await createProduct(stack, 2);
+    const hold = await reserve(stack, product, 2);
+    const failed = paymentResult(customerId, hold, { outcome: 'failed', failureReason: 'card_declined' });
+    await q.publish(failed);
+    await settled(failed.paymentId);
+    await q.publish({ ...failed, outcome: 'succeeded', failureReason: undefined });
+    const paid = await waitFor('the retry to be paid', async () => {
+      const o = await orders().findOne({ paymentId: failed.paymentId }).lean();
+      return o?.status === 'PAID' && o;
+    });
+    expect(await stockOf(stack, product.productId)).toEqual({ onHand: 0, reserved: 0 });
+
+    const admin = await stack.tokenFor('cus_admin', 'ADMIN');
+    const cancelled = await stack.gql(`mutation($id: ID!) { cancelOrder(orderId: $id, reason: "changed mind") { status } }`, { id: paid._id }, { token: admin });
+    expect(cancelled.errors).toBeUndefined();
+    await waitFor('the stock to come back', async () => (await stockOf(stack, product.productId)).onHand === 2);
+    // Delivered again (a retry of the cancel's messages): no second return.
+    await q.publish({ ...failed, outcome: 'failed' });
+    await completed(`${failed.paymentId}-failed`);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await stockOf(stack, product.productId)).toEqual({ onHand: 2, reserved: 0 });
+    expect((await q.jobIds(QUEUES.inventory)).filter((id) => id.endsWith(hold.reservationId))).toEqual([`restock-${hold.reservationId}`]);
   });
 
   it('a late success for a payment already recorded as paid is ignored, and a late failure never releases paid stock', async () => {

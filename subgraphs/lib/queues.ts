@@ -50,7 +50,8 @@ export const addressSnapshotSchema = z.object({
 });
 export type AddressSnapshot = z.infer<typeof addressSnapshotSchema>;
 
-export const PAYMENT_OUTCOMES = ['succeeded', 'failed', 'refunded'] as const;
+/** `failed`: an attempt failed, the customer may still pay; `canceled`: final, the payment will never be paid. */
+export const PAYMENT_OUTCOMES = ['succeeded', 'failed', 'canceled', 'refunded'] as const;
 export type PaymentOutcome = (typeof PAYMENT_OUTCOMES)[number];
 
 export const paymentResultSchema = z.object({
@@ -97,8 +98,13 @@ export const analyticsEventSchema = z.object({
 });
 export type AnalyticsEvent = z.infer<typeof analyticsEventSchema>;
 
+/**
+ * `release`: give back a hold that will never be paid (the payment was canceled). `restock`: a
+ * sold reservation's units come back on hand (its order was cancelled). Two commands with two job
+ * ids (`release-<id>`, `restock-<id>`), so neither can be mistaken for, or deduplicated as, the other.
+ */
 export const inventoryCommandSchema = z.object({
-  command: z.enum(['commit', 'release']),
+  command: z.enum(['release', 'restock']),
   reservationId: z.string().min(1),
   reason: z.string().min(1),
   requestId: z.string().min(1),

@@ -100,19 +100,25 @@ function reasonFor(status: OrderStatus, r: PaymentResult): string {
   return 'payment succeeded';
 }
 
+/** What a FAILED attempt owes once its payment is canceled for good: the held stock back. */
+export function canceledFollowUps(order: OrderFacts, requestId: string): OutboxEntry[] {
+  return [inventoryEntry(order, 'release', 'payment canceled', requestId)];
+}
+
 /** The messages an order owes the moment it enters `status` from a payment result. */
 export function followUpsFor(order: OrderFacts, status: OrderStatus, occurredAt: Date | string, requestId: string): OutboxEntry[] {
   switch (status) {
     case 'PAID':
       return [analyticsEntry(order, 'order.paid', occurredAt, requestId)];
     case 'FAILED':
-      return [inventoryEntry(order, 'release', 'payment failed', requestId), analyticsEntry(order, 'order.failed', occurredAt, requestId)];
+      // A failed attempt keeps its hold: the customer may pay again. canceledFollowUps gives it back.
+      return [analyticsEntry(order, 'order.failed', occurredAt, requestId)];
     case 'OVERSOLD_REFUNDED':
       return [refundEntry(order, 'oversold', requestId), analyticsEntry(order, 'order.oversold', occurredAt, requestId)];
     case 'CANCELLED':
       return [
         refundEntry(order, 'order_cancelled', requestId),
-        inventoryEntry(order, 'release', 'order cancelled', requestId),
+        inventoryEntry(order, 'restock', 'order cancelled', requestId),
         analyticsEntry(order, 'order.cancelled', occurredAt, requestId),
       ];
     default:

@@ -4,7 +4,7 @@ import { newId } from '../lib/ids';
 import { ordersCreated } from '../lib/metrics';
 import type { Logger } from '../lib/logger';
 import type { PaymentResult } from '../lib/queues';
-import { PAYMENTS_ACTOR, analyticsEntry, followUpsFor, orderFromPaymentResult } from './events';
+import { PAYMENTS_ACTOR, analyticsEntry, canceledFollowUps, followUpsFor, orderFromPaymentResult } from './events';
 import { canTransition, refundTarget } from './lifecycle';
 import type { OrderDoc } from './model';
 import { publishOutbox, type OutboxQueues } from './outbox';
@@ -27,7 +27,7 @@ export interface PaymentResultDeps {
 export class OrderNotYetCreatedError extends Error {}
 
 export async function handlePaymentResult(r: PaymentResult, deps: PaymentResultDeps): Promise<OrderDoc> {
-  const order = r.outcome === 'succeeded' ? await onSucceeded(r, deps) : r.outcome === 'failed' ? await onFailed(r, deps) : await onRefunded(r, deps);
+  const order = await HANDLERS[r.outcome](r, deps);
   await publishOutbox(deps.orders, deps.queues, order);
   return order;
 }
@@ -92,6 +92,20 @@ async function onFailed(r: PaymentResult, deps: PaymentResultDeps): Promise<Orde
   return insertOnce(deps.orders, orderFromPaymentResult(r, newId('order'), 'FAILED', new Date()));
 }
 
+/**
+ * The payment will never be paid: its FAILED attempt gives the held stock back (once: the release
+ * entry's id is in the filter). A paid order is never touched by a late cancel.
+ */
+async function onCanceled(r: PaymentResult, deps: PaymentResultDeps): Promise<OrderDoc> {
+  const attempt = (await findByPayment(deps.orders, r.paymentId)) ?? (await insertOnce(deps.orders, orderFromPaymentResult(r, newId('order'), 'FAILED', new Date())));
+  if (attempt.status !== 'FAILED') return attempt;
+  const release = canceledFollowUps(attempt, r.requestId);
+  const updated = await deps.orders
+    .findOneAndUpdate({ _id: attempt._id, status: 'FAILED', 'outbox.id': { $nin: release.map((e) => e.id) } }, { $push: { outbox: { $each: release } }, $inc: { outboxPending: release.length } }, { new: true })
+    .lean<OrderDoc>();
+  return updated ?? (await findByPayment(deps.orders, r.paymentId)) ?? attempt;
+}
+
 /** Re-reads after a lost race before handing the job back to its retry (backoff). */
 const REFUND_ATTEMPTS = 5;
 
@@ -122,3 +136,10 @@ function refundUpdate(order: OrderDoc, r: PaymentResult) {
   const history = moves ? { statusHistory: { from: order.status, to: target, at: new Date(), by: PAYMENTS_ACTOR, reason: `refunded ${r.refundedCents} of ${order.totalCents}` } } : {};
   return { $set: { refundedCents: r.refundedCents, ...(moves ? { status: target } : {}) }, $push: { outbox: event, ...history }, $inc: { outboxPending: 1 } };
 }
+
+const HANDLERS: Record<PaymentResult['outcome'], (r: PaymentResult, deps: PaymentResultDeps) => Promise<OrderDoc>> = {
+  succeeded: onSucceeded,
+  failed: onFailed,
+  canceled: onCanceled,
+  refunded: onRefunded,
+};

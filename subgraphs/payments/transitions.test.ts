@@ -51,9 +51,9 @@ describe('payment status transitions', () => {
     expect(replay([failed, succeeded]).status).toBe('SUCCEEDED');
   });
 
-  it('canceled is final, and publishes failed only if nothing was published yet', () => {
-    expect(replay([canceled, succeeded])).toEqual({ status: 'CANCELED', refundedCents: 0, published: ['failed'] });
-    expect(replay([failed, canceled])).toEqual({ status: 'CANCELED', refundedCents: 0, published: ['failed'] });
+  it('canceled is final and publishes canceled, after a failed attempt too', () => {
+    expect(replay([canceled, succeeded])).toEqual({ status: 'CANCELED', refundedCents: 0, published: ['canceled'] });
+    expect(replay([failed, canceled])).toEqual({ status: 'CANCELED', refundedCents: 0, published: ['failed', 'canceled'] });
   });
 
   it('refunds accumulate, partial then full, and an older (smaller) amount is ignored', () => {

@@ -35,7 +35,7 @@ const NOT_YET_PAID: PaymentStatus[] = ['PENDING', 'FAILED'];
  * - money captured is never undone by a late `failed` or `canceled`;
  * - `failed` is recorded only from PENDING; a later `succeeded` still wins (Stripe lets the
  *   customer retry with another payment method after a failed attempt);
- * - `canceled` is final; if a `failed` was already published it publishes nothing new;
+ * - `canceled` is final and publishes `canceled` (orders then give the held stock back);
  * - a refund counts only when its cumulative amount exceeds what we already recorded; a refund
  *   seen before the success it implies publishes `succeeded` first.
  */
@@ -46,8 +46,8 @@ export function nextPaymentState(state: PaymentState, change: PaymentChange): Tr
     case 'failed':
       return state.status === 'PENDING' ? { status: 'FAILED', refundedCents: 0, outcomes: ['failed'], failureReason: change.reason ?? 'payment failed' } : null;
     case 'canceled':
-      if (state.status === 'PENDING') return { status: 'CANCELED', refundedCents: 0, outcomes: ['failed'], failureReason: change.reason ?? 'canceled' };
-      if (state.status === 'FAILED') return { status: 'CANCELED', refundedCents: 0, outcomes: [], failureReason: change.reason ?? 'canceled' };
+      // Final: orders give the held stock back only now (a failed attempt may still be paid).
+      if (NOT_YET_PAID.includes(state.status)) return { status: 'CANCELED', refundedCents: 0, outcomes: ['canceled'], failureReason: change.reason ?? 'canceled' };
       return null;
     case 'refunded':
       return refundTransition(state, change.refundedCents);

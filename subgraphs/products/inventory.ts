@@ -167,7 +167,7 @@ export function createInventory(deps: InventoryDeps) {
   }
 
   /** Gives held stock back; a sold reservation's units come back on hand, once. Null: unknown id. */
-  async function end(command: 'release' | 'expire', reservationId: string): Promise<ReservationView | null> {
+  async function end(command: 'release' | 'restock' | 'expire', reservationId: string): Promise<ReservationView | null> {
     const outcome = await run(command, reservationId);
     if (outcome.ok) {
       deps.logger.info('reservation ended', { reservationId, command, status: outcome.reservation.status });
@@ -180,6 +180,7 @@ export function createInventory(deps: InventoryDeps) {
   return {
     reserve,
     release: (reservationId: string) => end('release', reservationId),
+    restock: (reservationId: string) => end('restock', reservationId),
     expire: (reservationId: string) => end('expire', reservationId),
     tryCommit,
     commit,

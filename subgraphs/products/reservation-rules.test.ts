@@ -36,7 +36,8 @@ describe('reservation state machine', () => {
       }));
     expect(table('reserve')).toEqual({ PENDING: 'hold', HELD: 'answer', COMMITTED: 'answer', RELEASED: 'answer', EXPIRED: 'answer', FAILED: 'INSUFFICIENT_STOCK', RETAKING: 'answer', RETURNED: 'answer' });
     expect(table('commit')).toEqual({ PENDING: 'RESERVATION_PENDING', HELD: 'commit', COMMITTED: 'answer', RELEASED: 'retake', EXPIRED: 'retake', FAILED: 'INSUFFICIENT_STOCK', RETAKING: 'hold', RETURNED: 'answer' });
-    expect(table('release')).toEqual({ PENDING: 'release', HELD: 'release', COMMITTED: 'return', RELEASED: 'answer', EXPIRED: 'answer', FAILED: 'answer', RETAKING: 'answer', RETURNED: 'answer' });
+    expect(table('release')).toEqual({ PENDING: 'release', HELD: 'release', COMMITTED: 'answer', RELEASED: 'answer', EXPIRED: 'answer', FAILED: 'answer', RETAKING: 'answer', RETURNED: 'answer' });
+    expect(table('restock')).toEqual({ PENDING: 'answer', HELD: 'answer', COMMITTED: 'return', RELEASED: 'answer', EXPIRED: 'answer', FAILED: 'answer', RETAKING: 'answer', RETURNED: 'answer' });
     expect(table('expire')).toEqual({ PENDING: 'expire', HELD: 'expire', COMMITTED: 'answer', RELEASED: 'answer', EXPIRED: 'answer', FAILED: 'answer', RETAKING: 'answer', RETURNED: 'answer' });
   });
 

@@ -72,12 +72,12 @@ export function owedEffect(r: Pick<ReservationState, 'status' | 'settled'>): Sto
   }
 }
 
-export type Command = 'reserve' | 'commit' | 'release' | 'expire';
+export type Command = 'reserve' | 'commit' | 'release' | 'restock' | 'expire';
 export type Refusal = 'RESERVATION_PENDING' | 'INSUFFICIENT_STOCK';
 export type Step = { kind: 'answer' } | { kind: 'refuse'; reason: Refusal } | { kind: 'move'; move: MoveName } | { kind: 'hold' };
 
 /** The first thing each command tries: its common case in one conditional write. */
-export const FIRST_MOVE: Record<Exclude<Command, 'reserve'>, MoveName> = { commit: 'commit', release: 'release', expire: 'expire' };
+export const FIRST_MOVE: Record<Exclude<Command, 'reserve'>, MoveName> = { commit: 'commit', release: 'release', restock: 'return', expire: 'expire' };
 
 /**
  * What a command does with a reservation found in `status` once what that status owed is done.
@@ -108,8 +108,11 @@ export function nextStep(command: Command, status: ReservationStatus): Step {
           return answer;
       }
     case 'release':
+      // A hold that will never be paid. A sold reservation is never given back by a release.
       if (status === 'PENDING' || status === 'HELD') return move('release');
-      // A sold reservation (its order was cancelled): put the units back on hand.
+      return answer;
+    case 'restock':
+      // A sold reservation whose order was cancelled: its units come back on hand, once.
       if (status === 'COMMITTED') return move('return');
       return answer;
     case 'expire':

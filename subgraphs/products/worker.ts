@@ -1,3 +1,4 @@
+import { UnrecoverableError } from 'bullmq';
 import type { ServiceConfig } from '../lib/config';
 import { ensureIndexes } from '../lib/mongo';
 import { QUEUES, createQueue, inventoryCommandSchema, reservationExpirySchema, type InventoryCommand } from '../lib/queues';
@@ -9,26 +10,22 @@ import { catalogModels } from './model';
 import { queueDeps } from './queue-deps';
 
 /** What an inventory job completes with (visible as the job's return value). */
-export type InventoryJobResult =
-  | { ok: true; command: InventoryCommand['command'] | 'expire'; reservationId: string; status: string }
-  | { ok: false; command: InventoryCommand['command'] | 'expire'; reservationId: string; reason: string; productId?: string };
+export interface InventoryJobResult {
+  command: InventoryCommand['command'] | 'expire';
+  reservationId: string;
+  status: string;
+}
 
 /**
- * Commit and release commands from orders/payments, and the delayed expiry of reservations.
- * Outcomes that no retry can change (stock gone, unknown reservation) complete the job with
- * `{ ok: false, reason }` instead of failing it; only faults (database down...) are retried.
+ * Release (a hold that will never be paid) and restock (a sold reservation's units back on hand)
+ * commands from orders and payments, and the delayed expiry of reservations. A reservation nobody
+ * knows can never be settled: the job fails for good at once (UnrecoverableError), visible to admins
+ * and counted as exhausted; faults (database down...) are retried.
  */
-export async function handleInventoryCommand(inventory: Inventory, cmd: InventoryCommand): Promise<InventoryJobResult> {
-  const base = { command: cmd.command, reservationId: cmd.reservationId };
-  if (cmd.command === 'release') {
-    const r = await inventory.release(cmd.reservationId);
-    return r ? { ok: true, ...base, status: r.publicStatus } : { ok: false, ...base, reason: 'NOT_FOUND' };
-  }
-  const outcome = await inventory.tryCommit(cmd.reservationId);
-  if (outcome.ok) return { ok: true, ...base, status: outcome.reservation.publicStatus };
-  // A reservation still being placed will settle (or expire): worth retrying later.
-  if (outcome.reason === 'RESERVATION_PENDING' || outcome.reason === 'CONTENDED') throw new Error(`commit not possible yet: ${outcome.reason}`);
-  return { ok: false, ...base, reason: outcome.reason, productId: outcome.productId };
+export async function handleInventoryCommand(inventory: Inventory, cmd: InventoryCommand | { command: 'expire'; reservationId: string }): Promise<InventoryJobResult> {
+  const ended = await inventory[cmd.command](cmd.reservationId);
+  if (!ended) throw new UnrecoverableError(`no reservation ${cmd.reservationId} to ${cmd.command}`);
+  return { command: cmd.command, reservationId: cmd.reservationId, status: ended.publicStatus };
 }
 
 export function startProductsWorker(config: ServiceConfig) {
@@ -45,15 +42,7 @@ export function startProductsWorker(config: ServiceConfig) {
         const workerDeps = { ...deps, logger };
         const workers = [
           createValidatedWorker(QUEUES.inventory, inventoryCommandSchema, (cmd) => handleInventoryCommand(inventory, cmd), workerDeps),
-          createValidatedWorker(
-            QUEUES.reservationExpiry,
-            reservationExpirySchema,
-            async ({ reservationId }): Promise<InventoryJobResult> => {
-              const r = await inventory.expire(reservationId);
-              return r ? { ok: true, command: 'expire', reservationId, status: r.publicStatus } : { ok: false, command: 'expire', reservationId, reason: 'NOT_FOUND' };
-            },
-            workerDeps,
-          ),
+          createValidatedWorker(QUEUES.reservationExpiry, reservationExpirySchema, ({ reservationId }) => handleInventoryCommand(inventory, { command: 'expire', reservationId }), workerDeps),
         ];
         return { workers, inventory, models, expiryQueue };
       },
