@@ -14,7 +14,8 @@ const CHECKOUT = `mutation Checkout($input: CheckoutInput!) {
 }`;
 const STOCK = `query Stock($id: ID!) { product(id: $id) { stock { onHand reserved available } } }`;
 const CREATE_PRODUCT = `mutation Create($input: CreateProductInput!) { createProduct(input: $input) { id } }`;
-const REGISTER = `mutation Register($input: RegisterInput!) { register(input: $input) { accessToken customer { id } } }`;
+const REGISTER = `mutation Register($input: RegisterInput!) { register(input: $input) { accepted } }`;
+const LOGIN = `mutation Login($email: String!, $password: String!) { login(email: $email, password: $password) { accessToken customer { id } } }`;
 const ADD_ADDRESS = `mutation Address($input: AddAddressInput!) { addAddress(input: $input) { id } }`;
 const ADD_TO_CART = `mutation Add($productId: ID!, $quantity: Int!) { addToCart(productId: $productId, quantity: $quantity) { totalQuantity } }`;
 const SIMULATE = `mutation Simulate($paymentId: ID!) { simulatePaymentWebhook(paymentId: $paymentId, outcome: SUCCEEDED) { id status } }`;
@@ -37,10 +38,12 @@ describe('checkout prices from the catalog, holds stock and starts a Stripe paym
     const email = `shopper-${newId('customer').slice(-10)}@example.com`;
     const reg = await stack.gql(REGISTER, { input: { email, password: 'correct horse battery', name: 'Grace Hopper' } });
     expect(reg.errors).toBeUndefined();
-    const token = reg.data.register.accessToken as string;
+    const signedIn = await stack.gql(LOGIN, { email, password: 'correct horse battery' });
+    expect(signedIn.errors).toBeUndefined();
+    const token = signedIn.data.login.accessToken as string;
     const addr = await stack.gql(ADD_ADDRESS, { input: { line1: '1 Harbour St', city: 'Arlington', postalCode: '22201', region: 'VA', country: 'US' } }, { token });
     expect(addr.errors).toBeUndefined();
-    return { id: reg.data.register.customer.id as string, token, addressId: addr.data.addAddress.id as string };
+    return { id: signedIn.data.login.customer.id as string, token, addressId: addr.data.addAddress.id as string };
   };
 
   beforeAll(async () => {

@@ -30,7 +30,7 @@ export function startCustomersService(config: ServiceConfig, options: CustomersO
         await ensureIndexes([models.customers, models.refreshTokens]);
         await moveLegacyAddresses(conn, models.customers, logger);
         const sessions = sessionStore({ refreshTokens: models.refreshTokens, jwtSecret: config.jwtSecret, logger });
-        const limiter = loginLimiter(redis!, config.queuePrefix);
+        const limiter = loginLimiter(redis!, config.queuePrefix, logger);
         const service = customersService({ models, sessions, limiter, redis: redis!, queuePrefix: config.queuePrefix, logger });
         const flagged = await service.syncDisabledFlags();
         if (flagged) logger.info('disabled accounts flagged for the gateway', { count: flagged });

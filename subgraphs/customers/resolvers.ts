@@ -59,7 +59,7 @@ export const resolvers: GraphQLResolverMap<CustomersContext> = {
     },
   },
   Mutation: {
-    register: async (_: unknown, args: { input: unknown }, ctx: Ctx) => authPayload(await ctx.service.register(parseInput(inputs.registerSchema, args.input, ['input']))),
+    register: (_: unknown, args: { input: unknown }, ctx: Ctx) => ctx.service.register(parseInput(inputs.registerSchema, args.input, ['input'])),
     login: async (_: unknown, args: unknown, ctx: Ctx) => {
       const { email, password } = parseInput(inputs.loginSchema, args);
       return authPayload(await ctx.service.login(email, password, ctx.identity.ip));

@@ -36,6 +36,8 @@ const addressIn = (customer: CustomerDoc, addressId: string) => customer.address
 export function customersService(deps: CustomersDeps) {
   const { customers } = deps.models;
   const load = (id: string) => customers.findById(id).lean<CustomerDoc>();
+  // Made now, not on the first unknown-email sign-in, which would otherwise take two scrypt runs.
+  void decoyHash();
 
   async function setDisabledFlag(customerId: string, disabled: boolean): Promise<void> {
     const key = disabledAccountKey(deps.queuePrefix, customerId);
@@ -51,18 +53,28 @@ export function customersService(deps: CustomersDeps) {
   return {
     models: deps.models,
 
-    async register(input: { email: string; password: string; name: string }) {
+    /**
+     * The same answer whether or not the email already has an account, and never a session, so
+     * register cannot tell anyone who is a customer (the caller signs in with login next). The
+     * password is hashed first either way, so the time taken does not tell either. An existing
+     * account is left exactly as it was: the unique email index refuses the second insert.
+     */
+    async register(input: { email: string; password: string; name: string }): Promise<{ accepted: true }> {
       const passwordHash = await hashPassword(input.password);
       try {
-        const [created] = await customers.create([{ _id: newId('customer'), email: input.email, name: input.name, passwordHash }]);
-        return deps.sessions.start(created.toObject());
+        await customers.create({ _id: newId('customer'), email: input.email, name: input.name, passwordHash });
       } catch (err) {
-        if (isDuplicateKeyError(err)) throw new ConflictError('An account with this email already exists', { field: 'email' });
-        throw err;
+        if (!isDuplicateKeyError(err)) throw err;
+        deps.logger.info('registration for an email that already has an account: nothing changed');
       }
+      return { accepted: true };
     },
 
-    /** Throttled per email and per client IP (see login-limiter.ts); the same answer for unknown email and wrong password. */
+    /**
+     * Throttled per (email, client IP), per client IP, and slowed per email (see login-limiter.ts).
+     * An unknown email and a wrong password get the same error after the same work: one read and
+     * one scrypt check (against a decoy hash when there is no account).
+     */
     async login(email: string, password: string, ip: string | undefined) {
       const attempt = await deps.limiter.attempt(email, ip);
       if (attempt.delayMs) await sleep(attempt.delayMs);
