@@ -107,6 +107,11 @@ describe('browsing, searching and managing the catalog', () => {
     expect(await allIds({ categoryId: root.id, includeDescendants: false })).toEqual([rug.id]);
     expect(await allIds({ categoryId: root.id, maxPriceCents: 5000 })).toEqual([lamp.id]);
     expect(await allIds({ categoryId: root.id, inStockOnly: true })).toEqual([lamp.id]);
+    // Anyone browses the tree: the list, by slug, and each category's children.
+    const tree = await stack.gql(`{ categories { name children { slug } } categoryBySlug(slug: "home") { name children { name } } }`);
+    expect(tree.errors).toBeUndefined();
+    expect(tree.data.categories).toEqual(expect.arrayContaining([{ name: 'Home', children: [{ slug: 'lighting' }] }, { name: 'Lighting', children: [] }]));
+    expect(tree.data.categoryBySlug).toEqual({ name: 'Home', children: [{ name: 'Lighting' }] });
     const D = `mutation D($id: ID!) { deleteCategory(id: $id) }`;
     expect((await stack.gql(D, { id: root.id }, { token: admin })).errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', reason: 'CATEGORY_HAS_CHILDREN' });
     expect((await stack.gql(D, { id: child.id }, { token: admin })).errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', reason: 'CATEGORY_HAS_PRODUCTS' });

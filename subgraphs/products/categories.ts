@@ -65,6 +65,13 @@ export function createCategories(models: CatalogModels) {
     return true;
   }
 
-  return { create, update, remove };
+  // Reads return promises (exec), never mongoose Query thenables: GraphQL may call `then` on a
+  // resolver's result more than once, and a Query runs only once ("Query was already executed").
+  const list = () => categories.find().sort({ name: 1, _id: 1 }).lean<CategoryDoc[]>().exec();
+  const bySlug = (slug: string) => categories.findOne({ slug }).lean<CategoryDoc>().exec();
+  /** Served by the {parentId, name, _id} index. */
+  const children = (parentId: string) => categories.find({ parentId }).sort({ name: 1, _id: 1 }).lean<CategoryDoc[]>().exec();
+
+  return { create, update, remove, list, bySlug, children };
 }
 export type Categories = ReturnType<typeof createCategories>;

@@ -9,7 +9,7 @@ import type { Categories } from './categories';
 import type { Inventory } from './inventory';
 import type { CatalogModels, CategoryDoc, ProductDoc } from './model';
 import { inventoryMutations, reservationFields } from './resolvers.inventory';
-import { adjustStockSchema, createCategorySchema, createProductSchema, productsArgsSchema, updateCategorySchema, updateProductSchema } from './validation';
+import { adjustStockSchema, createCategorySchema, createProductSchema, productsArgsSchema, slugSchema, updateCategorySchema, updateProductSchema } from './validation';
 
 export interface ProductsContext extends BaseContext, AuthContext {
   productById: DataLoader<string, ProductDoc | null>;
@@ -29,8 +29,8 @@ export const resolvers: GraphQLResolverMap<ProductsContext> = {
     productBySku: async (_: unknown, args: { sku: string }, ctx: ProductsContext) => visible(await ctx.models.products.findOne({ sku: args.sku }).lean(), ctx),
     products: (_: unknown, args: unknown, ctx: ProductsContext) => ctx.catalog.list(parseInput(productsArgsSchema, args), isAdmin(ctx)),
     category: (_: unknown, args: { id: string }, ctx: ProductsContext) => ctx.categoryById.load(args.id),
-    categoryBySlug: (_: unknown, args: { slug: string }, ctx: ProductsContext) => ctx.models.categories.findOne({ slug: args.slug }).lean(),
-    categories: (_: unknown, __: unknown, ctx: ProductsContext) => ctx.models.categories.find().sort({ name: 1, _id: 1 }).lean(),
+    categoryBySlug: (_: unknown, args: { slug: string }, ctx: ProductsContext) => ctx.categoryService.bySlug(parseInput(slugSchema, args.slug, ['slug'])),
+    categories: (_: unknown, __: unknown, ctx: ProductsContext) => ctx.categoryService.list(),
   },
   Mutation: {
     createProduct: (_: unknown, args: { input: unknown }, ctx: ProductsContext) => {
@@ -77,7 +77,7 @@ export const resolvers: GraphQLResolverMap<ProductsContext> = {
   Category: {
     id: (c: CategoryDoc) => c._id,
     parent: (c: CategoryDoc, _: unknown, ctx: ProductsContext) => (c.parentId ? ctx.categoryById.load(c.parentId) : null),
-    children: (c: CategoryDoc, _: unknown, ctx: ProductsContext) => ctx.models.categories.find({ parentId: c._id }).sort({ name: 1, _id: 1 }).lean(),
+    children: (c: CategoryDoc, _: unknown, ctx: ProductsContext) => ctx.categoryService.children(c._id),
   },
   Reservation: reservationFields,
 };
