@@ -54,7 +54,7 @@ describe('order lifecycle, history and access through the gateway', () => {
   });
 
   describe('cancelling', () => {
-    it('the owner cancels a paid order: it is kept as CANCELLED with its history, the payment refund and the stock's return are queued', async () => {
+    it('the owner cancels a paid order: it is kept as CANCELLED with its history, the payment refund and the restock are queued', async () => {
       const order = await placeOrder(ada, 4200);
       const res = await stack.gql(CANCEL, { id: order._id, reason: 'changed my mind' }, { token: adaToken });
       expect(res.errors).toBeUndefined();
