@@ -12,7 +12,7 @@ import autocannon from 'autocannon';
 import mongoose from 'mongoose';
 import { percentile, rssMb, startBenchStack } from './backing/bench-stack';
 import { SUBGRAPH_PROCESSES, GATEWAY_PROCESS } from './stack-processes';
-import { IDENTITY_HEADER, signIdentity } from '../subgraphs/lib/identity';
+import { IDENTITY_HEADER, bindingFor, signIdentity } from '../subgraphs/lib/identity';
 import { newId } from '../subgraphs/lib/ids';
 import { issueAccessToken } from '../subgraphs/lib/tokens';
 import { customerModel } from '../subgraphs/customers/model';
@@ -74,7 +74,7 @@ async function main() {
     const { orderId, customerId } = await seed(stack.mongoUri, stack.dbPrefix);
     const runId = stack.queuePrefix;
     const token = await issueAccessToken({ sub: customerId, role: 'CUSTOMER' }, secrets.JWT_SECRET);
-    const identity = signIdentity({ sub: customerId, role: 'CUSTOMER', rid: runId }, secrets.INTERNAL_SECRET);
+    const identity = signIdentity({ sub: customerId, role: 'CUSTOMER', rid: runId }, secrets.INTERNAL_SECRET, bindingFor('orders', { query: DIRECT_QUERY, variables: { id: orderId } }));
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
     const directUrl = `http://127.0.0.1:${ports.orders}/graphql`;
     const gatewayReq = { url: gatewayUrl, headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ query: GATEWAY_QUERY, variables: { id: orderId }, operationName: 'Order' }) };

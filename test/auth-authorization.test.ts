@@ -1,5 +1,5 @@
 import { newId } from '../subgraphs/lib/ids';
-import { IDENTITY_HEADER, signIdentity } from '../subgraphs/lib/identity';
+import { IDENTITY_HEADER, bindingFor, signIdentity } from '../subgraphs/lib/identity';
 import { postGraphQL, startStack, type TestStack } from './support/stack';
 import { codeOf, registerCustomer, signInAdmin, type Session } from './auth-flows';
 
@@ -18,7 +18,7 @@ describe("a customer's private data stays private through every entry point", ()
 
   /** Straight to the customers subgraph, with an identity signed by the real secret (as the gateway would). */
   const asSubgraphCaller = (identity: Parameters<typeof signIdentity>[0], query: string, variables: Record<string, unknown> = {}, secret = stack.config.internalSecret) =>
-    postGraphQL<any>(`${stack.customers.url}/graphql`, query, variables, { [IDENTITY_HEADER]: signIdentity(identity, secret) });
+    postGraphQL<any>(`${stack.customers.url}/graphql`, query, variables, { [IDENTITY_HEADER]: signIdentity(identity, secret, bindingFor('customers', { query, variables })) });
 
   beforeAll(async () => {
     stack = await startStack();

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import { freePort } from '../scripts/backing/processes';
 import { newId } from '../subgraphs/lib/ids';
-import { IDENTITY_HEADER, signIdentity } from '../subgraphs/lib/identity';
+import { IDENTITY_HEADER, bindingFor, signIdentity } from '../subgraphs/lib/identity';
 import { startPaymentsService } from '../subgraphs/payments';
 import { loadPayment, publishedResults, resultsQueue } from './support/payments';
 import { postGraphQL, startStack, type TestStack } from './support/stack';
@@ -150,8 +150,9 @@ describe('checkout prices from the catalog, holds stock and starts a Stripe paym
     const payments = await startPaymentsService({ ...stack.config, port: 0, stripe: deadStripe });
     try {
       const before = await stock(lamp);
-      const identity = signIdentity({ sub: customer.id, role: 'CUSTOMER', rid: 'stripe-down' }, stack.config.internalSecret);
-      const res = await postGraphQL<any>(`${payments.url}/graphql`, CHECKOUT, { input: { shippingAddressId: customer.addressId, lines: [{ productId: lamp, quantity: 1 }] } }, { [IDENTITY_HEADER]: identity });
+      const variables = { input: { shippingAddressId: customer.addressId, lines: [{ productId: lamp, quantity: 1 }] } };
+      const identity = signIdentity({ sub: customer.id, role: 'CUSTOMER', rid: 'stripe-down' }, stack.config.internalSecret, bindingFor('payments', { query: CHECKOUT, variables }));
+      const res = await postGraphQL<any>(`${payments.url}/graphql`, CHECKOUT, variables, { [IDENTITY_HEADER]: identity });
       expect(res.errors?.[0].extensions?.code).toBe('PAYMENT_FAILED');
       expect(res.errors?.[0].message).toMatch(/could not be started/);
       expect(await stock(lamp)).toEqual(before);

@@ -1,7 +1,7 @@
 import { newId } from '../subgraphs/lib/ids';
 import { startStack, postGraphQL, type TestStack } from './support/stack';
 import { ORDER_QUERY } from './support/queries';
-import { IDENTITY_HEADER, signIdentity } from '../subgraphs/lib/identity';
+import { IDENTITY_HEADER, bindingFor, signIdentity } from '../subgraphs/lib/identity';
 
 
 describe('one order query through the gateway spans all four subgraphs', () => {
@@ -73,10 +73,25 @@ describe('one order query through the gateway spans all four subgraphs', () => {
   });
 
   it('refuses a request sent straight to a subgraph with a forged identity', async () => {
-    const forged = signIdentity({ sub: customerId, role: 'ADMIN', rid: 'forged' }, 'not-the-real-secret-0000000000000000');
+    const forged = signIdentity({ sub: customerId, role: 'ADMIN', rid: 'forged' }, 'not-the-real-secret-0000000000000000', bindingFor('orders', { query: ORDER_QUERY, variables: { id: orderId } }));
     const res = await postGraphQL(`${stack.orders.url}/graphql`, ORDER_QUERY, { id: orderId }, { [IDENTITY_HEADER]: forged });
     expect(res.status).toBe(401);
     expect(res.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
     expect(res.data).toBeUndefined();
+  });
+
+  it('a captured identity header works only for its subgraph and its request', async () => {
+    const query = `query Order($id: ID!) { order(id: $id) { id } }`;
+    const captured = signIdentity({ sub: customerId, role: 'CUSTOMER', rid: 'captured' }, stack.config.internalSecret, bindingFor('orders', { query, variables: { id: orderId } }));
+    const genuine = await postGraphQL<any>(`${stack.orders.url}/graphql`, query, { id: orderId }, { [IDENTITY_HEADER]: captured });
+    expect(genuine.data.order).toEqual({ id: orderId });
+
+    const otherVariables = await postGraphQL<any>(`${stack.orders.url}/graphql`, query, { id: 'ord_someone_else' }, { [IDENTITY_HEADER]: captured });
+    expect(otherVariables.status).toBe(401);
+    const otherQuery = await postGraphQL<any>(`${stack.orders.url}/graphql`, `{ myOrders { totalCount } }`, {}, { [IDENTITY_HEADER]: captured });
+    expect(otherQuery.status).toBe(401);
+    const otherSubgraph = await postGraphQL<any>(`${stack.payments.url}/graphql`, query, { id: orderId }, { [IDENTITY_HEADER]: captured });
+    expect(otherSubgraph.status).toBe(401);
+    expect(JSON.stringify(otherSubgraph.errors)).toMatch(/another subgraph/);
   });
 });

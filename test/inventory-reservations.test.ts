@@ -1,7 +1,7 @@
 import { QueueEvents, type ConnectionOptions, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { newId } from '../subgraphs/lib/ids';
-import { IDENTITY_HEADER, signIdentity, type Role } from '../subgraphs/lib/identity';
+import { IDENTITY_HEADER, bindingFor, signIdentity, type Role } from '../subgraphs/lib/identity';
 import { internalClient, type InternalCall } from '../subgraphs/lib/internal-client';
 import { JOBS, QUEUES, createQueue, enqueue, inventoryCommandSchema, inventoryJobId } from '../subgraphs/lib/queues';
 import { createRedis } from '../subgraphs/lib/redis';
@@ -33,7 +33,7 @@ describe('stock reservations for checkout never oversell', () => {
   beforeAll(async () => {
     stack = await startStack();
     worker = await startProductsWorker({ ...stack.config, port: 0 });
-    payments = internalClient({ url: stack.products.url!, service: 'payments', internalSecret: stack.config.internalSecret, timeoutMs: 20_000 });
+    payments = internalClient({ url: stack.products.url!, target: 'products', service: 'payments', internalSecret: stack.config.internalSecret, timeoutMs: 20_000 });
     redis = createRedis(stack.config.redisUrl);
     const deps = { connection: redis as unknown as ConnectionOptions, prefix: stack.config.queuePrefix };
     inventoryQueue = createQueue(QUEUES.inventory, deps);
@@ -241,8 +241,9 @@ describe('stock reservations for checkout never oversell', () => {
     expect(viaGateway.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
 
     for (const role of ['ANONYMOUS', 'CUSTOMER', 'ADMIN'] as Role[]) {
-      const identity = signIdentity({ sub: role === 'ANONYMOUS' ? undefined : newId('customer'), role, rid: `test-${role}` }, stack.config.internalSecret);
+      const caller = { sub: role === 'ANONYMOUS' ? undefined : newId('customer'), role, rid: `test-${role}` };
       for (const [query, variables] of [[RESERVE, { input }], [COMMIT, { id: input.reservationId }], [RELEASE, { id: input.reservationId }]] as const) {
+        const identity = signIdentity(caller, stack.config.internalSecret, bindingFor('products', { query, variables }));
         const res = await postGraphQL(`${stack.products.url}/graphql`, query, variables, { [IDENTITY_HEADER]: identity });
         expect(res.errors?.[0].extensions?.code).toBe('FORBIDDEN');
       }

@@ -25,7 +25,7 @@ describe('racing writers on one order', () => {
   beforeAll(async () => {
     stack = await startStack();
     q = pipelineQueues(stack);
-    const products = internalClient({ url: stack.config.peers.products.replace(/\/graphql$/, ''), service: 'orders', internalSecret: stack.config.internalSecret });
+    const products = internalClient({ url: stack.config.peers.products, target: 'products', service: 'orders', internalSecret: stack.config.internalSecret });
     deps = { orders: orders(), queues: q.queues, logger: createLogger('orders-test', 'error'), commitStock: (id) => commitStock(products, id) };
   });
   afterAll(async () => {

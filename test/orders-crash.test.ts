@@ -61,7 +61,7 @@ describe('an orders worker that died mid-job', () => {
   });
 
   const orders = () => stack.orders.deps.orders;
-  const commitAsTheDeadWorkerDid = (reservationId: string) => commitStock(internalClient({ url: stack.config.peers.products.replace(/\/graphql$/, ''), service: 'orders', internalSecret: stack.config.internalSecret }), reservationId);
+  const commitAsTheDeadWorkerDid = (reservationId: string) => commitStock(internalClient({ url: stack.config.peers.products, target: 'products', service: 'orders', internalSecret: stack.config.internalSecret }), reservationId);
   /** BullMQ hands a job cut off by a crash back to the queue (stalled-job recovery); it runs again from the start. */
   async function redeliver(result: PaymentResult) {
     await q.publish(result);

@@ -1,5 +1,5 @@
 import { newId } from '../subgraphs/lib/ids';
-import { IDENTITY_HEADER, signIdentity } from '../subgraphs/lib/identity';
+import { IDENTITY_HEADER, bindingFor, signIdentity } from '../subgraphs/lib/identity';
 import { startPaymentsService } from '../subgraphs/payments';
 import { loadPayment, seedPayment } from './support/payments';
 import { postGraphQL, startStack, type TestStack } from './support/stack';
@@ -66,8 +66,9 @@ describe('payments are visible and actionable only by their owner (and admins)',
     const production = await startPaymentsService({ ...stack.config, nodeEnv: 'development', paymentSimulation: false, port: 0 });
     try {
       const payment = await seedPayment(stack, { customerId: owner });
-      const identity = signIdentity({ sub: owner, role: 'CUSTOMER', rid: 'no-simulation' }, stack.config.internalSecret);
-      const res = await postGraphQL<any>(`${production.url}/graphql`, SIMULATE, { paymentId: payment._id, outcome: 'SUCCEEDED' }, { [IDENTITY_HEADER]: identity });
+      const variables = { paymentId: payment._id, outcome: 'SUCCEEDED' };
+      const identity = signIdentity({ sub: owner, role: 'CUSTOMER', rid: 'no-simulation' }, stack.config.internalSecret, bindingFor('payments', { query: SIMULATE, variables }));
+      const res = await postGraphQL<any>(`${production.url}/graphql`, SIMULATE, variables, { [IDENTITY_HEADER]: identity });
       expect(res.errors?.[0].extensions?.code).toBe('FORBIDDEN');
       expect((await loadPayment(stack, payment._id)).status).toBe('PENDING');
     } finally {

@@ -1,11 +1,11 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import makeFetchHappen from 'make-fetch-happen';
-import { IDENTITY_HEADER, signIdentity, type Identity } from '../../subgraphs/lib/identity';
+import { IDENTITY_HEADER, bindingFor, signIdentity, type Identity } from '../../subgraphs/lib/identity';
 import { subgraphCallDuration } from '../../subgraphs/lib/metrics';
 import { REQUEST_ID_HEADER } from '../../subgraphs/lib/request-context';
 
 export interface GatewayContext {
-  identity: Omit<Identity, 'iat'>;
+  identity: Omit<Identity, 'iat' | 'aud' | 'bh'>;
   requestId: string;
   /** The caller's IP as express sees it (after TRUST_PROXY): the rate-limit key for anonymous callers. */
   clientIp?: string;
@@ -21,15 +21,16 @@ export class SignedIdentityDataSource extends RemoteGraphQLDataSource<GatewayCon
   private readonly internalSecret: string;
   private readonly subgraph: string;
 
-  constructor(opts: { url: string; internalSecret: string; timeoutMs: number; name?: string }) {
+  constructor(opts: { url: string; internalSecret: string; timeoutMs: number; name: string }) {
     super({ url: opts.url, fetcher: makeFetchHappen.defaults({ maxSockets: 256, retry: false, timeout: opts.timeoutMs }) as any });
     this.internalSecret = opts.internalSecret;
-    this.subgraph = opts.name ?? opts.url;
+    this.subgraph = opts.name;
   }
 
+  /** The identity goes only to this subgraph, bound to this request's query and variables. */
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
     const identity = context?.identity ?? { role: 'ANONYMOUS' as const, rid: context?.requestId ?? 'unknown' };
-    request.http?.headers.set(IDENTITY_HEADER, signIdentity(identity, this.internalSecret));
+    request.http?.headers.set(IDENTITY_HEADER, signIdentity(identity, this.internalSecret, bindingFor(this.subgraph, request)));
     if (context?.requestId) request.http?.headers.set(REQUEST_ID_HEADER, context.requestId);
   }
 

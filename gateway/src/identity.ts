@@ -3,7 +3,8 @@ import { Redis } from 'ioredis';
 import { disabledAccountKey, type Identity } from '../../subgraphs/lib/identity';
 import { verifyAccessToken } from '../../subgraphs/lib/tokens';
 
-export type ForwardedIdentity = Omit<Identity, 'iat'>;
+/** What the gateway knows of the caller; each subgraph call adds its own binding when signing. */
+export type ForwardedIdentity = Omit<Identity, 'iat' | 'aud' | 'bh'>;
 
 function unauthenticated(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });

@@ -1,5 +1,5 @@
 import { AppError, type ErrorCode } from './errors';
-import { IDENTITY_HEADER, signIdentity } from './identity';
+import { IDENTITY_HEADER, bindingFor, signIdentity } from './identity';
 import { REQUEST_ID_HEADER, currentRequestScope } from './request-context';
 import { randomUUID } from 'node:crypto';
 
@@ -10,6 +10,8 @@ import { randomUUID } from 'node:crypto';
  */
 export interface InternalClientOptions {
   url: string;
+  /** The subgraph called: the signed identity is valid for it alone. */
+  target: string;
   service: string;
   internalSecret: string;
   timeoutMs?: number;
@@ -20,8 +22,8 @@ export class InternalCallError extends AppError {}
 export function internalClient(opts: InternalClientOptions) {
   return async function call<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
     const requestId = currentRequestScope()?.requestId ?? randomUUID();
-    const identity = signIdentity({ sub: opts.service, role: 'SERVICE', rid: requestId }, opts.internalSecret);
-    const res = await fetch(`${opts.url.replace(/\/$/, '')}/graphql`, {
+    const identity = signIdentity({ sub: opts.service, role: 'SERVICE', rid: requestId }, opts.internalSecret, bindingFor(opts.target, { query, variables }));
+    const res = await fetch(`${opts.url.replace(/\/graphql\/?$/, '').replace(/\/$/, '')}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', [IDENTITY_HEADER]: identity, [REQUEST_ID_HEADER]: requestId },
       body: JSON.stringify({ query, variables }),

@@ -8,7 +8,7 @@ import type { Express } from 'express';
 import { formatError, isServerFault } from './errors';
 import type { MetricsAccess } from './metrics';
 import { createServiceApp, express, jsonError, listen, type ReadinessCheck, type RunningHttpServer } from './http';
-import { IDENTITY_HEADER, verifyIdentity, type Identity } from './identity';
+import { IDENTITY_HEADER, bindingFor, verifyIdentity, type Identity } from './identity';
 import type { Logger } from './logger';
 import { graphqlMetricsPlugin } from './metrics';
 import { drainDelay } from './shutdown';
@@ -85,7 +85,7 @@ export async function startSubgraph<C extends BaseContext>(opts: SubgraphOptions
   const app = createServiceApp(opts.name, opts.readiness, () => draining, opts.metrics);
   opts.routes?.(app);
   app.use('/graphql', express.json({ limit: '1mb' }), (req, res, next) => {
-    const check = verifyIdentity(req.header(IDENTITY_HEADER), opts.internalSecret);
+    const check = verifyIdentity(req.header(IDENTITY_HEADER), opts.internalSecret, bindingFor(opts.name, req.body ?? {}));
     if (!check.ok) {
       opts.logger.warn('refused request without valid gateway identity', { reason: check.reason, ip: req.ip });
       jsonError(res, 401, 'UNAUTHENTICATED', `Subgraphs accept only gateway-signed requests (${check.reason})`);

@@ -28,7 +28,7 @@ export function startOrdersWorker(config: ServiceConfig, opts: OrdersWorkerOptio
         const orders = orderModel(conn);
         await ensureIndexes([orders]);
         const queues = openOrderQueues(redis!, config.queuePrefix);
-        const products = internalClient({ url: config.peers.products.replace(/\/graphql$/, ''), service: 'orders', internalSecret: config.internalSecret });
+        const products = internalClient({ url: config.peers.products, target: 'products', service: 'orders', internalSecret: config.internalSecret });
         const deps = { orders, queues, logger, commitStock: (id: string) => commitStock(products, id) };
         const worker = createValidatedWorker(QUEUES.paymentResults, paymentResultSchema, (r) => handlePaymentResult(r, deps).then((o) => ({ orderId: o._id, status: o.status })), {
           connection: asConnection(redis!),

@@ -39,7 +39,7 @@ export function paymentsDeps(config: ServiceConfig, models: PaymentsModels, logg
   const inventoryQueue = createQueue(QUEUES.inventory, queueDeps);
   for (const q of [resultsQueue, inventoryQueue]) q.on('error', (err) => logger.warn('queue connection error', { queue: q.name, error: String(err) }));
   const carts = cartStore(models.carts);
-  const call = (peer: 'products' | 'customers') => internalClient({ url: config.peers[peer], service: 'payments', internalSecret: config.internalSecret, timeoutMs: 10_000 });
+  const call = (peer: 'products' | 'customers') => internalClient({ url: config.peers[peer], target: peer, service: 'payments', internalSecret: config.internalSecret, timeoutMs: 10_000 });
   const products = call('products');
   const ledger: LedgerDeps = { payments: models.payments, publisher: queuePublisher(resultsQueue, redis), logger, onOutcome: countOutcome };
   return {

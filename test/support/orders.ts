@@ -27,7 +27,7 @@ export function pipelineQueues(stack: TestStack) {
 }
 
 export function productsClient(stack: TestStack) {
-  return internalClient({ url: stack.config.peers.products.replace(/\/graphql$/, ''), service: 'payments', internalSecret: stack.config.internalSecret });
+  return internalClient({ url: stack.config.peers.products, target: 'products', service: 'payments', internalSecret: stack.config.internalSecret });
 }
 
 export async function createProduct(stack: TestStack, onHand: number, priceCents = 1250) {

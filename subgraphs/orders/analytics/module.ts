@@ -52,7 +52,7 @@ export async function paymentsFromGraph(call: InternalCall, ids: string[]): Prom
 
 export function analyticsModule(conn: Connection, config: ServiceConfig): AnalyticsModule {
   const models = analyticsModels(conn);
-  const payments = internalClient({ url: config.peers.payments, service: 'orders', internalSecret: config.internalSecret, timeoutMs: 15_000 });
+  const payments = internalClient({ url: config.peers.payments, target: 'payments', service: 'orders', internalSecret: config.internalSecret, timeoutMs: 15_000 });
   return {
     models,
     allModels: allAnalyticsModels(models),
