@@ -1,13 +1,16 @@
 /**
  * `npm start`: brings up the backing services (or uses the ones the environment names), then every
- * subgraph, worker and the gateway as child processes; Ctrl-C stops all of them and keeps the data
- * in .data/.
+ * subgraph, worker and the gateway as child processes, and keeps them running: a child that dies
+ * is restarted (restart-policy.ts: at once after a steady-state crash, with backoff if it keeps dying
+ * at start, and the stack stops after five quick crashes in a row). Ctrl-C or SIGTERM stops all of
+ * them and keeps the data in .data/.
  */
 import path from 'node:path';
 import { ensureBackingServices } from './backing';
 import { clearStackEnv, writeStackEnv } from './backing/stack-env';
 import { launchProcess } from './backing/launch';
-import { ROOT, type Spawned } from './backing/processes';
+import { ROOT, recentOutput, type Spawned } from './backing/processes';
+import { afterExit } from './backing/restart-policy';
 import { GATEWAY_PROCESS, SUBGRAPH_PROCESSES, WORKER_PROCESSES, type StackProcess } from './stack-processes';
 
 const log = (msg: string) => process.stdout.write(`[start] ${msg}\n`);
@@ -20,14 +23,14 @@ async function main() {
   const missing = ['MONGODB_URI', 'REDIS_URL', 'STRIPE_SECRET_KEY'].filter((k) => !process.env[k]);
   if (production && missing.length) throw new Error(`NODE_ENV=production needs real services; set ${missing.join(', ')} (local stand-ins are for development)`);
   const backing = await ensureBackingServices({ dataDir, log });
-  const children: Spawned[] = [];
+  const children = new Map<string, Spawned>();
   let stopping = false;
 
   const stopAll = async (code: number) => {
     if (stopping) return;
     stopping = true;
     log('stopping every process this command started…');
-    for (const child of [...children].reverse()) await child.stop();
+    for (const child of [...children.values()].reverse()) await child.stop();
     await backing.stop();
     clearStackEnv();
     log('all stopped; data kept in ' + path.relative(process.cwd(), dataDir));
@@ -40,20 +43,33 @@ async function main() {
   const simulation = production ? {} : { PAYMENT_SIMULATION: process.env.PAYMENT_SIMULATION ?? 'true' };
   const env = { ...process.env, ...simulation, ...backing.env, STACK_PARENT_PID: String(process.pid) };
   writeStackEnv(backing.env);
-  const launch = async (p: StackProcess) => {
+  const launch = async (p: StackProcess, quickCrashes = 0) => {
+    const startedAt = Date.now();
     const child = await launchProcess(p, env, { echo: true });
-    children.push(child);
-    child.child.once('exit', (code) => {
-      if (!stopping) {
-        log(`${p.name} exited unexpectedly (code ${code}); stopping the stack`);
+    children.set(p.name, child);
+    child.child.once('exit', (code, signal) => {
+      if (stopping) return;
+      const why = signal ? `signal ${signal}` : `code ${code}`;
+      const decision = afterExit(Date.now() - startedAt, quickCrashes);
+      if (!decision.restart) {
+        log(`${p.name} died ${decision.quickCrashes} times in a row right after starting (last: ${why}); stopping the stack. Its last output:\n${recentOutput(child)}`);
         void stopAll(1);
+        return;
       }
+      log(`${p.name} exited unexpectedly (${why}); restarting it${decision.delayMs ? ` in ${decision.delayMs} ms` : ''}`);
+      setTimeout(() => {
+        if (stopping) return;
+        launch(p, decision.quickCrashes).catch((err) => {
+          log(`${p.name} could not be restarted: ${err instanceof Error ? err.message : String(err)}; stopping the stack`);
+          void stopAll(1);
+        });
+      }, decision.delayMs);
     });
   };
 
   try {
-    await Promise.all(SUBGRAPH_PROCESSES.map(launch));
-    await Promise.all(WORKER_PROCESSES.map(launch));
+    await Promise.all(SUBGRAPH_PROCESSES.map((p) => launch(p)));
+    await Promise.all(WORKER_PROCESSES.map((p) => launch(p)));
     await launch(GATEWAY_PROCESS);
   } catch (err) {
     log(String(err instanceof Error ? err.message : err));
