@@ -42,9 +42,9 @@ function makeOrder(i: number): { event: AnalyticsEvent; order: Record<string, un
   const orderId = `ord_bench${i}`;
   const event = analyticsEventSchema.parse({
     eventId: `${orderId}-${paid ? 'paid' : 'failed'}`, kind: paid ? 'order.paid' : 'order.failed', orderId, paymentId: `pay_bench${i}`, customerId: `cus_bench${r(11) % 5000}`,
-    lines, totalCents, currency: 'USD', occurredAt: occurredAt.toISOString(), requestId: 'bench',
+    lines, totalCents, refundedCents: 0, fromStatus: null, toStatus: paid ? 'PAID' : 'FAILED', placedAt: occurredAt.toISOString(), currency: 'USD', occurredAt: occurredAt.toISOString(), requestId: 'bench',
   });
-  const order = { _id: orderId, paymentId: event.paymentId, customerId: event.customerId, status: paid ? 'PAID' : 'FAILED', items: lines, totalCents, refundedCents: 0, currency: 'USD', reservationId: `res_bench${i}`, statusHistory: [], outbox: [], outboxDone: [], outboxPending: 0, createdAt: occurredAt, updatedAt: occurredAt };
+  const order = { _id: orderId, paymentId: event.paymentId, customerId: event.customerId, status: paid ? 'PAID' : 'FAILED', items: lines, totalCents, refundedCents: 0, currency: 'USD', reservationId: `res_bench${i}`, placedAt: occurredAt, statusHistory: [], outbox: [], outboxDone: [], outboxPending: 0, createdAt: occurredAt, updatedAt: occurredAt };
   return { event, order };
 }
 
@@ -143,7 +143,7 @@ async function main() {
       // The same statistics straight from the orders: one $match + $group, count and revenue per status.
       const byStatus = () =>
         orders.aggregate<{ _id: string; n: number; revenueCents: number }>([
-          { $match: { currency: 'USD', createdAt: { $gte: year.from, $lt: year.to } } },
+          { $match: { currency: 'USD', placedAt: { $gte: year.from, $lt: year.to } } },
           { $group: { _id: '$status', n: { $sum: 1 }, revenueCents: { $sum: '$totalCents' } } },
         ]);
       const onTheFly = await timed(Math.min(RUNS, 10), byStatus);

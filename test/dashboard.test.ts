@@ -50,15 +50,20 @@ describe('the admin dashboard shows the sales the analytics worker counted', () 
     // This month: a paid order (2 widgets + 1 gadget) and a failed one; 2 months ago: 8 gadgets; 8 months ago: 10 widgets.
     const thisMonth = startOfUtcMonth(new Date());
     const line = (productId: string, unitPriceCents: number, quantity: number): LineSnapshot => ({ productId, name: 'x', unitPriceCents, quantity });
-    const facts: Array<[string, 'order.paid' | 'order.failed', Date, LineSnapshot[]]> = [
+    // And in CHF, this month: one order of 30,000,000.00 (3,000,000,000 minor units: beyond GraphQL Int).
+    const facts: Array<[string, 'order.paid' | 'order.failed', Date, LineSnapshot[], string?]> = [
       [alice, 'order.paid', thisMonth, [line(widget, 1000, 2), line(gadget, 500, 1)]],
       [bob, 'order.failed', thisMonth, [line(widget, 1000, 1)]],
       [bob, 'order.paid', addUtcMonths(thisMonth, -2), [line(gadget, 500, 8)]],
       [alice, 'order.paid', addUtcMonths(thisMonth, -8), [line(widget, 1000, 10)]],
+      [alice, 'order.paid', thisMonth, [line(widget, 1_500_000_000, 2)], 'CHF'],
     ];
-    for (const [customerId, kind, at, lines] of facts) {
+    for (const [customerId, kind, at, lines, currency = 'USD'] of facts) {
       const orderId = newId('order');
-      const event = { eventId: `${orderId}-${kind.slice(6)}`, kind, orderId, paymentId: newId('payment'), customerId, lines, totalCents: lines.reduce((s, l) => s + l.unitPriceCents * l.quantity, 0), currency: 'USD', occurredAt: at.toISOString(), requestId: 'dashboard-test' };
+      const event = {
+        eventId: `${orderId}-${kind.slice(6)}`, kind, orderId, paymentId: newId('payment'), customerId, lines, totalCents: lines.reduce((s, l) => s + l.unitPriceCents * l.quantity, 0),
+        refundedCents: 0, fromStatus: null, toStatus: kind === 'order.paid' ? 'PAID' : 'FAILED', placedAt: at.toISOString(), currency, occurredAt: at.toISOString(), requestId: 'dashboard-test',
+      };
       await enqueue(queue, JOBS.analyticsEvent, analyticsEventSchema, event, event.eventId);
     }
     await drained(queue, facts.length);
@@ -136,6 +141,17 @@ describe('the admin dashboard shows the sales the analytics worker counted', () 
     await ready();
     mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  });
+
+  it('shows money totals beyond 2^31 - 1 minor units exactly (the graph sends them as strings of digits)', async () => {
+    await page.fill('#currency', 'CHF');
+    await page.dispatchEvent('#currency', 'change');
+    await page.waitForFunction(() => document.body.dataset.state === 'ready' && document.getElementById('kpi-revenue')!.dataset.value === '3000000000');
+    expect(await page.textContent('#kpi-revenue')).toContain('30,000,000.00');
+    expect(await page.textContent('#kpi-aov')).toContain('30,000,000.00');
+    expect(await tableRows('top-products')).toEqual([['Blue Widget', '2', expect.stringContaining('30,000,000.00')]]);
+    expect(await tableRows('top-customers')).toEqual([['Alice Buyer', '1', expect.stringContaining('30,000,000.00')]]);
+    expect((await chartData('revenue-chart')).datasets[0]).toMatchObject({ label: 'Revenue (CHF)', sum: 30_000_000, points: 1 });
   });
 });
 

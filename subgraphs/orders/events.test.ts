@@ -1,5 +1,5 @@
 import { QUEUES, analyticsEventSchema, inventoryCommandSchema, refundRequestSchema, type PaymentResult } from '../lib/queues';
-import { analyticsEventId, analyticsEntry, followUpsFor, orderFromPaymentResult } from './events';
+import { analyticsEventId, analyticsEntry, canceledFollowUps, followUpsFor, orderFromPaymentResult } from './events';
 import { pendingEntries } from './outbox';
 
 const result: PaymentResult = {
@@ -28,14 +28,13 @@ describe('payment result → order mapping', () => {
     expect(event).toMatchObject({ eventId: 'ord_1-paid', kind: 'order.paid', orderId: 'ord_1', totalCents: 500, refundCents: 0, occurredAt: result.occurredAt });
   });
 
-  it('records a failed attempt that releases its reservation', () => {
+  it('records a failed attempt that keeps its hold (the customer may pay again), and releases it once the payment is canceled', () => {
     const order = orderFromPaymentResult({ ...result, outcome: 'failed', failureReason: 'card_declined' }, 'ord_2', 'FAILED', now);
     expect(order.failureReason).toBe('card_declined');
-    expect(order.outbox.map((e) => [e.queue, e.id])).toEqual([
-      [QUEUES.inventory, 'release-res_1'],
-      [QUEUES.analytics, 'ord_2-failed'],
-    ]);
-    expect(inventoryCommandSchema.parse(JSON.parse(order.outbox[0].payload))).toMatchObject({ command: 'release', reservationId: 'res_1' });
+    expect(order.outbox.map((e) => [e.queue, e.id])).toEqual([[QUEUES.analytics, 'ord_2-failed']]);
+    const [release] = canceledFollowUps(order, 'req-9');
+    expect([release.queue, release.id]).toEqual([QUEUES.inventory, 'release-res_1']);
+    expect(inventoryCommandSchema.parse(JSON.parse(release.payload))).toMatchObject({ command: 'release', reservationId: 'res_1' });
   });
 
   it('refunds an oversold payment and reports it', () => {
@@ -47,17 +46,27 @@ describe('payment result → order mapping', () => {
     expect(refundRequestSchema.parse(JSON.parse(order.outbox[0].payload))).toMatchObject({ paymentId: 'pay_1', orderId: 'ord_3', reason: 'oversold' });
   });
 
-  it('cancelling owes a refund request, a stock release and a cancelled event', () => {
+  it('cancelling owes a refund request, a restock of the sold units and a cancelled event', () => {
     const order = orderFromPaymentResult(result, 'ord_4', 'PAID', now);
-    expect(followUpsFor(order, 'CANCELLED', now, 'req-2').map((e) => e.id)).toEqual(['refund-ord_4-order_cancelled', 'release-res_1', 'ord_4-cancelled']);
-    expect(followUpsFor(order, 'SHIPPED', now, 'req-2')).toEqual([]);
+    expect(followUpsFor(order, 'CANCELLED', now, 'req-2').map((e) => e.id)).toEqual(['refund-ord_4-order_cancelled', 'restock-res_1', 'ord_4-cancelled']);
+    expect(followUpsFor(order, 'REFUNDED', now, 'req-2')).toEqual([]);
+  });
+
+  it('every status move reports the order state before and after it to analytics, with when the order was placed', () => {
+    const paid = { ...orderFromPaymentResult(result, 'ord_7', 'PAID', now), createdAt: now };
+    expect(JSON.parse(paid.outbox[0].payload)).toMatchObject({ fromStatus: null, toStatus: 'PAID', refundedCents: 0, placedAt: result.occurredAt });
+    const [shipped] = followUpsFor(paid, 'SHIPPED', '2024-05-03T08:00:00.000Z', 'req-3');
+    expect(shipped).toMatchObject({ id: 'ord_7-status-SHIPPED', queue: QUEUES.analytics });
+    expect(analyticsEventSchema.parse(JSON.parse(shipped.payload))).toMatchObject({ kind: 'order.status_changed', fromStatus: 'PAID', toStatus: 'SHIPPED', placedAt: result.occurredAt, occurredAt: '2024-05-03T08:00:00.000Z' });
+    const failed = orderFromPaymentResult({ ...result, outcome: 'failed' }, 'ord_8', 'FAILED', now);
+    expect(JSON.parse(followUpsFor(failed, 'PAID', '2024-05-02T00:00:00.000Z', 'r')[0].payload)).toMatchObject({ kind: 'order.paid', fromStatus: 'FAILED', toStatus: 'PAID', placedAt: result.occurredAt });
   });
 
   it('names refund events by their cumulative amount and carries the step', () => {
     expect(analyticsEventId('ord_5', 'order.refunded', 700)).toBe('ord_5-refunded-700');
     const order = orderFromPaymentResult(result, 'ord_5', 'PAID', now);
-    const entry = analyticsEntry(order, 'order.refunded', now, 'r', { stepCents: 200, cumulativeCents: 700 });
-    expect(JSON.parse(entry.payload)).toMatchObject({ eventId: 'ord_5-refunded-700', refundCents: 200 });
+    const entry = analyticsEntry({ ...order, refundedCents: 500 }, 'order.refunded', now, 'r', { to: 'PARTIALLY_REFUNDED', refund: { stepCents: 200, cumulativeCents: 700 } });
+    expect(JSON.parse(entry.payload)).toMatchObject({ eventId: 'ord_5-refunded-700', refundCents: 200, refundedCents: 700, fromStatus: 'PAID', toStatus: 'PARTIALLY_REFUNDED' });
   });
 
   it('lists only outbox entries not yet published', () => {

@@ -17,28 +17,40 @@ import type { OrderDoc, OrderStatus, OutboxEntry, StatusChange } from './model';
  * Pure mappings from orders to the messages they owe other domains, and from payment results to
  * new orders. Every payload is validated here, so nothing invalid ever reaches an outbox.
  */
-type OrderFacts = Pick<OrderDoc, '_id' | 'paymentId' | 'customerId' | 'items' | 'totalCents' | 'currency' | 'reservationId'>;
+type OrderFacts = Pick<OrderDoc, '_id' | 'paymentId' | 'customerId' | 'items' | 'totalCents' | 'currency' | 'reservationId'> &
+  // A stored order has these; a new one (orderFromPaymentResult) has no status yet.
+  Partial<Pick<OrderDoc, 'status' | 'refundedCents' | 'placedAt' | 'createdAt'>>;
 
-const ANALYTICS_SUFFIX: Record<Exclude<AnalyticsKind, 'order.refunded'>, string> = {
+const ANALYTICS_SUFFIX: Record<Exclude<AnalyticsKind, 'order.refunded' | 'order.status_changed'>, string> = {
   'order.paid': 'paid',
   'order.failed': 'failed',
   'order.cancelled': 'cancelled',
   'order.oversold': 'oversold',
 };
 
-/** `${orderId}-paid`, `-failed`, `-cancelled`, `-oversold`, `-refunded-<cumulativeCents>`. */
-export function analyticsEventId(orderId: string, kind: AnalyticsKind, cumulativeRefundCents = 0): string {
-  return kind === 'order.refunded' ? `${orderId}-refunded-${cumulativeRefundCents}` : `${orderId}-${ANALYTICS_SUFFIX[kind]}`;
+/**
+ * `${orderId}-paid`, `-failed`, `-cancelled`, `-oversold`, `-refunded-<cumulativeCents>`, `-status-<STATUS>`
+ * (an order enters each status at most once: the lifecycle table has no cycles).
+ */
+export function analyticsEventId(orderId: string, kind: AnalyticsKind, cumulativeRefundCents = 0, toStatus?: OrderStatus): string {
+  if (kind === 'order.refunded') return `${orderId}-refunded-${cumulativeRefundCents}`;
+  if (kind === 'order.status_changed') return `${orderId}-status-${toStatus}`;
+  return `${orderId}-${ANALYTICS_SUFFIX[kind]}`;
 }
 
+/**
+ * The analytics event of a fact that moves `order` (as stored before the fact; without a status
+ * for a new order) to `change.to`, and for a refund raises its refunded amount.
+ */
 export function analyticsEntry(
   order: OrderFacts,
   kind: AnalyticsKind,
   occurredAt: Date | string,
   requestId: string,
-  refund: { stepCents: number; cumulativeCents: number } = { stepCents: 0, cumulativeCents: 0 },
+  change: { to: OrderStatus; refund?: { stepCents: number; cumulativeCents: number } },
 ): OutboxEntry {
-  const eventId = analyticsEventId(order._id, kind, refund.cumulativeCents);
+  const refund = change.refund ?? { stepCents: 0, cumulativeCents: order.refundedCents ?? 0 };
+  const eventId = analyticsEventId(order._id, kind, refund.cumulativeCents, change.to);
   const payload = analyticsEventSchema.parse({
     eventId,
     kind,
@@ -48,6 +60,10 @@ export function analyticsEntry(
     lines: order.items.map(({ productId, name, sku, unitPriceCents, quantity }) => ({ productId, name, ...(sku ? { sku } : {}), unitPriceCents, quantity })),
     totalCents: order.totalCents,
     refundCents: refund.stepCents,
+    refundedCents: refund.cumulativeCents,
+    fromStatus: order.status ?? null,
+    toStatus: change.to,
+    placedAt: new Date(order.placedAt ?? order.createdAt ?? occurredAt).toISOString(),
     currency: order.currency,
     occurredAt: new Date(occurredAt).toISOString(),
     requestId,
@@ -77,6 +93,7 @@ export function orderFromPaymentResult(r: PaymentResult, orderId: string, status
     totalCents: r.totalCents,
     currency: r.currency,
     reservationId: r.reservationId,
+    placedAt: new Date(r.occurredAt),
   };
   const outbox = followUpsFor(facts, status, r.occurredAt, r.requestId);
   const history: StatusChange = { from: null, to: status, at: now, by: PAYMENTS_ACTOR, reason: reasonFor(status, r) };
@@ -84,7 +101,6 @@ export function orderFromPaymentResult(r: PaymentResult, orderId: string, status
     ...facts,
     status,
     refundedCents: 0,
-    placedAt: new Date(r.occurredAt),
     ...(r.shippingAddress ? { shippingAddress: r.shippingAddress } : {}),
     ...(status === 'FAILED' && r.failureReason ? { failureReason: r.failureReason } : {}),
     statusHistory: [history],
@@ -105,22 +121,30 @@ export function canceledFollowUps(order: OrderFacts, requestId: string): OutboxE
   return [inventoryEntry(order, 'release', 'payment canceled', requestId)];
 }
 
-/** The messages an order owes the moment it enters `status` from a payment result. */
+/**
+ * The messages an order owes the moment it enters `status` (from the status `order` holds; a new
+ * order holds none). Every status move reports itself to analytics (refunds do in payment-results.ts).
+ */
 export function followUpsFor(order: OrderFacts, status: OrderStatus, occurredAt: Date | string, requestId: string): OutboxEntry[] {
+  const analytics = (kind: AnalyticsKind) => analyticsEntry(order, kind, occurredAt, requestId, { to: status });
   switch (status) {
     case 'PAID':
-      return [analyticsEntry(order, 'order.paid', occurredAt, requestId)];
+      return [analytics('order.paid')];
     case 'FAILED':
       // A failed attempt keeps its hold: the customer may pay again. canceledFollowUps gives it back.
-      return [analyticsEntry(order, 'order.failed', occurredAt, requestId)];
+      return [analytics('order.failed')];
     case 'OVERSOLD_REFUNDED':
-      return [refundEntry(order, 'oversold', requestId), analyticsEntry(order, 'order.oversold', occurredAt, requestId)];
+      return [refundEntry(order, 'oversold', requestId), analytics('order.oversold')];
     case 'CANCELLED':
       return [
         refundEntry(order, 'order_cancelled', requestId),
         inventoryEntry(order, 'restock', 'order cancelled', requestId),
-        analyticsEntry(order, 'order.cancelled', occurredAt, requestId),
+        analytics('order.cancelled'),
       ];
+    case 'PROCESSING':
+    case 'SHIPPED':
+    case 'DELIVERED':
+      return [analytics('order.status_changed')];
     default:
       return [];
   }

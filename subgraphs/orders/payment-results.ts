@@ -132,7 +132,10 @@ async function onRefunded(r: PaymentResult, deps: PaymentResultDeps): Promise<Or
 function refundUpdate(order: OrderDoc, r: PaymentResult) {
   const target = refundTarget(order.totalCents, r.refundedCents);
   const moves = target !== order.status && canTransition(order.status, target, 'payments');
-  const event = analyticsEntry(order, 'order.refunded', r.occurredAt, r.requestId, { stepCents: r.refundedCents - order.refundedCents, cumulativeCents: r.refundedCents });
+  const event = analyticsEntry(order, 'order.refunded', r.occurredAt, r.requestId, {
+    to: moves ? target : order.status,
+    refund: { stepCents: r.refundedCents - order.refundedCents, cumulativeCents: r.refundedCents },
+  });
   const history = moves ? { statusHistory: { from: order.status, to: target, at: new Date(), by: PAYMENTS_ACTOR, reason: `refunded ${r.refundedCents} of ${order.totalCents}` } } : {};
   return { $set: { refundedCents: r.refundedCents, ...(moves ? { status: target } : {}) }, $push: { outbox: event, ...history }, $inc: { outboxPending: 1 } };
 }

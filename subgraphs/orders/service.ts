@@ -62,7 +62,7 @@ export function createOrdersService({ orders, queues, logger }: OrdersServiceDep
   async function setStatus(orderId: string, to: OrderStatus, caller: Caller, reason?: string): Promise<OrderDoc> {
     if (to === 'CANCELLED') return cancel(orderId, caller, reason);
     const order = await ownedOrder(orderId, caller);
-    return applyTransition(orders, order, { to, actor: 'admin', by: byOf(caller), reason });
+    return changed(await applyTransition(orders, order, { to, actor: 'admin', by: byOf(caller), reason, outbox: followUpsFor(order, to, new Date(), requestId()) }));
   }
 
   /** Sets tracking; ships a PAID or PROCESSING order, corrects the tracking of a SHIPPED one. */
@@ -71,7 +71,10 @@ export function createOrdersService({ orders, queues, logger }: OrdersServiceDep
     const target = trackingTarget(order.status);
     if (!target) throw new ConflictError(`Cannot add tracking to an order that is ${order.status}`, { from: order.status, to: 'SHIPPED' });
     const set = { tracking: { ...tracking, updatedAt: new Date() } };
-    if (target.moves) return applyTransition(orders, order, { to: 'SHIPPED', actor: 'admin', by: byOf(caller), reason: `tracking ${tracking.carrier} ${tracking.trackingNumber}`, set });
+    if (target.moves) {
+      const outbox = followUpsFor(order, 'SHIPPED', new Date(), requestId());
+      return changed(await applyTransition(orders, order, { to: 'SHIPPED', actor: 'admin', by: byOf(caller), reason: `tracking ${tracking.carrier} ${tracking.trackingNumber}`, set, outbox }));
+    }
     return setWhileInStatus(orders, order, set);
   }
 

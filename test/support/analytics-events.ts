@@ -8,6 +8,14 @@ import { incrementsOf, planIncrements, type RollupKind } from '../../subgraphs/o
  * stories: the expectation folds the worker's own plan (planIncrements) in memory, once per event.
  */
 const KINDS: AnalyticsEvent['kind'][] = ['order.paid', 'order.paid', 'order.paid', 'order.failed', 'order.paid', 'order.refunded', 'order.paid', 'order.cancelled', 'order.paid', 'order.oversold'];
+/** The status move each kind reports (a refund or a cancellation of an order paid earlier). */
+const MOVES: Record<string, [from: string | null, to: string]> = {
+  'order.paid': [null, 'PAID'],
+  'order.failed': [null, 'FAILED'],
+  'order.refunded': ['PAID', 'PARTIALLY_REFUNDED'],
+  'order.cancelled': ['PAID', 'CANCELLED'],
+  'order.oversold': [null, 'OVERSOLD_REFUNDED'],
+};
 
 /** `n` events, 7 hours apart from `start` (so they spread over days and months), 5 customers, 4 products, USD and some EUR. */
 export function manyEvents(n: number, start: string): AnalyticsEvent[] {
@@ -20,6 +28,7 @@ export function manyEvents(n: number, start: string): AnalyticsEvent[] {
     if (i % 2 === 0) lines.push({ productId: products[(i + 1) % 4], name: 'q', unitPriceCents: 250, quantity: 2 });
     const totalCents = lines.reduce((s, l) => s + l.unitPriceCents * l.quantity, 0);
     const refundCents = kind === 'order.refunded' ? Math.ceil(totalCents / 2) : 0;
+    const occurredAt = new Date(Date.parse(start) + i * 7 * 3_600_000).toISOString();
     return analyticsEventSchema.parse({
       eventId: `${orderId}-${kind.slice('order.'.length)}${refundCents ? `-${refundCents}` : ''}`,
       kind,
@@ -29,8 +38,12 @@ export function manyEvents(n: number, start: string): AnalyticsEvent[] {
       lines,
       totalCents,
       refundCents,
+      refundedCents: refundCents,
+      fromStatus: MOVES[kind][0],
+      toStatus: MOVES[kind][1],
+      placedAt: occurredAt,
       currency: i % 7 === 3 ? 'EUR' : 'USD',
-      occurredAt: new Date(Date.parse(start) + i * 7 * 3_600_000).toISOString(),
+      occurredAt,
       requestId: `many-${i}`,
     });
   });

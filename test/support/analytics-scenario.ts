@@ -2,90 +2,131 @@ import { newId } from '../../subgraphs/lib/ids';
 import { analyticsEventSchema, type AnalyticsEvent, type LineSnapshot } from '../../subgraphs/lib/queues';
 
 /**
- * A scripted history of order facts with known figures, shared by the analytics tests, the
- * dashboard test and reconciliation checks. Everything happens in February 2024 (UTC).
+ * A scripted history of order facts with known figures, shared by the analytics tests and the
+ * reconciliation checks. Every order is placed in February 2024 (UTC). Each event carries what
+ * the orders domain reports: the status it moved the order from and to, the cumulative refunded
+ * amount and when the order was placed.
  */
 export interface ScenarioIds {
   customers: [string, string];
   products: [string, string];
-  orders: [string, string, string, string, string];
-  payments: [string, string, string, string, string];
+  /** Seven orders (and their payments): index i is order i of the story in scenarioEvents. */
+  orders: string[];
+  payments: string[];
 }
 
 /** Fresh ids for one run of the scenario, so test files never collide. */
 export function newScenarioIds(): ScenarioIds {
-  const five = (kind: 'order' | 'payment') => [newId(kind), newId(kind), newId(kind), newId(kind), newId(kind)] as ScenarioIds['orders'];
-  return { customers: [newId('customer'), newId('customer')], products: [newId('product'), newId('product')], orders: five('order'), payments: five('payment') };
+  const seven = (kind: 'order' | 'payment') => Array.from({ length: 7 }, () => newId(kind));
+  return { customers: [newId('customer'), newId('customer')], products: [newId('product'), newId('product')], orders: seven('order'), payments: seven('payment') };
 }
 
+type Fact = [kind: AnalyticsEvent['kind'], toStatus: string, occurredAt: string, refundedCents?: number];
+
+/**
+ * 0. alice pays 2500 on Feb 1; shipped Feb 2, delivered Feb 4.
+ * 1. bob pays 2000 on Feb 3 at 23:59:59.
+ * 2. bob's payment of 1000 fails on Feb 3.
+ * 3. alice pays 3000 on Feb 5; refunded in full on Feb 6.
+ * 4. bob pays 1000 on Feb 5, cancels, and is refunded.
+ * 5. alice pays 4000 on Feb 2 after the stock is gone: oversold, refunded automatically.
+ * 6. bob's payment of 1000 fails on Feb 2 at 23:50, then succeeds on Feb 3 at 00:10.
+ */
 export function scenarioEvents(ids: ScenarioIds): AnalyticsEvent[] {
   const [alice, bob] = ids.customers;
   const [pa, pb] = ids.products;
   const line = (productId: string, unitPriceCents: number, quantity: number): LineSnapshot => ({ productId, name: productId, unitPriceCents, quantity });
-  const ev = (i: number, kind: AnalyticsEvent['kind'], occurredAt: string, customerId: string, lines: LineSnapshot[], extra: Partial<AnalyticsEvent> = {}) => {
+  const order = (i: number, customerId: string, lines: LineSnapshot[], facts: Fact[]): AnalyticsEvent[] => {
     const totalCents = lines.reduce((s, l) => s + l.unitPriceCents * l.quantity, 0);
-    const suffix = kind === 'order.refunded' ? `refunded-${extra.refundCents}` : kind.slice('order.'.length);
-    return analyticsEventSchema.parse({
-      eventId: `${ids.orders[i]}-${suffix}`,
-      kind,
-      orderId: ids.orders[i],
-      paymentId: ids.payments[i],
-      customerId,
-      lines,
-      totalCents,
-      currency: 'USD',
-      occurredAt,
-      requestId: `scenario-${i}`,
-      ...extra,
+    let fromStatus: string | null = null;
+    let refunded = 0;
+    return facts.map(([kind, toStatus, occurredAt, cumulative = refunded]) => {
+      const suffix = kind === 'order.refunded' ? `refunded-${cumulative}` : kind === 'order.status_changed' ? `status-${toStatus}` : kind.slice('order.'.length);
+      const event = analyticsEventSchema.parse({
+        eventId: `${ids.orders[i]}-${suffix}`,
+        kind,
+        orderId: ids.orders[i],
+        paymentId: ids.payments[i],
+        customerId,
+        lines,
+        totalCents,
+        refundCents: cumulative - refunded,
+        refundedCents: cumulative,
+        fromStatus,
+        toStatus,
+        placedAt: facts[0][2],
+        currency: 'USD',
+        occurredAt,
+        requestId: `scenario-${i}`,
+      });
+      fromStatus = toStatus;
+      refunded = cumulative;
+      return event;
     });
   };
-  const o0 = [line(pa, 1000, 2), line(pb, 500, 1)]; // 2500
-  const o1 = [line(pb, 500, 4)]; // 2000
-  const o2 = [line(pa, 1000, 1)]; // 1000, fails
-  const o3 = [line(pa, 1000, 3)]; // 3000, refunded in full (out of order)
-  const o4 = [line(pb, 500, 2)]; // 1000, paid then cancelled and refunded
   return [
-    ev(0, 'order.paid', '2024-02-01T10:00:00Z', alice, o0),
-    ev(1, 'order.paid', '2024-02-03T23:59:59Z', bob, o1),
-    ev(2, 'order.failed', '2024-02-03T12:00:00Z', bob, o2),
-    ev(3, 'order.paid', '2024-02-05T09:00:00Z', alice, o3),
-    ev(3, 'order.refunded', '2024-02-06T09:00:00Z', alice, o3, { refundCents: 3000 }),
-    ev(4, 'order.paid', '2024-02-05T15:00:00Z', bob, o4),
-    ev(4, 'order.cancelled', '2024-02-05T16:00:00Z', bob, o4),
-    ev(4, 'order.refunded', '2024-02-05T16:05:00Z', bob, o4, { refundCents: 1000 }),
+    ...order(0, alice, [line(pa, 1000, 2), line(pb, 500, 1)], [
+      ['order.paid', 'PAID', '2024-02-01T10:00:00Z'],
+      ['order.status_changed', 'SHIPPED', '2024-02-02T09:00:00Z'],
+      ['order.status_changed', 'DELIVERED', '2024-02-04T09:00:00Z'],
+    ]),
+    ...order(1, bob, [line(pb, 500, 4)], [['order.paid', 'PAID', '2024-02-03T23:59:59Z']]),
+    ...order(2, bob, [line(pa, 1000, 1)], [['order.failed', 'FAILED', '2024-02-03T12:00:00Z']]),
+    ...order(3, alice, [line(pa, 1000, 3)], [
+      ['order.paid', 'PAID', '2024-02-05T09:00:00Z'],
+      ['order.refunded', 'REFUNDED', '2024-02-06T09:00:00Z', 3000],
+    ]),
+    ...order(4, bob, [line(pb, 500, 2)], [
+      ['order.paid', 'PAID', '2024-02-05T15:00:00Z'],
+      ['order.cancelled', 'CANCELLED', '2024-02-05T16:00:00Z'],
+      ['order.refunded', 'CANCELLED', '2024-02-05T16:05:00Z', 1000],
+    ]),
+    ...order(5, alice, [line(pa, 1000, 4)], [
+      ['order.oversold', 'OVERSOLD_REFUNDED', '2024-02-02T08:00:00Z'],
+      ['order.refunded', 'OVERSOLD_REFUNDED', '2024-02-02T08:01:00Z', 4000],
+    ]),
+    ...order(6, bob, [line(pb, 500, 2)], [
+      ['order.failed', 'FAILED', '2024-02-02T23:50:00Z'],
+      ['order.paid', 'PAID', '2024-02-03T00:10:00Z'],
+    ]),
   ];
 }
 
-/** The figures the scenario must produce, worked out by hand. */
+/** The figures the scenario must produce, worked out by hand (every order counts on the day it was placed). */
 export const SCENARIO_FIGURES = {
-  attempted: 5,
-  succeeded: 4,
+  /** Seven orders had a payment attempt; 0, 1, 3, 4 and 6 were paid; 2 failed; 5 was oversold. */
+  attempted: 7,
+  succeeded: 5,
   failed: 1,
+  oversold: 1,
   cancelled: 1,
+  /** Orders 3 and 4 (the oversold order's automatic refund is no refund of revenue). */
   refunded: 2,
-  revenueCents: 2500 + 2000 + 3000 + 1000,
-  refundsCents: 4000,
-  /** 8500 / 4 = 2125. */
-  averageOrderValueCents: 2125,
-  successRate: 0.8,
-  /** Days Feb 1–6: total, successful, failed, revenue. */
+  revenueCents: 2500 + 2000 + 3000 + 1000 + 1000,
+  refundsCents: 3000 + 1000,
+  /** 9500 / 5. */
+  averageOrderValueCents: 1900,
+  successRate: 5 / 7,
+  /** Each order once, in its current status. */
+  ordersByStatus: { DELIVERED: 1, PAID: 2, FAILED: 1, REFUNDED: 1, CANCELLED: 1, OVERSOLD_REFUNDED: 1 },
+  /** Days Feb 1–6 by the day each order was placed: total, successful, failed, revenue, refunds. */
   days: [
-    { period: '2024-02-01', total: 1, successful: 1, failed: 0, revenueCents: 2500 },
-    { period: '2024-02-02', total: 0, successful: 0, failed: 0, revenueCents: 0 },
-    { period: '2024-02-03', total: 2, successful: 1, failed: 1, revenueCents: 2000 },
-    { period: '2024-02-04', total: 0, successful: 0, failed: 0, revenueCents: 0 },
-    { period: '2024-02-05', total: 2, successful: 2, failed: 0, revenueCents: 4000 },
-    { period: '2024-02-06', total: 0, successful: 0, failed: 0, revenueCents: 0 },
+    { period: '2024-02-01', total: 1, successful: 1, failed: 0, revenueCents: 2500, refundsCents: 0 },
+    { period: '2024-02-02', total: 2, successful: 1, failed: 0, revenueCents: 1000, refundsCents: 0 },
+    { period: '2024-02-03', total: 2, successful: 1, failed: 1, revenueCents: 2000, refundsCents: 0 },
+    { period: '2024-02-04', total: 0, successful: 0, failed: 0, revenueCents: 0, refundsCents: 0 },
+    { period: '2024-02-05', total: 2, successful: 2, failed: 0, revenueCents: 4000, refundsCents: 4000 },
+    { period: '2024-02-06', total: 0, successful: 0, failed: 0, revenueCents: 0, refundsCents: 0 },
   ],
-  /** product a: 2 + 3 = 5 units, 5000; product b: 1 + 4 + 2 = 7 units, 3500. */
+  /** product a: 2 + 3 = 5 units, 5000; product b: 1 + 4 + 2 + 2 = 9 units, 4500 (the oversold lines count nowhere). */
   products: [
     { index: 0, unitsSold: 5, revenueCents: 5000 },
-    { index: 1, unitsSold: 7, revenueCents: 3500 },
+    { index: 1, unitsSold: 9, revenueCents: 4500 },
   ],
-  /** alice: 2 orders, 2500 + 3000 − 3000; bob: 2 orders, 2000 + 1000 − 1000. */
+  /** bob: 3 paid orders, 2000 + 1000 − 1000 + 1000; alice: 2 paid orders, 2500 + 3000 − 3000. */
   customers: [
+    { index: 1, orderCount: 3, lifetimeValueCents: 3000 },
     { index: 0, orderCount: 2, lifetimeValueCents: 2500 },
-    { index: 1, orderCount: 2, lifetimeValueCents: 2000 },
   ],
 };
 
@@ -93,21 +134,19 @@ export const SCENARIO_FIGURES = {
 export function scenarioOrdersAndPayments(ids: ScenarioIds, events: AnalyticsEvent[]) {
   return ids.orders.map((orderId, i) => {
     const facts = events.filter((e) => e.orderId === orderId);
-    const first = facts.find((e) => e.kind === 'order.paid' || e.kind === 'order.failed')!;
-    const refunded = facts.filter((e) => e.kind === 'order.refunded').reduce((s, e) => s + e.refundCents, 0);
-    const cancelled = facts.some((e) => e.kind === 'order.cancelled');
-    const failed = first.kind === 'order.failed';
-    const at = new Date(first.occurredAt);
-    const history = [{ from: null, to: failed ? 'FAILED' : 'PAID', at, by: 'scenario' }, ...(cancelled ? [{ from: 'PAID', to: 'CANCELLED', at, by: 'scenario' }] : [])];
+    const [first, last] = [facts[0], facts[facts.length - 1]];
+    const placedAt = new Date(first.placedAt);
+    const history = facts.filter((e) => e.fromStatus !== e.toStatus).map((e) => ({ from: e.fromStatus, to: e.toStatus, at: new Date(e.occurredAt), by: 'scenario' }));
+    const refunded = last.refundedCents;
+    const paymentStatus = last.toStatus === 'FAILED' ? 'FAILED' : refunded >= first.totalCents ? 'REFUNDED' : refunded ? 'PARTIALLY_REFUNDED' : 'SUCCEEDED';
     return {
       order: {
-        _id: orderId, paymentId: ids.payments[i], customerId: first.customerId, status: failed ? 'FAILED' : cancelled ? 'CANCELLED' : refunded ? 'REFUNDED' : 'PAID', items: first.lines,
-        totalCents: first.totalCents, refundedCents: refunded, currency: first.currency, reservationId: `res_scenario${i}`, statusHistory: history,
-        outbox: [], outboxDone: [], outboxPending: 0, createdAt: at, updatedAt: at,
+        _id: orderId, paymentId: ids.payments[i], customerId: first.customerId, status: last.toStatus, items: first.lines, totalCents: first.totalCents, refundedCents: refunded,
+        currency: first.currency, reservationId: `res_scenario${i}`, placedAt, statusHistory: history, outbox: [], outboxDone: [], outboxPending: 0, createdAt: placedAt, updatedAt: placedAt,
       },
       payment: {
-        _id: ids.payments[i], customerId: first.customerId, idempotencyKey: `scenario-${i}`, status: failed ? 'FAILED' : refunded ? 'REFUNDED' : 'SUCCEEDED', lines: first.lines,
-        amountCents: first.totalCents, refundedCents: refunded, currency: first.currency, reservationId: `res_scenario${i}`, results: [], outbox: [], published: [], refunds: [], createdAt: at, updatedAt: at,
+        _id: ids.payments[i], customerId: first.customerId, idempotencyKey: `scenario-${i}`, status: paymentStatus, lines: first.lines,
+        amountCents: first.totalCents, refundedCents: refunded, currency: first.currency, reservationId: `res_scenario${i}`, results: [], outbox: [], published: [], refunds: [], createdAt: placedAt, updatedAt: placedAt,
       },
     };
   });

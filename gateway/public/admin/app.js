@@ -41,10 +41,27 @@
     return body;
   }
 
-  function money(cents, currency) {
-    const fmt = new Intl.NumberFormat(undefined, { style: 'currency', currency });
-    const digits = fmt.resolvedOptions().maximumFractionDigits;
-    return fmt.format(cents / Math.pow(10, digits));
+  // Money totals arrive as BigInt: strings of digits in minor units ("3000000000"), exact beyond
+  // 2^53. They are turned into decimal strings ("30000000.00"), which Intl formats exactly.
+  function decimalOf(minorUnits, fractionDigits) {
+    const text = String(minorUnits);
+    const negative = text.startsWith('-');
+    const digits = (negative ? text.slice(1) : text).padStart(fractionDigits + 1, '0');
+    const decimal = fractionDigits ? `${digits.slice(0, -fractionDigits)}.${digits.slice(-fractionDigits)}` : digits;
+    return negative ? `-${decimal}` : decimal;
+  }
+
+  function fractionDigitsOf(currency) {
+    return new Intl.NumberFormat(undefined, { style: 'currency', currency }).resolvedOptions().maximumFractionDigits;
+  }
+
+  function money(minorUnits, currency) {
+    return new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(decimalOf(minorUnits, fractionDigitsOf(currency)));
+  }
+
+  /** A chart's value in major units (a float is fine for drawing bars). */
+  function majorUnits(minorUnits, currency) {
+    return Number(decimalOf(minorUnits, fractionDigitsOf(currency)));
   }
 
   function setKpi(id, value, text) {
@@ -100,11 +117,10 @@
       const vars = chartVariables();
       const chart = (await graphql(CHART, vars)).data.salesChart;
       const currency = chart.currency;
-      const digits = new Intl.NumberFormat(undefined, { style: 'currency', currency }).resolvedOptions().maximumFractionDigits;
       const labels = chart.points.map((p) => p.period);
       drawChart('revenue-chart', 'bar', labels, [
-        { label: `Revenue (${currency})`, data: chart.points.map((p) => p.revenueCents / Math.pow(10, digits)), backgroundColor: '#3867d6' },
-        { label: `Refunds (${currency})`, data: chart.points.map((p) => p.refundsCents / Math.pow(10, digits)), backgroundColor: '#e58e26' },
+        { label: `Revenue (${currency})`, data: chart.points.map((p) => majorUnits(p.revenueCents, currency)), backgroundColor: '#3867d6' },
+        { label: `Refunds (${currency})`, data: chart.points.map((p) => majorUnits(p.refundsCents, currency)), backgroundColor: '#e58e26' },
       ], currency);
       drawChart('orders-chart', 'line', labels, [
         { label: 'Orders', data: chart.points.map((p) => p.total), borderColor: '#1d2330', tension: 0 },

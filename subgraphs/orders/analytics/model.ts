@@ -3,10 +3,11 @@ import type { AnalyticsKind } from '../../lib/queues';
 import type { RollupKind, RollupTarget } from './plan';
 
 /**
- * Analytics collections in the orders database. Rollup documents are keyed by
- * {granularity, period (UTC), currency} (with a per-product map inside) or {customerId, currency}; `pending` holds
- * the ids of events whose increments are in the document while their marker is not yet done, or
- * done an instant ago (a handful at most; see apply.ts). Indexes: docs/analytics.md, "Indexes".
+ * Analytics collections in the orders database. Rollup documents are keyed by {granularity, period
+ * (UTC) the orders were placed in, currency} (with a per-product map inside) or {customerId,
+ * currency}; `pending` holds the ids of events whose increments are in the document while their
+ * marker is not yet done, or done an instant ago (a handful at most; see apply.ts). Indexes:
+ * docs/analytics.md, "Indexes".
  */
 export interface AppliedEventDoc {
   /** The event id: the unique index that makes "insert first" the idempotency gate. */
@@ -45,6 +46,8 @@ export interface PeriodRollupDoc {
   oversold?: number;
   revenueCents?: number;
   refundsCents?: number;
+  /** How many of the period's orders are in each status now (status → count): moved by ±1 as orders change status. */
+  byStatus?: Record<string, number>;
   pending: string[];
 }
 
@@ -89,7 +92,6 @@ const appliedEventSchema = new Schema<AppliedEventDoc>(
 );
 appliedEventSchema.index({ state: 1, claimedUntil: 1 });
 appliedEventSchema.index({ duplicates: 1, occurredAt: 1 });
-appliedEventSchema.index({ occurredAt: 1 });
 
 const rollupFields = { _id: { type: String, required: true }, currency: { type: String, required: true }, pending: { type: [String], default: [] } };
 
@@ -106,6 +108,7 @@ const periodRollupSchema = new Schema<PeriodRollupDoc>(
     oversold: Number,
     revenueCents: Number,
     refundsCents: Number,
+    byStatus: { type: Schema.Types.Mixed },
   },
   { versionKey: false, collection: 'analytics_period_rollups' },
 );

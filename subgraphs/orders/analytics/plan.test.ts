@@ -15,7 +15,11 @@ const event = (over: Partial<AnalyticsEvent>): AnalyticsEvent =>
       { productId: 'prod_b', name: 'B', unitPriceCents: 250, quantity: 4 },
     ],
     totalCents: 2500,
+    refundedCents: 0,
+    fromStatus: null,
+    toStatus: 'PAID',
     currency: 'usd',
+    placedAt: '2024-03-31T23:30:00-01:00',
     occurredAt: '2024-03-31T23:30:00-01:00',
     requestId: 'r1',
     ...over,
@@ -40,13 +44,13 @@ describe('what an analytics event adds to the rollups', () => {
   });
 
   it('a refund counts a refund step and takes its amount off the customer; a failure only counts', () => {
-    const refund = planIncrements(event({ kind: 'order.refunded', eventId: 'ord_1-refunded-700', refundCents: 700 }));
+    const refund = planIncrements(event({ kind: 'order.refunded', eventId: 'ord_1-refunded-700', refundCents: 700, refundedCents: 700, fromStatus: 'PAID', toStatus: 'PARTIALLY_REFUNDED' }));
     expect(refund.map((t) => [t.key, t.inc])).toEqual([
       ['DAY:2024-04-01:USD', { refunded: 1, refundsCents: 700 }],
       ['MONTH:2024-04:USD', { refunded: 1, refundsCents: 700 }],
       ['cus_1:USD', { lifetimeValueCents: -700 }],
     ]);
-    expect(planIncrements(event({ kind: 'order.failed' })).map((t) => t.inc)).toEqual([{ attempted: 1, failed: 1 }, { attempted: 1, failed: 1 }]);
+    expect(planIncrements(event({ kind: 'order.failed', toStatus: 'FAILED' })).map((t) => t.inc)).toEqual([{ attempted: 1, failed: 1 }, { attempted: 1, failed: 1 }]);
   });
 
   it('a paid order also counts each product in its periods\' products documents, for top products by period', () => {
@@ -59,7 +63,7 @@ describe('what an analytics event adds to the rollups', () => {
       'products.prod_a.unitsSold': 3, 'products.prod_a.revenueCents': 1500,
       'products.prod_b.unitsSold': 4, 'products.prod_b.revenueCents': 1000,
     });
-    expect(planIncrements(event({ kind: 'order.failed' })).some((t) => t.productFigures)).toBe(false);
+    expect(planIncrements(event({ kind: 'order.failed', toStatus: 'FAILED' })).some((t) => t.productFigures)).toBe(false);
   });
 
   it('escapes a product id that could not be a stored key, and restores it', () => {
@@ -72,7 +76,7 @@ describe('what an analytics event adds to the rollups', () => {
   it('never builds a key with a dot or a dollar sign', () => {
     for (const t of planIncrements(event({}))) {
       expect(t.key).not.toMatch(/[.$]/);
-      for (const k of [...Object.keys(t.inc), ...Object.keys(t.meta), ...(t.productFigures ?? []).map((p) => p.key)]) expect(k).not.toMatch(/[.$]/);
+      for (const k of [...Object.keys(t.inc), ...Object.keys(t.meta), ...Object.keys(t.byStatus ?? {}), ...(t.productFigures ?? []).map((p) => p.key)]) expect(k).not.toMatch(/[.$]/);
     }
   });
 });

@@ -1,11 +1,12 @@
 import { Queue } from 'bullmq';
 import type { Model } from 'mongoose';
 import { QUEUES } from '../../lib/queues';
-import type { OrderDoc } from '../model';
+import { ORDER_STATUSES, type OrderDoc } from '../model';
 import type { AnalyticsModels, PeriodRollupDoc } from './model';
-import { zeroPeriodFigures, type PeriodFigures } from './plan';
-import { addUtcDays, addUtcMonths, alignRange, coverRange, startOfUtcMonth, type DateRange } from './periods';
-import { analyticsService, figuresOf, addFigures } from './service';
+import { addPeriodFigures, orderFigures, PERIOD_COUNTERS, zeroPeriodFigures, type CustomerFigures, type PeriodFigures, type ProductFigures } from './order-figures';
+import { addUtcMonths, alignRange, coverRange, periodStart, startOfUtcMonth, type DateRange } from './periods';
+import { addSafely } from './safe-integers';
+import { analyticsService, figuresOf } from './service';
 
 /**
  * Reconciliation: payments (the money), orders (the facts) and rollups (the figures) checked
@@ -36,9 +37,7 @@ export interface PaymentFact {
   currency: string;
 }
 
-export type OrderFact = Pick<OrderDoc, '_id' | 'paymentId' | 'customerId' | 'status' | 'items' | 'totalCents' | 'refundedCents' | 'currency' | 'createdAt' | 'placedAt'> & {
-  statusHistory?: Array<{ to: string; at: Date | string }>;
-};
+export type OrderFact = Pick<OrderDoc, '_id' | 'paymentId' | 'customerId' | 'status' | 'items' | 'totalCents' | 'refundedCents' | 'currency' | 'createdAt' | 'placedAt'>;
 
 export interface RollupDrift {
   currency: string;
@@ -58,9 +57,9 @@ export interface ReconciliationInput {
   /** Rollup totals over the range, per currency. */
   rollupPeriods: Map<string, PeriodFigures>;
   /** `${currency}:${productId}` → units and revenue over the range. */
-  rollupProducts: Map<string, { unitsSold: number; revenueCents: number }>;
+  rollupProducts: Map<string, ProductFigures>;
   /** `${customerId}:${currency}` → lifetime figures (compared when allTime). */
-  rollupCustomers: Map<string, { orderCount: number; lifetimeValueCents: number }>;
+  rollupCustomers: Map<string, CustomerFigures>;
   /** MONTH buckets that differ from the sum of their DAY buckets. */
   bucketDrift: RollupDrift[];
 }
@@ -75,14 +74,13 @@ export interface ReconciliationReport {
 }
 
 /**
- * When an order's fact happened: the payment outcome's time (`placedAt`, which the analytics event
- * carried too, so both sides bucket it identically), else its first status, else its creation.
+ * When an order was placed: its first payment outcome (`placedAt`), else (an order stored before
+ * placedAt existed) its creation. Every analytics event of the order carries the same time
+ * (orders/events.ts), so both sides put the order in the same period.
  */
-export function orderFactTime(o: OrderFact): Date {
-  return new Date(o.placedAt ?? o.statusHistory?.[0]?.at ?? o.createdAt);
+export function orderFactTime(o: Pick<OrderFact, 'placedAt' | 'createdAt'>): Date {
+  return new Date(o.placedAt ?? o.createdAt);
 }
-
-const hadStatus = (o: OrderFact, status: string) => o.status === status || (o.statusHistory ?? []).some((h) => h.to === status);
 
 export function classify(input: Pick<ReconciliationInput, 'payments' | 'orders' | 'duplicateEventIds' | 'failedJobIds'>): Map<ReconciliationKind, string[]> {
   const classes = new Map<ReconciliationKind, string[]>(RECONCILIATION_KINDS.map((k) => [k, []]));
@@ -96,7 +94,8 @@ export function classify(input: Pick<ReconciliationInput, 'payments' | 'orders' 
       else if (order.totalCents !== p.amountCents || order.currency !== p.currency || (order.refundedCents ?? 0) !== p.refundedCents) add('AMOUNT_OR_CURRENCY_MISMATCH', p.id);
       else {
         add('MATCHED', p.id);
-        if (hadStatus(order, 'OVERSOLD_REFUNDED') && p.refundedCents === p.amountCents) add('OVERSOLD_AND_REFUNDED', p.id);
+        // OVERSOLD_REFUNDED is terminal: the current status says it all.
+        if (order.status === 'OVERSOLD_REFUNDED' && p.refundedCents === p.amountCents) add('OVERSOLD_AND_REFUNDED', p.id);
       }
     } else if (NOT_CAPTURED.has(p.status)) {
       if (order && order.status !== 'FAILED') add('ORDER_WITHOUT_PAYMENT', order._id);
@@ -109,50 +108,42 @@ export function classify(input: Pick<ReconciliationInput, 'payments' | 'orders' 
   return classes;
 }
 
-/** The rollup figures recomputed from the orders themselves (refund steps are not countable from orders, so `refunded` is not compared). */
+/**
+ * The rollup figures recomputed from the orders themselves: the sum of each order's figures in its
+ * current state, by the same function the worker's increments are built on (order-figures.ts).
+ */
 export function recompute(orders: OrderFact[]) {
   const periods = new Map<string, PeriodFigures>();
-  const products = new Map<string, { unitsSold: number; revenueCents: number }>();
-  const customers = new Map<string, { orderCount: number; lifetimeValueCents: number }>();
+  const products = new Map<string, ProductFigures>();
+  const customers = new Map<string, CustomerFigures>();
   for (const o of orders) {
-    const f = periods.get(o.currency) ?? zeroPeriodFigures();
-    f.attempted++;
-    const refunded = o.refundedCents ?? 0;
-    f.refundsCents += refunded;
-    if (hadStatus(o, 'CANCELLED')) f.cancelled++;
-    if (hadStatus(o, 'OVERSOLD_REFUNDED')) f.oversold++;
-    if (o.status === 'FAILED') f.failed++;
-    else {
-      f.succeeded++;
-      f.revenueCents += o.totalCents;
-      for (const line of o.items) {
-        const key = `${o.currency}:${line.productId}`;
-        const p = products.get(key) ?? { unitsSold: 0, revenueCents: 0 };
-        p.unitsSold += line.quantity;
-        p.revenueCents += line.quantity * line.unitPriceCents;
-        products.set(key, p);
-      }
-      const ckey = `${o.customerId}:${o.currency}`;
-      const c = customers.get(ckey) ?? { orderCount: 0, lifetimeValueCents: 0 };
-      c.orderCount++;
-      c.lifetimeValueCents += o.totalCents - refunded;
-      customers.set(ckey, c);
+    const figures = orderFigures({ totalCents: o.totalCents, lines: o.items }, { status: o.status, refundedCents: o.refundedCents ?? 0 });
+    periods.set(o.currency, addPeriodFigures(periods.get(o.currency) ?? zeroPeriodFigures(), figures.period));
+    for (const [productId, f] of figures.products) {
+      const key = `${o.currency}:${productId}`;
+      const p = products.get(key) ?? { unitsSold: 0, revenueCents: 0 };
+      products.set(key, { unitsSold: addSafely(p.unitsSold, f.unitsSold, key), revenueCents: addSafely(p.revenueCents, f.revenueCents, key) });
     }
-    periods.set(o.currency, f);
+    if (!figures.customer.orderCount) continue;
+    const key = `${o.customerId}:${o.currency}`;
+    const c = customers.get(key) ?? { orderCount: 0, lifetimeValueCents: 0 };
+    customers.set(key, { orderCount: c.orderCount + 1, lifetimeValueCents: addSafely(c.lifetimeValueCents, figures.customer.lifetimeValueCents, key) });
   }
   return { periods, products, customers };
 }
 
-const COMPARED: Array<keyof PeriodFigures> = ['attempted', 'succeeded', 'failed', 'cancelled', 'oversold', 'revenueCents', 'refundsCents'];
+/** Every period figure by name: the counters, then `byStatus.<status>` for each order status. */
+export function comparedFigures(f: PeriodFigures): Array<[string, number]> {
+  return [...PERIOD_COUNTERS.map((k): [string, number] => [k, f[k]]), ...ORDER_STATUSES.map((s): [string, number] => [`byStatus.${s}`, f.byStatus[s] ?? 0])];
+}
 
 export function driftOf(input: ReconciliationInput): RollupDrift[] {
   const expected = recompute(input.orders.filter((o) => within(orderFactTime(o), input.range)));
   const drift: RollupDrift[] = [...input.bucketDrift];
   const push = (currency: string, figure: string, rollup: number, recomputed: number) => rollup !== recomputed && drift.push({ currency, figure, rollup, recomputed });
   for (const currency of new Set([...expected.periods.keys(), ...input.rollupPeriods.keys()])) {
-    const r = input.rollupPeriods.get(currency) ?? zeroPeriodFigures();
-    const e = expected.periods.get(currency) ?? zeroPeriodFigures();
-    for (const k of COMPARED) push(currency, k, r[k], e[k]);
+    const recomputed = new Map(comparedFigures(expected.periods.get(currency) ?? zeroPeriodFigures()));
+    for (const [figure, value] of comparedFigures(input.rollupPeriods.get(currency) ?? zeroPeriodFigures())) push(currency, figure, value, recomputed.get(figure)!);
   }
   for (const key of new Set([...expected.products.keys(), ...input.rollupProducts.keys()])) {
     const [currency, productId] = splitKey(key, 'first');
@@ -206,14 +197,19 @@ export interface ReconciliationSources {
   redis?: { url: string; prefix: string };
 }
 
-/** [from, to) as given, or all time: from the month of the first fact to the end of the current month. */
+/** [from, to) as given, or all time: from the month of the first order (or rollup) to the end of the current month. */
 export async function resolveRange(src: ReconciliationSources, from?: Date, to?: Date): Promise<{ range: DateRange; allTime: boolean }> {
   if (from && to) return { range: alignRange({ from, to }, 'DAY'), allTime: false };
-  const [firstOrder, firstEvent] = await Promise.all([
-    src.orders.findOne({}, { createdAt: 1, placedAt: 1, statusHistory: 1 }).sort({ createdAt: 1 }).lean(),
-    src.analytics.appliedEvents.findOne({}, { occurredAt: 1 }).sort({ occurredAt: 1 }).lean(),
+  const [firstPlaced, firstCreated, firstMonth] = await Promise.all([
+    src.orders.findOne({ placedAt: { $ne: null } }, { placedAt: 1, createdAt: 1 }).sort({ placedAt: 1 }).lean(),
+    src.orders.findOne({}, { placedAt: 1, createdAt: 1 }).sort({ createdAt: 1 }).lean(),
+    src.analytics.periods.findOne({ granularity: 'MONTH' }, { period: 1 }).sort({ period: 1 }).lean(),
   ]);
-  const candidates = [firstOrder ? orderFactTime(firstOrder as OrderFact) : null, firstEvent?.occurredAt ?? null, new Date()].filter((d): d is Date => !!d);
+  const candidates = [
+    ...[firstPlaced, firstCreated].filter((o) => !!o).map((o) => orderFactTime(o as OrderFact)),
+    ...(firstMonth ? [periodStart(firstMonth.period)] : []),
+    new Date(),
+  ];
   const earliest = new Date(Math.min(...candidates.map((d) => d.getTime())));
   return { range: { from: from ?? startOfUtcMonth(earliest), to: to ?? addUtcMonths(startOfUtcMonth(new Date()), 1) }, allTime: !from && !to };
 }
@@ -232,10 +228,9 @@ export async function failedJobIds(redis: { url: string; prefix: string }): Prom
 }
 
 export async function loadReconciliationData(src: ReconciliationSources, range: DateRange, allTime: boolean): Promise<ReconciliationInput> {
-  // Orders are selected by fact time; creation follows the payment outcome closely, so a day of slack suffices.
-  const near = { $gte: addUtcDays(range.from, -1), $lt: addUtcDays(range.to, 1) };
-  const candidates = (await src.orders.find({ $or: [{ placedAt: { $gte: range.from, $lt: range.to } }, { createdAt: near }] }).lean()) as OrderFact[];
-  const orders = candidates.filter((o) => within(orderFactTime(o), range));
+  // Exactly the orders placed in the range (orders stored before placedAt existed: by creation).
+  const placed = { $gte: range.from, $lt: range.to };
+  const orders = (await src.orders.find({ $or: [{ placedAt: placed }, { placedAt: null, createdAt: placed }] }).lean()) as OrderFact[];
   const payments = await src.payments(range, orders.map((o) => o.paymentId));
   const paymentIds = new Set(payments.map((p) => p.id));
   // Payments in the range whose orders were created outside it still belong to this check.
@@ -248,8 +243,8 @@ export async function loadReconciliationData(src: ReconciliationSources, range: 
   const buckets = await monthsWithTheirDays(src.analytics, months);
   const currencies = new Set<string>([...orders.map((o) => o.currency), ...buckets.map((d) => d.currency)]);
   const rollupPeriods = new Map<string, PeriodFigures>();
-  const rollupProducts = new Map<string, { unitsSold: number; revenueCents: number }>();
-  const rollupCustomers = new Map<string, { orderCount: number; lifetimeValueCents: number }>();
+  const rollupProducts = new Map<string, ProductFigures>();
+  const rollupCustomers = new Map<string, CustomerFigures>();
   for (const currency of currencies) {
     rollupPeriods.set(currency, await service.rangeFigures(range, currency));
     for (const p of await service.topProducts(range, currency)) rollupProducts.set(`${currency}:${p.productId}`, { unitsSold: p.unitsSold, revenueCents: p.revenueCents });
@@ -282,9 +277,9 @@ export function monthsAgainstDays(buckets: PeriodRollupDoc[], months: string[]):
   for (const currency of new Set(buckets.map((d) => d.currency))) {
     const ofCurrency = buckets.filter((d) => d.currency === currency);
     for (const month of months) {
-      const fromMonth = figuresOf(ofCurrency.find((d) => d.granularity === 'MONTH' && d.period === month));
-      const fromDays = ofCurrency.filter((d) => d.granularity === 'DAY' && d.period.startsWith(`${month}-`)).map(figuresOf).reduce(addFigures, zeroPeriodFigures());
-      for (const k of COMPARED) if (fromMonth[k] !== fromDays[k]) drift.push({ currency, figure: `month-vs-days:${month}:${k}`, rollup: fromMonth[k], recomputed: fromDays[k] });
+      const fromMonth = comparedFigures(figuresOf(ofCurrency.find((d) => d.granularity === 'MONTH' && d.period === month)));
+      const fromDays = new Map(comparedFigures(ofCurrency.filter((d) => d.granularity === 'DAY' && d.period.startsWith(`${month}-`)).map(figuresOf).reduce(addPeriodFigures, zeroPeriodFigures())));
+      for (const [figure, value] of fromMonth) if (value !== fromDays.get(figure)) drift.push({ currency, figure: `month-vs-days:${month}:${figure}`, rollup: value, recomputed: fromDays.get(figure)! });
     }
   }
   return drift;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { BadUserInputError, parseInput } from '../../lib/errors';
 import { requireAdmin, type AuthContext } from '../../lib/guards';
 import { currencySchema } from '../../lib/money';
+import { BigIntScalar } from './big-int';
 import type { AnalyticsContext } from './module';
 import { alignRange, listPeriods, presetRange, type DateRange } from './periods';
 import type { OrderStatistics, TopCustomer, TopProduct } from './service';
@@ -32,6 +33,7 @@ function checkRange(range: DateRange): DateRange {
 type StatsParent = OrderStatistics & { range: DateRange };
 
 export const analyticsResolvers = {
+  BigInt: BigIntScalar,
   Query: {
     salesChart: async (_: unknown, args: unknown, ctx: Ctx) => {
       requireAdmin(ctx);

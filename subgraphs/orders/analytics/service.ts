@@ -1,7 +1,9 @@
 import type { PipelineStage } from 'mongoose';
+import { ORDER_STATUSES } from '../model';
 import type { AnalyticsModels, PeriodRollupDoc } from './model';
-import { PERIOD_COUNTERS, periodRollupId, productIdFromMapKey, zeroPeriodFigures, type PeriodFigures } from './plan';
+import { PERIOD_COUNTERS, periodRollupId, productIdFromMapKey, zeroPeriodFigures, type PeriodCounter, type PeriodFigures } from './plan';
 import { averageCents, coverRange, listPeriods, rate, zeroFill, type DateRange, type Granularity } from './periods';
+import { safeInteger } from './safe-integers';
 
 export interface SalesPoint {
   period: string;
@@ -10,6 +12,7 @@ export interface SalesPoint {
   failed: number;
   cancelled: number;
   refunded: number;
+  oversold: number;
   revenueCents: number;
   refundsCents: number;
 }
@@ -40,35 +43,39 @@ export interface TopCustomer {
   lifetimeValueCents: number;
 }
 
-export function figuresOf(doc: Partial<PeriodRollupDoc> | null | undefined): PeriodFigures {
+/** Figures as stored or summed by the server: numbers, int64 or missing, checked on reading. */
+type StoredFigures = { [K in PeriodCounter]?: unknown } & { byStatus?: Record<string, unknown> };
+
+/** A rollup document's (or a sum's) figures, each checked to be an exact safe integer (safe-integers.ts). */
+export function figuresOf(doc: StoredFigures | null | undefined): PeriodFigures {
   const figures = zeroPeriodFigures();
-  for (const k of PERIOD_COUNTERS) figures[k] = doc?.[k] ?? 0;
+  for (const k of PERIOD_COUNTERS) figures[k] = safeInteger(doc?.[k], k);
+  for (const [status, n] of Object.entries(doc?.byStatus ?? {})) figures.byStatus[status] = safeInteger(n, `byStatus.${status}`);
   return figures;
 }
 
-export function addFigures(a: PeriodFigures, b: PeriodFigures): PeriodFigures {
-  const sum = zeroPeriodFigures();
-  for (const k of PERIOD_COUNTERS) sum[k] = a[k] + b[k];
-  return sum;
-}
-
+/** A chart bucket: the orders placed in it and their money (`total` = successful + failed + oversold). */
 export function toSalesPoint(f: PeriodFigures): Omit<SalesPoint, 'period'> {
-  return { total: f.attempted, successful: f.succeeded, failed: f.failed, cancelled: f.cancelled, refunded: f.refunded, revenueCents: f.revenueCents, refundsCents: f.refundsCents };
+  return { total: f.attempted, successful: f.succeeded, failed: f.failed, cancelled: f.cancelled, refunded: f.refunded, oversold: f.oversold, revenueCents: f.revenueCents, refundsCents: f.refundsCents };
 }
 
-/** Order facts in the range by the status they put the order in. */
+/** How many of the range's orders are in each status now: every status, in the OrderStatus enum's order. */
 export function statusCounts(f: PeriodFigures): OrderStatistics['ordersByStatus'] {
-  return [
-    { status: 'PAID', count: f.succeeded },
-    { status: 'FAILED', count: f.failed },
-    { status: 'CANCELLED', count: f.cancelled },
-    { status: 'REFUNDED', count: f.refunded },
-    { status: 'OVERSOLD_REFUNDED', count: f.oversold },
-  ];
+  return ORDER_STATUSES.map((status) => ({ status, count: f.byStatus[status] ?? 0 }));
 }
 
-/** `$sum` of every period counter over the matched documents: one `$group` with one accumulator per counter. */
-const SUM_COUNTERS = Object.fromEntries(PERIOD_COUNTERS.map((k) => [k, { $sum: `$${k}` }]));
+/**
+ * `$sum` of every period counter and status count over the matched documents: one `$group` with one
+ * accumulator each (a `$group` output name may not hold a dot, so `byStatus.PAID` sums into `byStatus_PAID`).
+ */
+const SUM_FIGURES = {
+  ...Object.fromEntries(PERIOD_COUNTERS.map((k) => [k, { $sum: `$${k}` }])),
+  ...Object.fromEntries(ORDER_STATUSES.map((s) => [`byStatus_${s}`, { $sum: `$byStatus.${s}` }])),
+};
+
+function figuresOfSum(sum: Record<string, unknown> | undefined): PeriodFigures {
+  return figuresOf(sum && { ...sum, byStatus: Object.fromEntries(ORDER_STATUSES.map((s) => [s, sum[`byStatus_${s}`]])) });
+}
 
 /** Each listed document's `products` map unwound and summed per product, best sellers first. */
 function productTotalsPipeline(ids: string[], limit?: number): PipelineStage[] {
@@ -92,8 +99,8 @@ export function analyticsService(m: AnalyticsModels) {
   async function rangeFigures(range: DateRange, currency: string): Promise<PeriodFigures> {
     const ids = coveringIds(range, currency);
     if (!ids.length) return zeroPeriodFigures();
-    const [sum] = await m.periods.aggregate<Partial<PeriodFigures>>([{ $match: { _id: { $in: ids } } }, { $group: { _id: null, ...SUM_COUNTERS } }]);
-    return figuresOf(sum);
+    const [sum] = await m.periods.aggregate<Record<string, unknown>>([{ $match: { _id: { $in: ids } } }, { $group: { _id: null, ...SUM_FIGURES } }]);
+    return figuresOfSum(sum);
   }
 
   return {
@@ -104,7 +111,7 @@ export function analyticsService(m: AnalyticsModels) {
       const keys = listPeriods(range, granularity);
       if (!keys.length) return [];
       const docs = await m.periods
-        .find({ granularity, currency, period: { $gte: keys[0], $lte: keys[keys.length - 1] } }, { period: 1, ...Object.fromEntries(PERIOD_COUNTERS.map((k) => [k, 1])) })
+        .find({ granularity, currency, period: { $gte: keys[0], $lte: keys[keys.length - 1] } }, { period: 1, byStatus: 1, ...Object.fromEntries(PERIOD_COUNTERS.map((k) => [k, 1])) })
         .lean<PeriodRollupDoc[]>();
       const found = new Map(docs.map((d) => [d.period, toSalesPoint(figuresOf(d))]));
       return zeroFill(keys, found, () => toSalesPoint(zeroPeriodFigures()));
@@ -131,15 +138,15 @@ export function analyticsService(m: AnalyticsModels) {
     async topProducts(range: DateRange, currency: string, limit?: number): Promise<TopProduct[]> {
       const ids = coveringIds(range, currency);
       if (!ids.length) return [];
-      const rows = await m.periodProducts.aggregate<{ _id: string; unitsSold: number; revenueCents: number }>(productTotalsPipeline(ids, limit));
-      return rows.map((r) => ({ productId: productIdFromMapKey(r._id), unitsSold: r.unitsSold, revenueCents: r.revenueCents }));
+      const rows = await m.periodProducts.aggregate<{ _id: string; unitsSold: unknown; revenueCents: unknown }>(productTotalsPipeline(ids, limit));
+      return rows.map((r) => ({ productId: productIdFromMapKey(r._id), unitsSold: safeInteger(r.unitsSold, 'unitsSold'), revenueCents: safeInteger(r.revenueCents, 'revenueCents') }));
     },
 
     /** By lifetime value; every customer of the currency when no limit is given. */
     async topCustomers(currency: string, limit?: number): Promise<TopCustomer[]> {
       const query = m.customers.find({ currency }, { customerId: 1, orderCount: 1, lifetimeValueCents: 1 }).sort({ lifetimeValueCents: -1, _id: 1 });
       const docs = await (limit === undefined ? query : query.limit(limit)).lean();
-      return docs.map((d) => ({ customerId: d.customerId, orderCount: d.orderCount ?? 0, lifetimeValueCents: d.lifetimeValueCents ?? 0 }));
+      return docs.map((d) => ({ customerId: d.customerId, orderCount: safeInteger(d.orderCount, 'orderCount'), lifetimeValueCents: safeInteger(d.lifetimeValueCents, 'lifetimeValueCents') }));
     },
   };
 }
