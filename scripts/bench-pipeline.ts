@@ -12,7 +12,7 @@ import { Queue, QueueEvents, Worker } from 'bullmq';
 import mongoose from 'mongoose';
 import { newId } from '../subgraphs/lib/ids';
 import { createLogger } from '../subgraphs/lib/logger';
-import { QUEUES, createQueue } from '../subgraphs/lib/queues';
+import { openQueue, reservationExpiryQueue } from '../subgraphs/lib/queues';
 import { catalogModels, productModel } from '../subgraphs/products/model';
 import { createStock } from '../subgraphs/products/stock';
 import { createInventory } from '../subgraphs/products/inventory';
@@ -52,7 +52,7 @@ type PreparedPayment = { _id: string; intentId: string; amountCents: number; cur
 async function prepareCheckouts(stack: BenchStack, n: number, run: number): Promise<PreparedPayment[]> {
   const conn = (name: string) => mongoose.createConnection(stack.mongoUri, { dbName: `${stack.dbPrefix}${name}` }).asPromise();
   const [productsDb, paymentsDb] = await Promise.all([conn('products'), conn('payments')]);
-  const expiryQueue = createQueue(QUEUES.reservationExpiry, { connection: { url: stack.redisUrl, maxRetriesPerRequest: null }, prefix: stack.queuePrefix });
+  const expiryQueue = openQueue(reservationExpiryQueue, { connection: { url: stack.redisUrl, maxRetriesPerRequest: null }, prefix: stack.queuePrefix });
   try {
     const models = catalogModels(productsDb);
     const inventory = createInventory({ models, stock: createStock(models), expiryQueue, logger: createLogger('bench', 'warn') });

@@ -3,7 +3,7 @@ import type { Queue, Worker } from 'bullmq';
 import mongoose, { type Connection } from 'mongoose';
 import { createLogger } from '../subgraphs/lib/logger';
 import { ensureIndexes } from '../subgraphs/lib/mongo';
-import { createQueue, JOBS, QUEUES, type AnalyticsEvent } from '../subgraphs/lib/queues';
+import { analyticsEventsQueue, openQueue, type AnalyticsEvent } from '../subgraphs/lib/queues';
 import { applyAnalyticsEvent, claimStaleMarker, EventInProgressError, finishEvent } from '../subgraphs/orders/analytics/apply';
 import { allAnalyticsModels, analyticsModels, rollupModel, rollupModels, type AnalyticsModels } from '../subgraphs/orders/analytics/model';
 import { incrementsOf, planIncrements } from '../subgraphs/orders/analytics/plan';
@@ -54,12 +54,12 @@ describe('analytics counts every event exactly once', () => {
     const [first, second] = await freshDatabase(2);
     const events = manyEvents(200, '2023-03-01T00:00:00Z');
     const deps = { connection: { url: process.env.REDIS_URL!, maxRetriesPerRequest: null }, prefix: `test-${prefix}`, logger: createLogger('analytics-test', 'error') };
-    const queue: Queue = createQueue(QUEUES.analytics, deps);
+    const queue: Queue = openQueue(analyticsEventsQueue, deps).queue;
     const workers: Worker[] = [createAnalyticsWorker(first, deps), createAnalyticsWorker(second, deps)];
     try {
       expect(workers.map((w) => w.opts.concurrency)).toEqual([8, 8]);
       const deliveries = seededShuffle([...events.map((e) => ({ e, jobId: `${e.eventId}-1` })), ...events.map((e) => ({ e, jobId: `${e.eventId}-2` }))], 42);
-      await queue.addBulk(deliveries.map(({ e, jobId }) => ({ name: JOBS.analyticsEvent, data: e, opts: { jobId } })));
+      await queue.addBulk(deliveries.map(({ e, jobId }) => ({ name: analyticsEventsQueue.jobName, data: e, opts: { jobId } })));
       await waitFor('400 analytics jobs', async () => {
         const c = await queue.getJobCounts('completed', 'failed');
         if (c.failed) throw new Error(`jobs failed: ${JSON.stringify((await queue.getFailed()).map((j) => j.failedReason))}`);

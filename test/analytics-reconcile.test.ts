@@ -8,7 +8,7 @@ import { Worker } from 'bullmq';
 import mongoose, { type Connection } from 'mongoose';
 import { newId } from '../subgraphs/lib/ids';
 import { ensureIndexes } from '../subgraphs/lib/mongo';
-import { createQueue, JOBS, QUEUES } from '../subgraphs/lib/queues';
+import { QUEUES, openQueue, paymentResultsQueue } from '../subgraphs/lib/queues';
 import { orderModel } from '../subgraphs/orders/model';
 import { applyAnalyticsEvent } from '../subgraphs/orders/analytics/apply';
 import { allAnalyticsModels, analyticsModels } from '../subgraphs/orders/analytics/model';
@@ -79,11 +79,11 @@ describe('npm run reconcile: payments, orders and rollups checked against each o
     const lost = newId('payment');
     await payments.insertOne({ _id: lost as never, customerId: ids.customers[0], status: 'SUCCEEDED', amountCents: 900, refundedCents: 0, currency: 'USD', lines: [], createdAt: new Date('2024-02-20T00:00:00Z') });
     await payments.updateOne({ _id: ids.payments[1] as never }, { $set: { currency: 'EUR' } });
-    const queue = createQueue(QUEUES.paymentResults, { connection: { url: process.env.REDIS_URL! }, prefix: queuePrefix });
+    const queue = openQueue(paymentResultsQueue, { connection: { url: process.env.REDIS_URL! }, prefix: queuePrefix }).queue;
     // A consumer that gives up on the job: it ends in the failed set, as after exhausted retries.
     const failing = new Worker(QUEUES.paymentResults, async () => { throw new Error('orders worker gave up'); }, { connection: { url: process.env.REDIS_URL!, maxRetriesPerRequest: null }, prefix: queuePrefix });
     const failed = new Promise((resolve) => failing.once('failed', resolve));
-    await queue.add(JOBS.paymentResult, { paymentId: lost }, { jobId: `${lost}-succeeded`, attempts: 1 });
+    await queue.add(paymentResultsQueue.jobName, { paymentId: lost }, { jobId: `${lost}-succeeded`, attempts: 1 });
     await failed;
     await failing.close();
     try {

@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import { newId } from '../subgraphs/lib/ids';
-import { createQueue, enqueue, JOBS, QUEUES, analyticsEventSchema, type AnalyticsEvent } from '../subgraphs/lib/queues';
+import { analyticsEventSchema, analyticsEventsQueue, openQueue, type AnalyticsEvent } from '../subgraphs/lib/queues';
+import { addJob } from './support/queues';
 import { startAnalyticsWorker } from '../subgraphs/orders/analytics/worker-main';
 import { planIncrements, incrementsOf } from '../subgraphs/orders/analytics/plan';
 import { rollupModel } from '../subgraphs/orders/analytics/model';
@@ -49,13 +50,13 @@ describe('analytics rollups fed by the queue', () => {
   let jobs = 0;
   const deliver = async (e: AnalyticsEvent, jobId = e.eventId) => {
     jobs++;
-    await enqueue(queue, JOBS.analyticsEvent, analyticsEventSchema, e, jobId);
+    await addJob(queue, analyticsEventsQueue, e, jobId);
   };
 
   beforeAll(async () => {
     stack = await startStack();
     worker = await startAnalyticsWorker({ ...stack.config, port: 0 });
-    queue = createQueue(QUEUES.analytics, { connection: { url: stack.config.redisUrl }, prefix: stack.config.queuePrefix });
+    queue = openQueue(analyticsEventsQueue, { connection: { url: stack.config.redisUrl }, prefix: stack.config.queuePrefix }).queue;
     analytics = (stack.orders.deps as unknown as { analytics: AnalyticsModule }).analytics;
     adminToken = await stack.tokenFor(newId('customer'), 'ADMIN');
 
@@ -194,7 +195,7 @@ describe('analytics rollups fed by the queue', () => {
       const paymentId = newId('payment');
       await stack.payments.deps.payments.collection.insertOne({
         _id: paymentId as never, customerId: ids.customers[0], idempotencyKey: 'lost', status: 'SUCCEEDED', lines: [], amountCents: 700, refundedCents: 0, currency: 'USD',
-        reservationId: newId('reservation'), results: [], outbox: [], published: [], refunds: [], createdAt: new Date('2024-02-10T00:00:00Z'), updatedAt: new Date(),
+        reservationId: newId('reservation'), results: [], outbox: [], outboxDone: [], outboxPending: 0, refunds: [], createdAt: new Date('2024-02-10T00:00:00Z'), updatedAt: new Date(),
       });
       const orderId = newId('order');
       await stack.orders.deps.orders.collection.insertOne({

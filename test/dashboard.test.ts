@@ -3,7 +3,8 @@ import path from 'node:path';
 import type { Queue } from 'bullmq';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { newId } from '../subgraphs/lib/ids';
-import { createQueue, enqueue, JOBS, QUEUES, analyticsEventSchema, type LineSnapshot } from '../subgraphs/lib/queues';
+import { analyticsEventsQueue, openQueue, type LineSnapshot } from '../subgraphs/lib/queues';
+import { addJob } from './support/queues';
 import { hashPassword } from '../subgraphs/customers/password';
 import { startAnalyticsWorker } from '../subgraphs/orders/analytics/worker-main';
 import { addUtcMonths, startOfUtcMonth } from '../subgraphs/orders/analytics/periods';
@@ -36,7 +37,7 @@ describe('the admin dashboard shows the sales the analytics worker counted', () 
   beforeAll(async () => {
     stack = await startStack();
     worker = await startAnalyticsWorker({ ...stack.config, port: 0 });
-    queue = createQueue(QUEUES.analytics, { connection: { url: stack.config.redisUrl }, prefix: stack.config.queuePrefix });
+    queue = openQueue(analyticsEventsQueue, { connection: { url: stack.config.redisUrl }, prefix: stack.config.queuePrefix }).queue;
     await stack.customers.deps.service.models.customers.create([
       { _id: newId('customer'), email: admin.email, name: 'Grace Admin', role: 'ADMIN', passwordHash: await hashPassword(admin.password) },
       { _id: alice, email: 'alice@example.com', name: 'Alice Buyer' },
@@ -64,7 +65,7 @@ describe('the admin dashboard shows the sales the analytics worker counted', () 
         eventId: `${orderId}-${kind.slice(6)}`, kind, orderId, paymentId: newId('payment'), customerId, lines, totalCents: lines.reduce((s, l) => s + l.unitPriceCents * l.quantity, 0),
         refundedCents: 0, fromStatus: null, toStatus: kind === 'order.paid' ? 'PAID' : 'FAILED', placedAt: at.toISOString(), currency, occurredAt: at.toISOString(), requestId: 'dashboard-test',
       };
-      await enqueue(queue, JOBS.analyticsEvent, analyticsEventSchema, event, event.eventId);
+      await addJob(queue, analyticsEventsQueue, event);
     }
     await drained(queue, facts.length);
 

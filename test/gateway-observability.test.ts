@@ -11,7 +11,7 @@ import type { GatewayConfig } from '../gateway/src/config';
 import { sha256 } from '../gateway/src/persisted-queries';
 import { newId } from '../subgraphs/lib/ids';
 import { addLogTransport, createLogger } from '../subgraphs/lib/logger';
-import { createQueue, enqueue, QUEUES, reservationExpirySchema, JOBS, type QueueDeps } from '../subgraphs/lib/queues';
+import { openQueue, queueDeps, reservationExpiryQueue } from '../subgraphs/lib/queues';
 import { createRedis } from '../subgraphs/lib/redis';
 import { configureShutdown } from '../subgraphs/lib/shutdown';
 import { createValidatedWorker } from '../subgraphs/lib/worker';
@@ -77,14 +77,13 @@ describe('observability, persisted queries and draining at the gateway', () => {
 
     // A producer puts the request id into the payload; the worker logs every line under it.
     const connection = createRedis(stack.config.redisUrl);
-    const deps: QueueDeps = { connection: connection as unknown as QueueDeps['connection'], prefix: `${stack.config.queuePrefix}-obs` };
-    const queue = createQueue(QUEUES.reservationExpiry, deps);
+    const deps = queueDeps(connection, `${stack.config.queuePrefix}-obs`);
+    const queue = openQueue(reservationExpiryQueue, deps);
     let worker: Worker | undefined;
     try {
       const handled = new Promise<void>((resolve) => {
         worker = createValidatedWorker(
-          QUEUES.reservationExpiry,
-          reservationExpirySchema,
+          reservationExpiryQueue,
           async (payload, { logger }) => {
             logger.info('expiring reservation', { reservationId: payload.reservationId });
             setTimeout(resolve, 50);
@@ -92,7 +91,7 @@ describe('observability, persisted queries and draining at the gateway', () => {
           { ...deps, logger: createLogger('products-worker', 'info') },
         );
       });
-      await enqueue(queue, JOBS.expireReservation, reservationExpirySchema, { reservationId: 'res_obs', requestId: res.headers.get('x-request-id')! }, 'expire-res_obs');
+      await queue.publish({ reservationId: 'res_obs', requestId: res.headers.get('x-request-id')! });
       await handled;
       await new Promise((r) => setTimeout(r, 100));
       const workerLines = capture.lines.filter((l) => l.service === 'products-worker' && l.requestId === 'trace-me-42').map((l) => l.message);

@@ -3,7 +3,8 @@ import type { Redis } from 'ioredis';
 import { newId } from '../subgraphs/lib/ids';
 import { IDENTITY_HEADER, bindingFor, signIdentity, type Role } from '../subgraphs/lib/identity';
 import { internalClient, type InternalCall } from '../subgraphs/lib/internal-client';
-import { JOBS, QUEUES, createQueue, enqueue, inventoryCommandSchema, inventoryJobId } from '../subgraphs/lib/queues';
+import { QUEUES, inventoryCommandsQueue, inventoryJobId, openQueue } from '../subgraphs/lib/queues';
+import { addJob } from './support/queues';
 import { createRedis } from '../subgraphs/lib/redis';
 import { createReservationEffects } from '../subgraphs/products/reservation-effects';
 import { startProductsWorker } from '../subgraphs/products/worker';
@@ -36,7 +37,7 @@ describe('stock reservations for checkout never oversell', () => {
     payments = internalClient({ url: stack.products.url!, target: 'products', service: 'payments', internalSecret: stack.config.internalSecret, timeoutMs: 20_000 });
     redis = createRedis(stack.config.redisUrl);
     const deps = { connection: redis as unknown as ConnectionOptions, prefix: stack.config.queuePrefix };
-    inventoryQueue = createQueue(QUEUES.inventory, deps);
+    inventoryQueue = openQueue(inventoryCommandsQueue, deps).queue;
     inventoryEvents = new QueueEvents(QUEUES.inventory, { connection: { url: stack.config.redisUrl }, prefix: stack.config.queuePrefix });
     await inventoryEvents.waitUntilReady();
   });
@@ -196,7 +197,7 @@ describe('stock reservations for checkout never oversell', () => {
   it('applies release and restock from the queue under their own job ids: a release never gives back sold stock', async () => {
     const productId = await aProduct(3);
     const send = async (command: 'release' | 'restock', reservationId: string) => {
-      const job = await enqueue(inventoryQueue, JOBS.inventoryCommand, inventoryCommandSchema, { command, reservationId, reason: 'test', requestId: `req-${reservationId}` }, inventoryJobId({ command, reservationId }));
+      const job = await addJob(inventoryQueue, inventoryCommandsQueue, { command, reservationId, reason: 'test', requestId: `req-${reservationId}` });
       return job.waitUntilFinished(inventoryEvents, 20_000);
     };
     // A failed attempt's release that arrives after the retry was paid: the sale stands.

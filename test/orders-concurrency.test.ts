@@ -5,7 +5,7 @@ import { createLogger } from '../subgraphs/lib/logger';
 import { QUEUES, type PaymentResult } from '../subgraphs/lib/queues';
 import { followUpsFor, orderFromPaymentResult } from '../subgraphs/orders/events';
 import type { OrderDoc } from '../subgraphs/orders/model';
-import { markPublished, relayOutboxOnce } from '../subgraphs/orders/outbox';
+import { markPublished, relayOutboxOnce } from '../subgraphs/lib/outbox';
 import { handlePaymentResult, type PaymentResultDeps } from '../subgraphs/orders/payment-results';
 import { commitStock } from '../subgraphs/orders/stock';
 import { createProduct, paymentResult, pipelineQueues, reserve, stockOf } from './support/orders';
@@ -26,7 +26,7 @@ describe('racing writers on one order', () => {
     stack = await startStack();
     q = pipelineQueues(stack);
     const products = internalClient({ url: stack.config.peers.products, target: 'products', service: 'orders', internalSecret: stack.config.internalSecret });
-    deps = { orders: orders(), queues: q.queues, logger: createLogger('orders-test', 'error'), commitStock: (id) => commitStock(products, id) };
+    deps = { orders: orders(), queues: q.orderQueues, logger: createLogger('orders-test', 'error'), commitStock: (id) => commitStock(products, id) };
   });
   afterAll(async () => {
     await q?.close();
@@ -144,7 +144,7 @@ describe('racing writers on one order', () => {
     const staleSince = new Date(Date.now() - 60_000);
     await orders().collection.updateOne({ _id: base._id } as never, { $set: { status: 'CANCELLED', outbox, outboxDone: [], outboxPending: outbox.length, updatedAt: staleSince } });
 
-    await Promise.all(Array.from({ length: 10 }, () => relayOutboxOnce(orders(), q.queues, deps.logger, { minAgeMs: 0 })));
+    await Promise.all(Array.from({ length: 10 }, () => relayOutboxOnce(orders(), q.orderQueues.publisher, deps.logger, { minAgeMs: 0 })));
 
     const stored = (await orders().findById(base._id).lean<OrderDoc>())!;
     expect(stored.outboxPending).toBe(0);

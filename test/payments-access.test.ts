@@ -55,7 +55,7 @@ describe('payments are visible and actionable only by their owner (and admins)',
     const paid = await stack.gql(SIMULATE, { paymentId: payment._id, outcome: 'SUCCEEDED' }, { token: ownerToken });
     expect(paid.errors).toBeUndefined();
     expect(paid.data.simulatePaymentWebhook).toEqual({ id: payment._id, status: 'SUCCEEDED', failureReason: null });
-    expect((await loadPayment(stack, payment._id)).published).toEqual([`${payment._id}-succeeded`]);
+    expect((await loadPayment(stack, payment._id)).outboxDone).toEqual([`${payment._id}-succeeded`]);
 
     const failing = await seedPayment(stack, { customerId: owner });
     const failed = await stack.gql(SIMULATE, { paymentId: failing._id, outcome: 'FAILED' }, { token: adminToken });

@@ -43,18 +43,19 @@ describe('payment results survive Redis being down (outbox + relay)', () => {
     expect(delivery.status).toBe(200);
     const recorded = await loadPayment(stack, payment._id);
     expect(recorded.status).toBe('SUCCEEDED');
-    expect(recorded.outbox).toEqual([`${payment._id}-succeeded`]);
+    expect([recorded.outbox.map((e) => e.id), recorded.outboxPending]).toEqual([[`${payment._id}-succeeded`], 1]);
 
     // Stripe redelivers while Redis is still down: still one pending result.
     expect((await deliver(stack, event)).body).toEqual(expect.objectContaining({ duplicate: true }));
     expect((await loadPayment(stack, payment._id)).outbox).toHaveLength(1);
+    expect((await loadPayment(stack, payment._id)).outboxPending).toBe(1);
 
     redis = await startRedisServer(redisDir, { port: redis.port });
     const published = await waitFor(async () => {
       const p = await loadPayment(stack, payment._id);
-      return p.outbox.length === 0 && p;
+      return p.outboxPending === 0 && p;
     }, 20_000, 'the relay to publish the result');
-    expect(published.published).toEqual([`${payment._id}-succeeded`]);
+    expect(published.outboxDone).toEqual([`${payment._id}-succeeded`]);
 
     // Several more relay passes change nothing.
     await new Promise((r) => setTimeout(r, 600));

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import { newId } from '../subgraphs/lib/ids';
-import { JOBS, QUEUES, createQueue, enqueue, refundJobId, refundRequestSchema, type RefundRequest } from '../subgraphs/lib/queues';
+import { openQueue, refundJobId, refundRequestsQueue, type RefundRequest } from '../subgraphs/lib/queues';
+import { addJob } from './support/queues';
 import { startPaymentsWorker } from '../subgraphs/payments/worker';
 import { buildChargeRefundedEvent, buildIntentEvent } from '../subgraphs/payments/simulated-webhooks';
 import { deliver, loadPayment, publishedResults, resultsQueue, seedPayment, waitFor } from './support/payments';
@@ -25,7 +26,7 @@ describe('refunds go through Stripe and publish cumulative refunded results', ()
     stack = await startStack();
     worker = await startPaymentsWorker({ ...stack.config, port: 0 }, { relayIntervalMs: 200 });
     results = resultsQueue(stack.config.redisUrl, stack.config.queuePrefix);
-    refunds = createQueue(QUEUES.refunds, { connection: { url: stack.config.redisUrl, maxRetriesPerRequest: null }, prefix: stack.config.queuePrefix });
+    refunds = openQueue(refundRequestsQueue, { connection: { url: stack.config.redisUrl, maxRetriesPerRequest: null }, prefix: stack.config.queuePrefix }).queue;
     adminToken = await stack.tokenFor(newId('customer'), 'ADMIN');
   });
   afterAll(async () => {
@@ -127,9 +128,9 @@ describe('refunds go through Stripe and publish cumulative refunded results', ()
   it('a refund request from orders is processed by the payments worker once per refund job id', async () => {
     const payment = await seedPayment(stack, { status: 'SUCCEEDED' });
     const request: RefundRequest = { paymentId: payment._id, orderId: newId('order'), reason: 'order_cancelled', requestId: 'req-cancel-1' };
-    await enqueue(refunds, JOBS.refundRequest, refundRequestSchema, request, refundJobId(request));
+    await addJob(refunds, refundRequestsQueue, request);
     // The same request again under another job id (e.g. after the completed set was trimmed).
-    await enqueue(refunds, JOBS.refundRequest, refundRequestSchema, request, `${refundJobId(request)}-again`);
+    await addJob(refunds, refundRequestsQueue, request, `${refundJobId(request)}-again`);
 
     await waitFor(async () => (await refunds.getCompletedCount()) >= 2, 20_000, 'both refund jobs to complete');
     const stored = await loadPayment(stack, payment._id);

@@ -1,7 +1,8 @@
 import type { Queue } from 'bullmq';
 import { newId } from '../subgraphs/lib/ids';
 import { paymentResultJobId } from '../subgraphs/lib/queues';
-import { relayOutbox } from '../subgraphs/payments/outbox';
+import { relayOutboxOnce } from '../subgraphs/lib/outbox';
+import { resultEntries } from '../subgraphs/payments/results';
 import { buildChargeRefundedEvent, buildIntentEvent, signEvent } from '../subgraphs/payments/simulated-webhooks';
 import { webhookUrlFor } from '../subgraphs/payments/simulated-webhooks';
 import { deliver, loadPayment, publishedResults, resultsQueue, seedPayment } from './support/payments';
@@ -58,8 +59,8 @@ describe('Stripe webhooks record payment outcomes and publish each result once',
 
     const stored = await loadPayment(stack, payment._id);
     expect(stored.status).toBe('SUCCEEDED');
-    expect(stored.outbox).toEqual([]);
-    expect(stored.published).toEqual([`${payment._id}-succeeded`]);
+    expect(stored.outboxPending).toBe(0);
+    expect(stored.outboxDone).toEqual([`${payment._id}-succeeded`]);
 
     const jobs = await publishedResults(queue, payment._id);
     expect(jobs.map((j) => j.id)).toEqual([`${payment._id}-succeeded`]);
@@ -99,7 +100,7 @@ describe('Stripe webhooks record payment outcomes and publish each result once',
 
     const stored = await loadPayment(stack, payment._id);
     expect(stored.status).toBe('SUCCEEDED');
-    expect(stored.outbox).toEqual([]);
+    expect(stored.outboxPending).toBe(0);
     const jobIds = stored.results.map((r) => r.jobId);
     expect(new Set(jobIds).size).toBe(jobIds.length);
     expect(jobIds).toContain(`${payment._id}-succeeded`);
@@ -116,13 +117,13 @@ describe('Stripe webhooks record payment outcomes and publish each result once',
 
     const stored = await loadPayment(stack, payment._id);
     expect(stored.status).toBe('SUCCEEDED');
-    expect(stored.outbox).toEqual([]);
+    expect(stored.outboxPending).toBe(0);
     // Either failed then succeeded (two transitions) or succeeded first (the failure is then ignored).
     const outcomes = stored.results.map((r) => r.outcome);
     expect([['succeeded'], ['failed', 'succeeded']]).toContainEqual(outcomes);
     const applied = deliveries.filter((d) => (d.body as { outcome: string }).outcome === 'applied');
     expect(applied).toHaveLength(outcomes.length);
-    expect(stored.published).toEqual(stored.results.map((r) => r.jobId));
+    expect(stored.outboxDone).toEqual(stored.results.map((r) => r.jobId));
     const jobs = await publishedResults(queue, payment._id);
     expect(jobs.map((j) => j.id).sort()).toEqual(stored.results.map((r) => r.jobId).sort());
     expect(await stack.payments.deps.service.models.events.countDocuments({ _id: { $in: [succeeded.id, failed.id] } })).toBe(2);
@@ -176,16 +177,17 @@ describe('Stripe webhooks record payment outcomes and publish each result once',
     // As if the process died right after recording the outcome, before publishing it.
     const payment = await seedPayment(stack, { status: 'SUCCEEDED' });
     const jobId = paymentResultJobId({ paymentId: payment._id, outcome: 'succeeded', refundedCents: 0 });
+    const record = { jobId, outcome: 'succeeded' as const, refundedCents: 0, occurredAt: new Date(), requestId: 'crash-test' };
     await stack.payments.deps.payments.updateOne(
       { _id: payment._id },
-      { $push: { results: { jobId, outcome: 'succeeded', refundedCents: 0, occurredAt: new Date(), requestId: 'crash-test' }, outbox: jobId } },
+      { $push: { results: record, outbox: { $each: resultEntries(payment, [record]) } }, $inc: { outboxPending: 1 } },
     );
     const { service } = stack.payments.deps;
-    const deps = { payments: service.payments, publisher: service.publisher, logger: service.logger };
+    const relay = () => relayOutboxOnce(service.payments, service.publisher, service.logger, { minAgeMs: 0 });
 
-    expect(await relayOutbox(deps)).toBe(1);
-    expect(await relayOutbox(deps)).toBe(0);
-    expect((await loadPayment(stack, payment._id)).outbox).toEqual([]);
+    expect(await relay()).toBe(1);
+    expect(await relay()).toBe(0);
+    expect((await loadPayment(stack, payment._id)).outboxPending).toBe(0);
     const jobs = await publishedResults(queue, payment._id);
     expect(jobs.map((j) => [j.id, j.data.requestId])).toEqual([[jobId, 'crash-test']]);
   });

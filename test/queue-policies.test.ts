@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import { z } from 'zod';
 import { createLogger } from '../subgraphs/lib/logger';
 import { registry } from '../subgraphs/lib/metrics';
-import { QUEUES, createQueue, jobOptionsFor } from '../subgraphs/lib/queues';
+import { openQueue, refundRequestsQueue } from '../subgraphs/lib/queues';
 import { createValidatedWorker } from '../subgraphs/lib/worker';
 import { waitFor } from './support/wait';
 import { testConfig } from './support/stack';
@@ -15,13 +15,15 @@ describe('retry policy and the alert for money jobs that fail for good', () => {
   const attemptsAt: number[] = [];
 
   beforeAll(() => {
-    queue = createQueue(QUEUES.refunds, deps);
+    queue = openQueue(refundRequestsQueue, deps).queue;
   });
   afterAll(() => queue.close());
 
   it('retries with a doubling delay, then counts the job in queue_jobs_exhausted_total{money="true"}', async () => {
-    expect(jobOptionsFor(QUEUES.refunds)).toMatchObject({ attempts: 40, removeOnFail: false });
-    const worker = createValidatedWorker(QUEUES.refunds, z.object({ requestId: z.string() }), async () => {
+    expect(refundRequestsQueue.jobOptions).toMatchObject({ attempts: 40, removeOnFail: false });
+    expect(refundRequestsQueue.money).toBe(true);
+    // The real refunds definition with a payload any job satisfies: the policy is what is tested.
+    const worker = createValidatedWorker({ ...refundRequestsQueue, schema: z.object({ requestId: z.string() }) }, async () => {
       attemptsAt.push(Date.now());
       throw new Error('payments database unreachable');
     }, deps);

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { baseEnvSchema, serviceConfigFromEnv } from '../subgraphs/lib/config';
 import { port } from '../subgraphs/lib/env';
 import { runMain } from '../subgraphs/lib/main';
-import { QUEUES, reservationExpirySchema, type QueueDeps } from '../subgraphs/lib/queues';
+import { queueDeps, reservationExpiryQueue } from '../subgraphs/lib/queues';
 import { createValidatedWorker } from '../subgraphs/lib/worker';
 import { startWorkerService } from '../subgraphs/lib/worker-service';
 
@@ -19,14 +19,13 @@ runMain('shutdown-test-worker', schema, (env) =>
       database: 'shutdowntest',
       async setup({ redis, logger }) {
         const worker = createValidatedWorker(
-          QUEUES.reservationExpiry,
-          reservationExpirySchema,
+          reservationExpiryQueue,
           async (payload, { job }) => {
             logger.info('job started', { jobId: job.id });
             await new Promise((r) => setTimeout(r, env.JOB_MS));
             await redis!.hincrby(env.COMPLETIONS_KEY, payload.reservationId, 1);
           },
-          { connection: redis! as unknown as QueueDeps['connection'], prefix: env.QUEUE_PREFIX, logger },
+          { ...queueDeps(redis!, env.QUEUE_PREFIX), logger },
           { concurrency: 3 },
         );
         return { workers: [worker] };

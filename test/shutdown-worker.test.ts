@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { Queue } from 'bullmq';
 import { freePort, ROOT } from '../scripts/backing/processes';
 import { createRedis } from '../subgraphs/lib/redis';
-import { enqueue, JOBS, QUEUES, reservationExpirySchema, type QueueDeps } from '../subgraphs/lib/queues';
+import { openQueue, queueDeps, reservationExpiryQueue } from '../subgraphs/lib/queues';
 
 const JOB_COUNT = 12;
 const JOB_MS = 400;
@@ -45,11 +45,12 @@ describe('SIGTERM during a burst of BullMQ jobs', () => {
       SHUTDOWN_DRAIN_DELAY_MS: '100',
     };
     const redis = createRedis(process.env.REDIS_URL!);
-    const queue = new Queue(QUEUES.reservationExpiry, { connection: redis as unknown as QueueDeps['connection'], prefix });
+    const expiry = openQueue(reservationExpiryQueue, queueDeps(redis, prefix));
+    const queue = expiry.queue;
     try {
       const first = await startWorkerChild(env);
       for (let i = 0; i < JOB_COUNT; i++) {
-        await enqueue(queue, JOBS.expireReservation, reservationExpirySchema, { reservationId: `res_${i}`, requestId: `burst-${i}` }, `expire-res_${i}`);
+        await expiry.publish({ reservationId: `res_${i}`, requestId: `burst-${i}` });
       }
       // Mid-burst: some jobs done, some running, most still waiting.
       await new Promise((r) => setTimeout(r, JOB_MS * 1.5));

@@ -2,7 +2,7 @@ import { UnrecoverableError, Worker, type Job, type WorkerOptions } from 'bullmq
 import type { z } from 'zod';
 import type { Logger } from './logger';
 import { jobDuration, jobsExhausted } from './metrics';
-import { CAPPED_BACKOFF, MONEY_QUEUES, cappedBackoff, type QueueDeps, type QueueName } from './queues';
+import { CAPPED_BACKOFF, cappedBackoff, type QueueDefinition, type QueueDeps } from './queues';
 import { runWithRequestScope } from './request-context';
 
 /** Jobs added without our queue's options (another producer) still back off, by a fixed delay. */
@@ -14,18 +14,18 @@ export interface JobContext {
 }
 
 /**
- * A BullMQ worker that validates every payload with the queue's zod schema before acting.
+ * A BullMQ worker for one queue definition: it validates every payload with the queue's schema before acting.
  * An invalid payload can never succeed, so it fails at once (UnrecoverableError, no retries)
  * and stays in the failed set for inspection; anything else thrown is retried with backoff.
  * Every run is logged under the payload's requestId and timed in `queue_job_duration_seconds`.
  */
-export function createValidatedWorker<S extends z.ZodType<{ requestId: string }>>(
-  queueName: QueueName,
-  schema: S,
+export function createValidatedWorker<S extends QueueDefinition['schema']>(
+  definition: QueueDefinition<S>,
   handler: (payload: z.infer<S>, ctx: JobContext) => Promise<unknown>,
   deps: QueueDeps & { logger: Logger },
   opts: Partial<WorkerOptions> = {},
 ): Worker {
+  const { name: queueName, schema } = definition;
   const worker = new Worker(
     queueName,
     async (job) => {
@@ -64,7 +64,7 @@ export function createValidatedWorker<S extends z.ZodType<{ requestId: string }>
   worker.on('failed', (job, err) => {
     const exhausted = !job || err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
     if (!exhausted) return;
-    const money = MONEY_QUEUES.includes(queueName);
+    const { money } = definition;
     jobsExhausted.inc({ queue: queueName, money: String(money) });
     deps.logger.error('job failed for good: it stays in the failed set until an admin retries it', { queue: queueName, jobId: job?.id, money, error: String(err) });
   });

@@ -4,7 +4,7 @@ import { byFieldLoader, byIdLoader } from '../lib/loaders';
 import type { Logger } from '../lib/logger';
 import { ensureIndexes } from '../lib/mongo';
 import { orderModel, type OrderDoc } from './model';
-import { closeOrderQueues, openOrderQueues, type OrderQueues } from './queues';
+import { openOrderQueues, type OrderQueues } from './queues';
 import { createOrdersService, type OrdersService } from './service';
 import type { OrdersContext } from './resolvers';
 import type { BaseContext } from '../lib/subgraph-server';
@@ -34,4 +34,4 @@ export function ordersContext(base: BaseContext, deps: OrdersDeps): OrdersContex
   };
 }
 
-export const closeOrders = (deps: OrdersDeps) => [() => closeOrderQueues(deps.queues)];
+export const closeOrders = (deps: OrdersDeps) => [() => deps.queues.close()];

@@ -1,6 +1,6 @@
 import { QUEUES, analyticsEventSchema, inventoryCommandSchema, refundRequestSchema, type PaymentResult } from '../lib/queues';
 import { analyticsEventId, analyticsEntry, canceledFollowUps, followUpsFor, orderFromPaymentResult } from './events';
-import { pendingEntries } from './outbox';
+import { pendingEntries } from '../lib/outbox';
 
 const result: PaymentResult = {
   paymentId: 'pay_1',

@@ -1,17 +1,14 @@
+import { outboxEntry, type OutboxEntry } from '../lib/outbox';
 import {
-  JOBS,
-  QUEUES,
-  analyticsEventSchema,
-  inventoryCommandSchema,
-  inventoryJobId,
-  refundJobId,
-  refundRequestSchema,
+  analyticsEventsQueue,
+  inventoryCommandsQueue,
+  refundRequestsQueue,
   type AnalyticsKind,
   type InventoryCommand,
   type PaymentResult,
   type RefundRequest,
 } from '../lib/queues';
-import type { OrderDoc, OrderStatus, OutboxEntry, StatusChange } from './model';
+import type { OrderDoc, OrderStatus, StatusChange } from './model';
 
 /**
  * Pure mappings from orders to the messages they owe other domains, and from payment results to
@@ -51,7 +48,7 @@ export function analyticsEntry(
 ): OutboxEntry {
   const refund = change.refund ?? { stepCents: 0, cumulativeCents: order.refundedCents ?? 0 };
   const eventId = analyticsEventId(order._id, kind, refund.cumulativeCents, change.to);
-  const payload = analyticsEventSchema.parse({
+  return outboxEntry(analyticsEventsQueue, {
     eventId,
     kind,
     orderId: order._id,
@@ -68,17 +65,14 @@ export function analyticsEntry(
     occurredAt: new Date(occurredAt).toISOString(),
     requestId,
   });
-  return { id: eventId, queue: QUEUES.analytics, name: JOBS.analyticsEvent, payload: JSON.stringify(payload) };
 }
 
 export function refundEntry(order: OrderFacts, reason: RefundRequest['reason'], requestId: string): OutboxEntry {
-  const payload = refundRequestSchema.parse({ paymentId: order.paymentId, orderId: order._id, reason, requestId });
-  return { id: refundJobId(payload), queue: QUEUES.refunds, name: JOBS.refundRequest, payload: JSON.stringify(payload) };
+  return outboxEntry(refundRequestsQueue, { paymentId: order.paymentId, orderId: order._id, reason, requestId });
 }
 
 export function inventoryEntry(order: OrderFacts, command: InventoryCommand['command'], reason: string, requestId: string): OutboxEntry {
-  const payload = inventoryCommandSchema.parse({ command, reservationId: order.reservationId, reason, requestId });
-  return { id: inventoryJobId(payload), queue: QUEUES.inventory, name: JOBS.inventoryCommand, payload: JSON.stringify(payload) };
+  return outboxEntry(inventoryCommandsQueue, { command, reservationId: order.reservationId, reason, requestId });
 }
 
 export const PAYMENTS_ACTOR = 'system:payments';

@@ -1,5 +1,7 @@
 import { Schema, type Connection, type Model } from 'mongoose';
-import type { AddressSnapshot, LineSnapshot, QueueName } from '../lib/queues';
+import { outboxIndex, outboxSchemaFields, type OutboxEntry } from '../lib/outbox';
+export type { OutboxEntry };
+import type { AddressSnapshot, LineSnapshot } from '../lib/queues';
 
 export const ORDER_STATUSES = ['PAID', 'PROCESSING', 'SHIPPED', 'DELIVERED', 'CANCELLED', 'REFUNDED', 'PARTIALLY_REFUNDED', 'FAILED', 'OVERSOLD_REFUNDED'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
@@ -16,20 +18,6 @@ export interface Tracking {
   carrier: string;
   trackingNumber: string;
   updatedAt: Date;
-}
-
-/**
- * A message this order still owes another domain (analytics event, refund request, inventory
- * command), written in the same single-document update as the change that causes it, then
- * published under its deterministic job id and recorded in `outboxDone` (see outbox.ts).
- */
-export interface OutboxEntry {
-  /** The BullMQ job id: deterministic, so publishing twice is one job. */
-  id: string;
-  queue: QueueName;
-  name: string;
-  /** The validated payload as JSON (a string, so no payload key ever becomes a stored key). */
-  payload: string;
 }
 
 export interface OrderDoc {
@@ -51,10 +39,9 @@ export interface OrderDoc {
   tracking?: Tracking;
   /** Why a payment attempt failed (FAILED), from the payment provider. */
   failureReason?: string;
+  /** Messages this order owes other domains (lib/outbox.ts): written with the change that causes them. */
   outbox: OutboxEntry[];
-  /** Ids of outbox entries already published. */
   outboxDone: string[];
-  /** outbox.length - outboxDone.length, kept by $inc so the relay can find unfinished orders cheaply. */
   outboxPending: number;
   createdAt: Date;
   updatedAt: Date;
@@ -84,12 +71,7 @@ const orderSchema = new Schema<OrderDoc>(
     },
     tracking: { type: new Schema<Tracking>({ carrier: String, trackingNumber: String, updatedAt: Date }, { _id: false }), required: false },
     failureReason: String,
-    outbox: {
-      type: [new Schema<OutboxEntry>({ id: String, queue: String, name: String, payload: String }, { _id: false })],
-      default: [],
-    },
-    outboxDone: { type: [String], default: [] },
-    outboxPending: { type: Number, default: 0 },
+    ...outboxSchemaFields,
   },
   { timestamps: true, versionKey: false },
 );
@@ -109,7 +91,7 @@ orderSchema.index({ totalCents: 1, _id: 1 });
 /** Analytics reconciliation's window on the payment outcome time. */
 orderSchema.index({ placedAt: 1 });
 /** The outbox relay: orders with unpublished messages, oldest change first. */
-orderSchema.index({ outboxPending: 1, updatedAt: 1 });
+outboxIndex(orderSchema);
 
 export function orderModel(conn: Connection): Model<OrderDoc> {
   return conn.models.Order ?? conn.model<OrderDoc>('Order', orderSchema);

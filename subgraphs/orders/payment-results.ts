@@ -7,7 +7,8 @@ import type { PaymentResult } from '../lib/queues';
 import { PAYMENTS_ACTOR, analyticsEntry, canceledFollowUps, followUpsFor, orderFromPaymentResult } from './events';
 import { canTransition, refundTarget } from './lifecycle';
 import type { OrderDoc } from './model';
-import { publishOutbox, type OutboxQueues } from './outbox';
+import { publishOutbox } from '../lib/outbox';
+import type { OrderQueues } from './queues';
 import type { StockOutcome } from './stock';
 import { applyTransition } from './transition';
 
@@ -19,7 +20,7 @@ import { applyTransition } from './transition';
  */
 export interface PaymentResultDeps {
   orders: Model<OrderDoc>;
-  queues: OutboxQueues;
+  queues: Pick<OrderQueues, 'publisher'>;
   logger: Logger;
   commitStock: (reservationId: string) => Promise<StockOutcome>;
 }
@@ -28,7 +29,7 @@ export class OrderNotYetCreatedError extends Error {}
 
 export async function handlePaymentResult(r: PaymentResult, deps: PaymentResultDeps): Promise<OrderDoc> {
   const order = await HANDLERS[r.outcome](r, deps);
-  await publishOutbox(deps.orders, deps.queues, order);
+  await publishOutbox(deps.orders, deps.queues.publisher, order);
   return order;
 }
 

@@ -32,7 +32,7 @@ export interface QueueJobView {
 export async function queueStatus(queues: OrderQueues): Promise<QueueStatusView[]> {
   return Promise.all(
     ADMIN_QUEUE_KEYS.map(async (key) => {
-      const c = await queues[ADMIN_QUEUES[key]].getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed');
+      const c = await queues.byName[ADMIN_QUEUES[key]].getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed');
       return { queue: key, name: ADMIN_QUEUES[key], waiting: (c.waiting ?? 0) + (c.prioritized ?? 0), active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0, completed: c.completed ?? 0 };
     }),
   );
@@ -52,13 +52,13 @@ export function jobView(queue: AdminQueueKey, job: Job, state: string): QueueJob
 }
 
 export async function failedJobs(queues: OrderQueues, args: z.infer<typeof failedJobsArgsSchema>): Promise<QueueJobView[]> {
-  const jobs = await queues[ADMIN_QUEUES[args.queue]].getFailed(0, args.limit - 1);
+  const jobs = await queues.byName[ADMIN_QUEUES[args.queue]].getFailed(0, args.limit - 1);
   return jobs.filter(Boolean).map((job) => jobView(args.queue, job, 'failed'));
 }
 
 /** Moves one failed job back to waiting; CONFLICT if it is not failed (nothing to retry). */
 export async function retryFailedJob(queues: OrderQueues, args: z.infer<typeof retryArgsSchema>): Promise<QueueJobView> {
-  const job = await queues[ADMIN_QUEUES[args.queue]].getJob(args.jobId);
+  const job = await queues.byName[ADMIN_QUEUES[args.queue]].getJob(args.jobId);
   if (!job) throw new NotFoundError('Job');
   const state = await job.getState();
   if (state !== 'failed') throw new ConflictError(`Only failed jobs can be retried; this one is ${state}`, { state });

@@ -1,28 +1,31 @@
-import type { ConnectionOptions, Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { QUEUES, createQueue, type QueueName } from '../lib/queues';
+import { queuesPublisher, type OutboxPublisher } from '../lib/outbox';
+import { analyticsEventsQueue, inventoryCommandsQueue, openQueue, paymentResultsQueue, queueDeps, refundRequestsQueue, type QueueName } from '../lib/queues';
 
 /** The queues the orders domain consumes or feeds, as shown to admins (queueStatus, failedJobs). */
 export const ADMIN_QUEUES = {
-  PAYMENT_RESULTS: QUEUES.paymentResults,
-  ANALYTICS_EVENTS: QUEUES.analytics,
-  INVENTORY_COMMANDS: QUEUES.inventory,
-  REFUND_REQUESTS: QUEUES.refunds,
+  PAYMENT_RESULTS: paymentResultsQueue.name,
+  ANALYTICS_EVENTS: analyticsEventsQueue.name,
+  INVENTORY_COMMANDS: inventoryCommandsQueue.name,
+  REFUND_REQUESTS: refundRequestsQueue.name,
 } as const satisfies Record<string, QueueName>;
 export type AdminQueueKey = keyof typeof ADMIN_QUEUES;
 export const ADMIN_QUEUE_KEYS = Object.keys(ADMIN_QUEUES) as AdminQueueKey[];
 
-export type OrderQueues = Record<(typeof ADMIN_QUEUES)[AdminQueueKey], Queue>;
-
-/** BullMQ bundles its own ioredis typings; the instance is the same library at runtime. */
-export const asConnection = (redis: Redis) => redis as unknown as ConnectionOptions;
-
-export function openOrderQueues(redis: Redis, prefix: string): OrderQueues {
-  const connection = asConnection(redis);
-  const entries = Object.values(ADMIN_QUEUES).map((name) => [name, createQueue(name, { connection, prefix })] as const);
-  return Object.fromEntries(entries) as OrderQueues;
+/** The pipeline queues by name (the admin view), and the publisher of the orders outbox. */
+export interface OrderQueues {
+  byName: Record<(typeof ADMIN_QUEUES)[AdminQueueKey], Queue>;
+  publisher: OutboxPublisher;
+  close(): Promise<void>;
 }
 
-export async function closeOrderQueues(queues: OrderQueues): Promise<void> {
-  await Promise.all(Object.values(queues).map((q) => q.close()));
+export function openOrderQueues(redis: Redis, prefix: string): OrderQueues {
+  const typed = [paymentResultsQueue, analyticsEventsQueue, inventoryCommandsQueue, refundRequestsQueue].map((d) => openQueue(d as typeof paymentResultsQueue, queueDeps(redis, prefix)));
+  return {
+    byName: Object.fromEntries(typed.map((t) => [t.definition.name, t.queue])) as OrderQueues['byName'],
+    // A request path (cancel, status changes) waits at most 2 s for Redis; the relay finishes the rest.
+    publisher: queuesPublisher(typed, { redis, timeoutMs: 2_000 }),
+    close: async () => void (await Promise.all(typed.map((t) => t.close()))),
+  };
 }

@@ -7,13 +7,14 @@ import { randomUUID } from 'node:crypto';
 import { followUpsFor } from './events';
 import { trackingTarget } from './lifecycle';
 import { ORDER_STATUSES, type OrderDoc, type OrderStatus } from './model';
-import { publishOutboxSoon, type OutboxQueues } from './outbox';
+import { publishOutboxSoon } from '../lib/outbox';
+import type { OrderQueues } from './queues';
 import { applyTransition, setWhileInStatus } from './transition';
 
 /** Order lifecycle operations: every change is one conditional write on the status read (transition.ts). */
 export interface OrdersServiceDeps {
   orders: Model<OrderDoc>;
-  queues: OutboxQueues;
+  queues: Pick<OrderQueues, 'publisher'>;
   logger: Logger;
 }
 
@@ -41,7 +42,7 @@ export function createOrdersService({ orders, queues, logger }: OrdersServiceDep
   }
 
   async function changed(order: OrderDoc): Promise<OrderDoc> {
-    await publishOutboxSoon(orders, queues, order, logger);
+    await publishOutboxSoon(orders, queues.publisher, order, logger);
     return order;
   }
 

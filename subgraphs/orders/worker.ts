@@ -1,13 +1,13 @@
 import type { ServiceConfig } from '../lib/config';
 import { internalClient } from '../lib/internal-client';
 import { ensureIndexes } from '../lib/mongo';
-import { QUEUES, paymentResultSchema } from '../lib/queues';
+import { startOutboxRelay } from '../lib/outbox';
+import { paymentResultsQueue, queueDeps } from '../lib/queues';
 import { createValidatedWorker } from '../lib/worker';
 import { startWorkerService } from '../lib/worker-service';
 import { orderModel } from './model';
-import { startOutboxRelay } from './outbox';
 import { handlePaymentResult } from './payment-results';
-import { asConnection, closeOrderQueues, openOrderQueues } from './queues';
+import { openOrderQueues } from './queues';
 import { commitStock } from './stock';
 
 export interface OrdersWorkerOptions {
@@ -30,19 +30,15 @@ export function startOrdersWorker(config: ServiceConfig, opts: OrdersWorkerOptio
         const queues = openOrderQueues(redis!, config.queuePrefix);
         const products = internalClient({ url: config.peers.products, target: 'products', service: 'orders', internalSecret: config.internalSecret });
         const deps = { orders, queues, logger, commitStock: (id: string) => commitStock(products, id) };
-        const worker = createValidatedWorker(QUEUES.paymentResults, paymentResultSchema, (r) => handlePaymentResult(r, deps).then((o) => ({ orderId: o._id, status: o.status })), {
-          connection: asConnection(redis!),
-          prefix: config.queuePrefix,
-          logger,
-        }, {
+        const worker = createValidatedWorker(paymentResultsQueue, (r) => handlePaymentResult(r, deps).then((o) => ({ orderId: o._id, status: o.status })), { ...queueDeps(redis!, config.queuePrefix), logger }, {
           // Jobs take milliseconds: a short lock gets a job cut off by a crash back into the queue quickly.
           lockDuration: 15_000,
           stalledInterval: 5_000,
         });
-        const relay = startOutboxRelay(orders, queues, logger, opts.relayIntervalMs);
+        const relay = startOutboxRelay(orders, queues.publisher, logger, { intervalMs: opts.relayIntervalMs });
         return { workers: [worker], orders, queues, relay };
       },
-      closers: (deps) => [() => deps.relay.stop(), () => closeOrderQueues(deps.queues)],
+      closers: (deps) => [() => deps.relay.stop(), () => deps.queues.close()],
     },
     config,
   );

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Queue } from 'bullmq';
 import type { Model } from 'mongoose';
 import type Stripe from 'stripe';
 import { z } from 'zod';
@@ -7,7 +6,7 @@ import { BadUserInputError, PaymentFailedError, isDuplicateKeyError } from '../l
 import { newId } from '../lib/ids';
 import type { InternalCall } from '../lib/internal-client';
 import type { Logger } from '../lib/logger';
-import { JOBS, addressSnapshotSchema, enqueue, inventoryCommandSchema, inventoryJobId, type AddressSnapshot, type LineSnapshot } from '../lib/queues';
+import { addressSnapshotSchema, type AddressSnapshot, type LineSnapshot, type TypedQueue, type inventoryCommandsQueue } from '../lib/queues';
 import { CART_LIMITS, cartLineInputSchema, type CartStore } from './cart';
 import type { PaymentDoc } from './model';
 import { stripeFailure } from './stripe-client';
@@ -42,7 +41,7 @@ export interface CheckoutDeps {
   products: InternalCall;
   customers: InternalCall;
   /** Fallback when releasing a reservation synchronously fails. */
-  inventoryQueue: Queue;
+  inventoryQueue: TypedQueue<typeof inventoryCommandsQueue.schema>;
   logger: Logger;
 }
 
@@ -71,7 +70,7 @@ export function checkoutService(deps: CheckoutDeps) {
     } catch (err) {
       deps.logger.warn('releasing the reservation synchronously failed; queueing a release', { reservationId, error: String(err) });
       const command = { command: 'release' as const, reservationId, reason: 'checkout-failed', requestId };
-      await enqueue(deps.inventoryQueue, JOBS.inventoryCommand, inventoryCommandSchema, command, inventoryJobId(command)).catch((e) =>
+      await deps.inventoryQueue.publish(command).catch((e: unknown) =>
         deps.logger.error('could not queue the release either; the reservation will expire', { reservationId, error: String(e) }),
       );
     }

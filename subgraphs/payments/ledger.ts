@@ -2,7 +2,9 @@ import type { Model } from 'mongoose';
 import { NotFoundError } from '../lib/errors';
 import { paymentResultJobId } from '../lib/queues';
 import type { PaymentDoc, RefundRecord, ResultRecord } from './model';
-import { publishPending, type OutboxDeps } from './outbox';
+import { addToOutbox, publishOutboxSoon, type OutboxPublisher } from '../lib/outbox';
+import type { Logger } from '../lib/logger';
+import { resultEntries } from './results';
 import type { PaymentRef } from './stripe-events';
 import { nextPaymentState, type PaymentChange, type Transition } from './transitions';
 
@@ -12,8 +14,11 @@ import { nextPaymentState, type PaymentChange, type Transition } from './transit
  * read (same status, same refunded amount). The same update pushes the outcomes onto the outbox,
  * so an outcome is never recorded without its pending publication. Publishing follows.
  */
-export interface LedgerDeps extends OutboxDeps {
+export interface LedgerDeps {
   payments: Model<PaymentDoc>;
+  /** Where the payment-results outbox is published (lib/outbox.ts). */
+  publisher: OutboxPublisher;
+  logger: Logger;
   /** Called once per outcome newly recorded (metrics). */
   onOutcome?: (outcome: ResultRecord['outcome']) => void;
 }
@@ -44,8 +49,9 @@ const MAX_DECISIONS = 20;
 export async function applyChange(deps: LedgerDeps, paymentId: string, change: ChangeFor, opts: ApplyOptions): Promise<ApplyResult> {
   const step = await decideAndRecord(deps, paymentId, change, opts);
   if (!step.applied) return step;
-  const { payment: cleared } = await publishPending(deps, step.payment);
-  return { payment: cleared ?? step.payment, applied: true };
+  // Published now if Redis answers; otherwise the payments worker's relay publishes it.
+  await publishOutboxSoon(deps.payments, deps.publisher, step.payment, deps.logger);
+  return step;
 }
 
 /**
@@ -110,11 +116,13 @@ function resultRecords(paymentId: string, next: Transition, opts: ApplyOptions):
   }));
 }
 
+/** The outcome, its result records and their outbox entries (and a refund record): one update. */
 function recordUpdate(current: PaymentDoc, next: Transition, records: ResultRecord[], opts: ApplyOptions) {
-  const push: Record<string, unknown> = { results: { $each: records }, outbox: { $each: records.map((r) => r.jobId) } };
+  const outbox = addToOutbox(resultEntries(current, records));
+  const push: Record<string, unknown> = { results: { $each: records }, ...('$push' in outbox ? outbox.$push : {}) };
   if (opts.refund) push.refunds = opts.refund;
   const set = { status: next.status, refundedCents: next.refundedCents, ...(next.failureReason ? { failureReason: next.failureReason } : {}) };
-  return { $set: set, $push: push };
+  return { $set: set, $push: push, ...('$inc' in outbox ? { $inc: outbox.$inc } : {}) };
 }
 
 /** Our payment for a Stripe object: by the payment id we put in metadata, else by intent id. */

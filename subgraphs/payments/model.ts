@@ -1,4 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
+import { outboxIndex, outboxSchemaFields, type OutboxEntry } from '../lib/outbox';
 import type { AddressSnapshot, LineSnapshot, PaymentOutcome } from '../lib/queues';
 
 export const PAYMENT_STATUSES = ['PENDING', 'SUCCEEDED', 'FAILED', 'CANCELED', 'PARTIALLY_REFUNDED', 'REFUNDED'] as const;
@@ -52,13 +53,10 @@ export interface PaymentDoc {
   failureReason?: string;
   /** Every outcome reached, in order. */
   results: ResultRecord[];
-  /**
-   * Transactional outbox: job ids of `results` not yet confirmed on the payment-results queue.
-   * Pushed in the same single-document update that records the outcome; pulled once published.
-   */
-  outbox: string[];
-  /** Job ids confirmed published (audit). */
-  published: string[];
+  /** Messages owed to orders (lib/outbox.ts): one payment result per outcome, written with the outcome. */
+  outbox: OutboxEntry[];
+  outboxDone: string[];
+  outboxPending: number;
   refunds: RefundRecord[];
   /** Events to look at before trusting this payment; set together with needsReview. */
   reviewFlags: ReviewFlag[];
@@ -101,8 +99,7 @@ const paymentSchema = new Schema<PaymentDoc>(
     intentId: { type: String },
     failureReason: { type: String },
     results: { type: [resultSchema], default: [] },
-    outbox: { type: [String], default: [] },
-    published: { type: [String], default: [] },
+    ...outboxSchemaFields,
     refunds: { type: [refundSchema], default: [] },
     reviewFlags: { type: [reviewFlagSchema], default: [] },
     needsReview: { type: Boolean, default: false },
@@ -116,9 +113,8 @@ paymentSchema.index({ customerId: 1, _id: -1 });
 paymentSchema.index({ status: 1, _id: -1 });
 paymentSchema.index({ needsReview: 1, _id: -1 });
 paymentSchema.index({ createdAt: -1 });
-/** Only payments with something left to publish: the relay's whole working set, oldest first. */
-export const OUTBOX_PENDING = { 'outbox.0': { $exists: true } } as const;
-paymentSchema.index({ updatedAt: 1 }, { name: 'outbox_pending_updatedAt', partialFilterExpression: OUTBOX_PENDING });
+/** The outbox relay's query. */
+outboxIndex(paymentSchema);
 
 export function paymentModel(conn: Connection): Model<PaymentDoc> {
   return conn.models.Payment ?? conn.model<PaymentDoc>('Payment', paymentSchema);

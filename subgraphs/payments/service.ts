@@ -1,17 +1,16 @@
-import type { ConnectionOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type Stripe from 'stripe';
 import type { ServiceConfig } from '../lib/config';
 import { internalClient, type InternalCall } from '../lib/internal-client';
 import type { Logger } from '../lib/logger';
 import { paymentsByOutcome } from '../lib/metrics';
-import { QUEUES, createQueue } from '../lib/queues';
+import { inventoryCommandsQueue, openQueue, paymentResultsQueue, queueDeps, type TypedQueue } from '../lib/queues';
 import { createRedis } from '../lib/redis';
 import { cartStore } from './cart';
 import { checkoutService } from './checkout';
 import type { LedgerDeps } from './ledger';
 import type { PaymentsModels } from './model';
-import { queuePublisher } from './outbox';
+import { queuesPublisher } from '../lib/outbox';
 import { createStripe } from './stripe-client';
 
 /**
@@ -22,8 +21,8 @@ export interface PaymentsDeps extends LedgerDeps {
   models: PaymentsModels;
   stripe: Stripe;
   redis: Redis;
-  resultsQueue: Queue;
-  inventoryQueue: Queue;
+  resultsQueue: TypedQueue<typeof paymentResultsQueue.schema>;
+  inventoryQueue: TypedQueue<typeof inventoryCommandsQueue.schema>;
   carts: ReturnType<typeof cartStore>;
   /** Internal GraphQL calls to the products subgraph (SERVICE identity). */
   products: InternalCall;
@@ -33,15 +32,14 @@ export interface PaymentsDeps extends LedgerDeps {
 
 export function paymentsDeps(config: ServiceConfig, models: PaymentsModels, logger: Logger, redis: Redis = createRedis(config.redisUrl)): PaymentsDeps {
   const stripe = createStripe(config.stripe);
-  // BullMQ bundles its own ioredis typings; at runtime it is the same library.
-  const queueDeps = { connection: redis as unknown as ConnectionOptions, prefix: config.queuePrefix };
-  const resultsQueue = createQueue(QUEUES.paymentResults, queueDeps);
-  const inventoryQueue = createQueue(QUEUES.inventory, queueDeps);
-  for (const q of [resultsQueue, inventoryQueue]) q.on('error', (err) => logger.warn('queue connection error', { queue: q.name, error: String(err) }));
+  const deps = queueDeps(redis, config.queuePrefix);
+  const resultsQueue = openQueue(paymentResultsQueue, deps);
+  const inventoryQueue = openQueue(inventoryCommandsQueue, deps);
+  for (const q of [resultsQueue.queue, inventoryQueue.queue]) q.on('error', (err) => logger.warn('queue connection error', { queue: q.name, error: String(err) }));
   const carts = cartStore(models.carts);
   const call = (peer: 'products' | 'customers') => internalClient({ url: config.peers[peer], target: peer, service: 'payments', internalSecret: config.internalSecret, timeoutMs: 10_000 });
   const products = call('products');
-  const ledger: LedgerDeps = { payments: models.payments, publisher: queuePublisher(resultsQueue, redis), logger, onOutcome: countOutcome };
+  const ledger: LedgerDeps = { payments: models.payments, publisher: queuesPublisher([resultsQueue], { redis, timeoutMs: 3_000 }), logger, onOutcome: countOutcome };
   return {
     ...ledger,
     models,

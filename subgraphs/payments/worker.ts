@@ -1,13 +1,13 @@
-import { UnrecoverableError, type ConnectionOptions } from 'bullmq';
+import { UnrecoverableError } from 'bullmq';
 import type { ServiceConfig } from '../lib/config';
 import { AppError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
-import { QUEUES, refundJobId, refundRequestSchema, type RefundRequest } from '../lib/queues';
+import { startOutboxRelay } from '../lib/outbox';
+import { queueDeps, refundJobId, refundRequestsQueue, type RefundRequest } from '../lib/queues';
 import { createValidatedWorker } from '../lib/worker';
 import { startWorkerService } from '../lib/worker-service';
 import { ensurePaymentsIndexes } from './index';
 import { paymentsModels, type PaymentDoc } from './model';
-import { startRelayLoop } from './outbox';
 import { refundPayment, type RefundDeps } from './refunds';
 import { closePaymentsDeps, paymentsDeps } from './service';
 
@@ -50,12 +50,8 @@ export function startPaymentsWorker(config: ServiceConfig, opts: PaymentsWorkerO
         const models = paymentsModels(conn);
         await ensurePaymentsIndexes(models);
         const deps = paymentsDeps(config, models, logger, redis!);
-        const relay = startRelayLoop(deps, { intervalMs: opts.relayIntervalMs ?? 5000, minAgeMs: opts.relayMinAgeMs ?? 2000 });
-        const refunds = createValidatedWorker(QUEUES.refunds, refundRequestSchema, (request) => handleRefundRequest(deps, request, logger), {
-          connection: redis as unknown as ConnectionOptions,
-          prefix: config.queuePrefix,
-          logger,
-        });
+        const relay = startOutboxRelay(models.payments, deps.publisher, logger, { intervalMs: opts.relayIntervalMs ?? 5000, minAgeMs: opts.relayMinAgeMs ?? 2000 });
+        const refunds = createValidatedWorker(refundRequestsQueue, (request) => handleRefundRequest(deps, request, logger), { ...queueDeps(redis!, config.queuePrefix), logger });
         return { deps, relay, workers: [refunds] };
       },
       closers: ({ deps, relay }) => [() => relay.stop(), () => closePaymentsDeps(deps, false)],

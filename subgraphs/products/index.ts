@@ -1,8 +1,7 @@
-import type { Queue } from 'bullmq';
 import type { ServiceConfig } from '../lib/config';
 import { byIdLoader } from '../lib/loaders';
 import { ensureIndexes } from '../lib/mongo';
-import { QUEUES, createQueue } from '../lib/queues';
+import { openQueue, queueDeps, reservationExpiryQueue, type TypedQueue } from '../lib/queues';
 import { loadSubgraphSchema } from '../lib/schema-file';
 import { startSubgraphService } from '../lib/subgraph-service';
 import { createStock, type Stock } from './stock';
@@ -10,12 +9,11 @@ import { createInventory, type Inventory } from './inventory';
 import { createCatalog, type Catalog } from './catalog';
 import { createCategories, type Categories } from './categories';
 import { catalogModels, type CatalogModels, type CategoryDoc, type ProductDoc } from './model';
-import { queueDeps } from './queue-deps';
 import { resolvers, type ProductsContext } from './resolvers';
 
 export const typeDefs = loadSubgraphSchema('products');
 
-export type ProductsDeps = CatalogModels & { models: CatalogModels; stock: Stock; catalog: Catalog; categoryService: Categories; inventory: Inventory; expiryQueue: Queue };
+export type ProductsDeps = CatalogModels & { models: CatalogModels; stock: Stock; catalog: Catalog; categoryService: Categories; inventory: Inventory; expiryQueue: TypedQueue<typeof reservationExpiryQueue.schema> };
 
 export function startProductsService(config: ServiceConfig) {
   return startSubgraphService<ProductsContext, ProductsDeps>(
@@ -28,7 +26,7 @@ export function startProductsService(config: ServiceConfig) {
       async setup({ conn, redis, logger }) {
         const models = catalogModels(conn);
         await ensureIndexes(Object.values(models));
-        const expiryQueue = createQueue(QUEUES.reservationExpiry, queueDeps(redis!, config.queuePrefix));
+        const expiryQueue = openQueue(reservationExpiryQueue, queueDeps(redis!, config.queuePrefix));
         const stock = createStock(models);
         const inventory = createInventory({ models, stock, expiryQueue, logger });
         return { ...models, models, stock, catalog: createCatalog(models, stock), categoryService: createCategories(models), inventory, expiryQueue };

@@ -1,8 +1,7 @@
-import type { Queue } from 'bullmq';
 import { z } from 'zod';
 import { AppError, BadUserInputError, ConflictError, NotFoundError, isDuplicateKeyError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
-import { JOBS, enqueue, reservationExpirySchema } from '../lib/queues';
+import type { TypedQueue, reservationExpiryQueue } from '../lib/queues';
 import { currentRequestScope } from '../lib/request-context';
 import type { CatalogModels, ReservationDoc, ReservationLine } from './model';
 import { createReservationEffects } from './reservation-effects';
@@ -38,7 +37,7 @@ export interface InventoryDeps {
   models: CatalogModels;
   stock: Stock;
   /** Where delayed `expire-<reservationId>` jobs go (QUEUES.reservationExpiry). */
-  expiryQueue: Queue;
+  expiryQueue: TypedQueue<typeof reservationExpiryQueue.schema>;
   logger: Logger;
 }
 
@@ -98,7 +97,7 @@ export function createInventory(deps: InventoryDeps) {
   async function scheduleExpiry(r: Pick<ReservationDoc, '_id' | 'expiresAt'>): Promise<void> {
     const requestId = currentRequestScope()?.requestId ?? `expire-${r._id}`;
     const delay = Math.max(0, new Date(r.expiresAt).getTime() - Date.now());
-    await enqueue(deps.expiryQueue, JOBS.expireReservation, reservationExpirySchema, { reservationId: r._id, requestId }, `expire-${r._id}`, { delay });
+    await deps.expiryQueue.publish({ reservationId: r._id, requestId }, { delay });
   }
 
   async function snapshotLines(input: ReserveStockInput): Promise<ReservationLine[]> {

@@ -1,13 +1,12 @@
 import { UnrecoverableError } from 'bullmq';
 import type { ServiceConfig } from '../lib/config';
 import { ensureIndexes } from '../lib/mongo';
-import { QUEUES, createQueue, inventoryCommandSchema, reservationExpirySchema, type InventoryCommand } from '../lib/queues';
+import { inventoryCommandsQueue, openQueue, queueDeps, reservationExpiryQueue, type InventoryCommand } from '../lib/queues';
 import { startWorkerService } from '../lib/worker-service';
 import { createValidatedWorker } from '../lib/worker';
 import { createStock } from './stock';
 import { createInventory, type Inventory } from './inventory';
 import { catalogModels } from './model';
-import { queueDeps } from './queue-deps';
 
 /** What an inventory job completes with (visible as the job's return value). */
 export interface InventoryJobResult {
@@ -37,12 +36,12 @@ export function startProductsWorker(config: ServiceConfig) {
         const models = catalogModels(conn);
         await ensureIndexes(Object.values(models));
         const deps = queueDeps(redis!, config.queuePrefix);
-        const expiryQueue = createQueue(QUEUES.reservationExpiry, deps);
+        const expiryQueue = openQueue(reservationExpiryQueue, deps);
         const inventory = createInventory({ models, stock: createStock(models), expiryQueue, logger });
         const workerDeps = { ...deps, logger };
         const workers = [
-          createValidatedWorker(QUEUES.inventory, inventoryCommandSchema, (cmd) => handleInventoryCommand(inventory, cmd), workerDeps),
-          createValidatedWorker(QUEUES.reservationExpiry, reservationExpirySchema, ({ reservationId }) => handleInventoryCommand(inventory, { command: 'expire', reservationId }), workerDeps),
+          createValidatedWorker(inventoryCommandsQueue, (cmd) => handleInventoryCommand(inventory, cmd), workerDeps),
+          createValidatedWorker(reservationExpiryQueue, ({ reservationId }) => handleInventoryCommand(inventory, { command: 'expire', reservationId }), workerDeps),
         ];
         return { workers, inventory, models, expiryQueue };
       },

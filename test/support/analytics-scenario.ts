@@ -146,7 +146,7 @@ export function scenarioOrdersAndPayments(ids: ScenarioIds, events: AnalyticsEve
       },
       payment: {
         _id: ids.payments[i], customerId: first.customerId, idempotencyKey: `scenario-${i}`, status: paymentStatus, lines: first.lines,
-        amountCents: first.totalCents, refundedCents: refunded, currency: first.currency, reservationId: `res_scenario${i}`, results: [], outbox: [], published: [], refunds: [], createdAt: placedAt, updatedAt: placedAt,
+        amountCents: first.totalCents, refundedCents: refunded, currency: first.currency, reservationId: `res_scenario${i}`, results: [], outbox: [], outboxDone: [], outboxPending: 0, refunds: [], createdAt: placedAt, updatedAt: placedAt,
       },
     };
   });

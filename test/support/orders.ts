@@ -1,8 +1,7 @@
-import { Queue } from 'bullmq';
 import { newId } from '../../subgraphs/lib/ids';
 import { internalClient } from '../../subgraphs/lib/internal-client';
-import { JOBS, QUEUES, createQueue, paymentResultJobId, type PaymentResult, type QueueName } from '../../subgraphs/lib/queues';
-import { asConnection } from '../../subgraphs/orders/queues';
+import { QUEUES, openQueue, paymentResultJobId, paymentResultsQueue, queueDeps, reservationExpiryQueue, type PaymentResult, type QueueName } from '../../subgraphs/lib/queues';
+import { openOrderQueues } from '../../subgraphs/orders/queues';
 import { createRedis } from '../../subgraphs/lib/redis';
 import type { TestStack } from './stack';
 
@@ -11,16 +10,19 @@ export { waitFor } from './wait';
 
 export function pipelineQueues(stack: TestStack) {
   const redis = createRedis(stack.config.redisUrl);
-  const deps = { connection: asConnection(redis), prefix: stack.config.queuePrefix };
-  const queues = {} as Record<QueueName, Queue>;
-  for (const name of Object.values(QUEUES)) queues[name] = createQueue(name, deps);
+  const orderQueues = openOrderQueues(redis, stack.config.queuePrefix);
+  const expiry = openQueue(reservationExpiryQueue, queueDeps(redis, stack.config.queuePrefix));
+  const queues = { ...orderQueues.byName, [QUEUES.reservationExpiry]: expiry.queue } as Record<QueueName, (typeof orderQueues.byName)[keyof typeof orderQueues.byName]>;
   return {
+    /** The raw queues by name, to inspect jobs. */
     queues,
-    /** Publish a payment result as payments would, optionally under a custom job id (forced redelivery). */
-    publish: (r: PaymentResult, jobId = paymentResultJobId(r)) => queues[QUEUES.paymentResults].add(JOBS.paymentResult, r, { jobId }),
+    /** What the orders worker and service publish through. */
+    orderQueues,
+    /** Publish a payment result as payments would (validated), optionally under a custom job id (forced redelivery). */
+    publish: (r: PaymentResult, jobId = paymentResultJobId(r)) => queues[QUEUES.paymentResults].add(paymentResultsQueue.jobName, paymentResultsQueue.schema.parse(r), { jobId }),
     jobIds: async (name: QueueName) => (await queues[name].getJobs(['waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized'])).map((j) => String(j.id)),
     async close() {
-      await Promise.all(Object.values(queues).map((q) => q.close()));
+      await Promise.all([orderQueues.close(), expiry.close()]);
       await redis.quit();
     },
   };

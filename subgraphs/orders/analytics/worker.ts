@@ -1,6 +1,6 @@
 import type { Worker } from 'bullmq';
 import type { Logger } from '../../lib/logger';
-import { analyticsEventSchema, QUEUES, type QueueDeps } from '../../lib/queues';
+import { analyticsEventsQueue, type QueueDeps } from '../../lib/queues';
 import { createValidatedWorker } from '../../lib/worker';
 import { applyAnalyticsEvent } from './apply';
 import type { AnalyticsModels } from './model';
@@ -14,9 +14,9 @@ export const SWEEP_INTERVAL_MS = 30_000;
  */
 export const DEFAULT_ANALYTICS_CONCURRENCY = 8;
 
-/** Consumes QUEUES.analytics: each event applied to the rollups once (apply.ts); duplicates end as no-ops. */
+/** Consumes the analytics-events queue: each event applied to the rollups once (apply.ts); duplicates end as no-ops. */
 export function createAnalyticsWorker(models: AnalyticsModels, deps: QueueDeps & { logger: Logger }, concurrency = DEFAULT_ANALYTICS_CONCURRENCY): Worker {
-  return createValidatedWorker(QUEUES.analytics, analyticsEventSchema, async (event, { logger }) => {
+  return createValidatedWorker(analyticsEventsQueue, async (event, { logger }) => {
     const outcome = await applyAnalyticsEvent(models, event);
     if (outcome !== 'applied') logger.info('analytics event', { eventId: event.eventId, outcome });
     return outcome;

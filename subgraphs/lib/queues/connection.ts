@@ -1,0 +1,37 @@
+import { Queue, type ConnectionOptions, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { QueueDefinition } from './define';
+import type { z } from 'zod';
+
+/** Where queues live: a Redis connection (shared by a process's queues) and the key prefix. */
+export interface QueueDeps {
+  connection: ConnectionOptions;
+  prefix: string;
+}
+
+/** BullMQ bundles its own ioredis typings; at runtime it is the same library, so this cast is safe (and written once). */
+export function queueDeps(redis: Redis, prefix: string): QueueDeps {
+  return { connection: redis as unknown as ConnectionOptions, prefix };
+}
+
+/** A queue opened from its definition: every payload is validated, and its job id derived, before it is added. */
+export interface TypedQueue<S extends QueueDefinition['schema'] = QueueDefinition['schema']> {
+  readonly definition: QueueDefinition<S>;
+  readonly queue: Queue;
+  /** Adds the job (a repeat with the same job id is a no-op). `delay` defers it. */
+  publish(payload: z.input<S>, opts?: { delay?: number }): Promise<Job>;
+  close(): Promise<void>;
+}
+
+export function openQueue<S extends QueueDefinition['schema']>(definition: QueueDefinition<S>, deps: QueueDeps): TypedQueue<S> {
+  const queue = new Queue(definition.name, { connection: deps.connection, prefix: deps.prefix, defaultJobOptions: definition.jobOptions });
+  return {
+    definition,
+    queue,
+    publish(payload, opts = {}) {
+      const data = definition.schema.parse(payload);
+      return queue.add(definition.jobName, data, { ...opts, jobId: definition.jobId(data) });
+    },
+    close: () => queue.close(),
+  };
+}
