@@ -20,8 +20,6 @@ export const loginSchema = z.object({ email: emailSchema, password: anyPassword 
 export const refreshTokenSchema = z.object({ refreshToken: z.string().min(1).max(200) });
 export const updateProfileSchema = z.object({ name: nameSchema });
 export const changePasswordSchema = z.object({ currentPassword: anyPassword, newPassword: z.string() });
-/** The new password's policy check needs the account's email, so it runs in the service. */
-export const newPasswordProblems = passwordProblems;
 
 const required = (max: number) => z.string().trim().min(1, 'must not be empty').max(max);
 /** Optional text: omitted keeps the value (on update), null or "" clears it. */

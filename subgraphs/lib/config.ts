@@ -60,11 +60,15 @@ export const subgraphPorts = { customers: 4001, products: 4002, orders: 4003, pa
 export type SubgraphName = keyof typeof subgraphPorts;
 export const SUBGRAPH_NAMES = Object.keys(subgraphPorts) as SubgraphName[];
 
-export function subgraphEnvSchema(name: SubgraphName) {
-  return baseEnvSchema
-    .extend({ PORT: port(subgraphPorts[name]) })
-    .superRefine(refuseDevSecretsInProduction);
+/** Each worker process's /health, /ready and /metrics port. */
+export const workerPorts = { products: 4012, orders: 4013, payments: 4014, analytics: 4015 } as const;
+
+/** The environment of one process (a subgraph or a worker): the shared settings, its port, production refusals. */
+export function processEnvSchema(defaultPort: number) {
+  return baseEnvSchema.extend({ PORT: port(defaultPort) }).superRefine(refuseDevSecretsInProduction);
 }
+
+export const subgraphEnvSchema = (name: SubgraphName) => processEnvSchema(subgraphPorts[name]);
 
 /** Each development default production refuses, and why; every refusal names its variable. */
 export function developmentDefaultsIn(env: BaseEnv): Array<{ variable: keyof BaseEnv; reason: string }> {

@@ -23,8 +23,8 @@ export function addLogTransport(transport: Transport): () => void {
   return () => void extraTransports.delete(transport);
 }
 
-/** Structured JSON logs, one line per event, tagged with the service name; level from LOG_LEVEL. */
-export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
+/** Structured JSON logs, one line per event, tagged with the service name, at the configured level (LOG_LEVEL). */
+export function createLogger(service: string, level: string): Logger {
   return winston.createLogger({
     level,
     defaultMeta: { service },

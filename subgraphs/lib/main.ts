@@ -6,11 +6,14 @@ import { createLogger } from './logger';
 import type { RunningService } from './service';
 import { configureShutdown, onShutdownSignal } from './shutdown';
 
-/** Shutdown timing for every process; see shutdown.ts. */
-const shutdownEnvSchema = z.object({
+/** What every process's runtime needs besides its service settings: logging, shutdown timing (shutdown.ts), its parent. */
+const runtimeEnvSchema = z.object({
   NODE_ENV: z.string().default('development'),
+  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(25_000),
   SHUTDOWN_DRAIN_DELAY_MS: z.coerce.number().int().min(0).optional(),
+  /** Set by `npm start` for its children: a child whose orchestrator is gone stops itself. */
+  STACK_PARENT_PID: z.coerce.number().int().positive().optional(),
 });
 
 /**
@@ -19,18 +22,18 @@ const shutdownEnvSchema = z.object({
  */
 export function runMain<S extends z.ZodType>(name: string, schema: S, start: (env: z.infer<S>) => Promise<RunningService>): void {
   const env = parseEnvOrExit(schema);
-  const shutdown = parseEnvOrExit(shutdownEnvSchema);
+  const runtime = parseEnvOrExit(runtimeEnvSchema);
   configureShutdown({
-    timeoutMs: shutdown.SHUTDOWN_TIMEOUT_MS,
+    timeoutMs: runtime.SHUTDOWN_TIMEOUT_MS,
     // In production, give load balancers time to see readiness fail before the listener closes.
-    drainDelayMs: shutdown.SHUTDOWN_DRAIN_DELAY_MS ?? (shutdown.NODE_ENV === 'production' ? 5_000 : 0),
+    drainDelayMs: runtime.SHUTDOWN_DRAIN_DELAY_MS ?? (runtime.NODE_ENV === 'production' ? 5_000 : 0),
   });
-  const logger = createLogger(name);
+  const logger = createLogger(name, runtime.LOG_LEVEL);
   process.on('unhandledRejection', (reason) => logger.error('unhandled rejection', { error: reason instanceof Error ? reason.stack : String(reason) }));
   start(env)
     .then((running) => {
       onShutdownSignal(() => running.stop(), logger);
-      exitWithParent(() => process.kill(process.pid, 'SIGTERM'));
+      if (runtime.STACK_PARENT_PID) exitWithParent(runtime.STACK_PARENT_PID, () => process.kill(process.pid, 'SIGTERM'));
     })
     .catch((err) => {
       logger.error('failed to start', { error: err instanceof Error ? err.stack : String(err) });
@@ -39,9 +42,7 @@ export function runMain<S extends z.ZodType>(name: string, schema: S, start: (en
 }
 
 /** Under `npm start`, a child stops itself if the orchestrator dies without cleaning up (no orphans). */
-function exitWithParent(stop: () => void): void {
-  const parent = Number(process.env.STACK_PARENT_PID);
-  if (!parent) return;
+function exitWithParent(parent: number, stop: () => void): void {
   setInterval(() => {
     if (process.ppid !== parent) stop();
   }, 1000).unref();

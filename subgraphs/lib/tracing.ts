@@ -3,6 +3,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { NodeSDK } from '@opentelemetry/sdk-node';
+import { z } from 'zod';
 
 /**
  * OpenTelemetry tracing, on only when OTEL_EXPORTER_OTLP_ENDPOINT is set (e.g. http://collector:4318).
@@ -13,6 +14,21 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
  */
 let sdk: NodeSDK | undefined;
 
+/** Read here, not in the service's schema: tracing starts before anything else is loaded. */
+const tracingEnvSchema = z.object({
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().url().optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
+});
+
+function tracingEnv(): z.infer<typeof tracingEnvSchema> {
+  const parsed = tracingEnvSchema.safeParse(process.env);
+  if (parsed.success) return parsed.data;
+  // A bad tracing setting must not take the service down: report it and run without tracing.
+  process.stderr.write(`tracing off: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}\n`);
+  return {};
+}
+
 export function serviceNameFromEntry(entry = process.argv[1] ?? ''): string {
   const dir = path.basename(path.dirname(entry));
   const file = path.basename(entry).replace(/\.[cm]?[jt]s$/, '');
@@ -20,12 +36,12 @@ export function serviceNameFromEntry(entry = process.argv[1] ?? ''): string {
   return file === 'main' ? dir : `${dir}-${file.replace(/-main$/, '')}`;
 }
 
-export function startTracing(serviceName = process.env.OTEL_SERVICE_NAME ?? serviceNameFromEntry()): boolean {
-  const endpoint = process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+export function startTracing(env = tracingEnv()): boolean {
+  const endpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT;
   if (sdk || !endpoint) return false;
   sdk = new NodeSDK({
-    serviceName,
-    traceExporter: new OTLPTraceExporter({ url: process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? `${endpoint.replace(/\/$/, '')}/v1/traces` }) as any,
+    serviceName: env.OTEL_SERVICE_NAME ?? serviceNameFromEntry(),
+    traceExporter: new OTLPTraceExporter({ url: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? `${endpoint.replace(/\/$/, '')}/v1/traces` }) as any,
     instrumentations: [
       // Health probes and scrapes would drown the real traffic.
       new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => /^\/(health|ready|metrics)\b/.test(req.url ?? '') }),

@@ -1,8 +1,7 @@
-import { baseEnvSchema, refuseDevSecretsInProduction, serviceConfigFromEnv } from '../lib/config';
-import { port } from '../lib/env';
+import { processEnvSchema, serviceConfigFromEnv, workerPorts } from '../lib/config';
 import { runMain } from '../lib/main';
 import { startOrdersWorker } from './worker';
 
-const workerEnvSchema = baseEnvSchema.extend({ PORT: port(4013) }).superRefine(refuseDevSecretsInProduction);
+const envSchema = processEnvSchema(workerPorts.orders);
 
-runMain('orders-worker', workerEnvSchema, (env) => startOrdersWorker(serviceConfigFromEnv(env)));
+runMain('orders-worker', envSchema, (env) => startOrdersWorker(serviceConfigFromEnv(env)));

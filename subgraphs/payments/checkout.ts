@@ -177,4 +177,3 @@ export function checkoutService(deps: CheckoutDeps) {
 
   return { checkout };
 }
-export type CheckoutService = ReturnType<typeof checkoutService>;

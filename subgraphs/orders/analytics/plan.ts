@@ -14,8 +14,6 @@ export { PERIOD_COUNTERS, zeroPeriodFigures, type PeriodCounter, type PeriodFigu
  * Keys are fixed field names, status names and escaped product ids; ids are built from our own
  * ids, period keys and ISO currency codes (never `.` or `$`).
  */
-export const PRODUCT_COUNTERS = ['unitsSold', 'revenueCents'] as const;
-export const CUSTOMER_COUNTERS = ['orderCount', 'lifetimeValueCents'] as const;
 
 export type RollupKind = 'period' | 'periodProducts' | 'customer';
 

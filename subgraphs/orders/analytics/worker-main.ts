@@ -1,13 +1,11 @@
 import { z } from 'zod';
-import { baseEnvSchema, refuseDevSecretsInProduction, serviceConfigFromEnv, type ServiceConfig } from '../../lib/config';
+import { baseEnvSchema, refuseDevSecretsInProduction, serviceConfigFromEnv, workerPorts, type ServiceConfig } from '../../lib/config';
 import { port } from '../../lib/env';
 import { runMain } from '../../lib/main';
 import { ensureIndexes } from '../../lib/mongo';
 import { startWorkerService } from '../../lib/worker-service';
 import { allAnalyticsModels, analyticsModels } from './model';
 import { createAnalyticsWorker, DEFAULT_ANALYTICS_CONCURRENCY, startSweeper } from './worker';
-
-export const ANALYTICS_WORKER_PORT = 4015;
 
 /** The analytics worker process: consumes QUEUES.analytics into the rollups in the orders database. */
 export function startAnalyticsWorker(config: ServiceConfig, concurrency = DEFAULT_ANALYTICS_CONCURRENCY) {
@@ -29,7 +27,7 @@ export function startAnalyticsWorker(config: ServiceConfig, concurrency = DEFAUL
 
 if (require.main === module) {
   const schema = baseEnvSchema
-    .extend({ PORT: port(ANALYTICS_WORKER_PORT), ANALYTICS_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(DEFAULT_ANALYTICS_CONCURRENCY) })
+    .extend({ PORT: port(workerPorts.analytics), ANALYTICS_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(DEFAULT_ANALYTICS_CONCURRENCY) })
     .superRefine(refuseDevSecretsInProduction);
   runMain('analytics-worker', schema, (env) => startAnalyticsWorker(serviceConfigFromEnv(env), env.ANALYTICS_CONCURRENCY));
 }
