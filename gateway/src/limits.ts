@@ -86,7 +86,7 @@ export function isTokenLimitError(message: string): boolean {
 /** One operation per HTTP request: a JSON array (batch) multiplies every other limit, so it is refused. */
 export const refuseBatches: RequestHandler = (req, res, next) => {
   if (Array.isArray(req.body)) {
-    jsonError(res, 400, 'BATCHING_NOT_SUPPORTED', 'Batched requests are not supported: send one operation per HTTP request');
+    jsonError(res, 'BATCHING_NOT_SUPPORTED', 'Batched requests are not supported: send one operation per HTTP request');
     return;
   }
   // Express 5 leaves req.body unset for other content types; Apollo then applies CSRF prevention
@@ -100,9 +100,9 @@ export function bodyErrors(maxBodyBytes: number): ErrorRequestHandler {
   return (err, _req, res, next) => {
     if (res.headersSent) return next(err);
     const type = (err as { type?: string }).type;
-    if (type === 'entity.too.large') return jsonError(res, 413, 'PAYLOAD_TOO_LARGE', `Request body larger than ${maxBodyBytes} bytes`);
-    if (type === 'entity.parse.failed') return jsonError(res, 400, 'BAD_REQUEST', 'Request body is not valid JSON');
-    if (type === 'encoding.unsupported' || type === 'charset.unsupported') return jsonError(res, 415, 'BAD_REQUEST', 'Unsupported body encoding');
+    if (type === 'entity.too.large') return jsonError(res, 'PAYLOAD_TOO_LARGE', `Request body larger than ${maxBodyBytes} bytes`);
+    if (type === 'entity.parse.failed') return jsonError(res, 'BAD_REQUEST', 'Request body is not valid JSON');
+    if (type === 'encoding.unsupported' || type === 'charset.unsupported') return jsonError(res, 'BAD_REQUEST', 'Unsupported body encoding');
     next(err);
   };
 }

@@ -106,7 +106,7 @@ export function safelistOnly(safelist: Safelist, maxTokens: number): RequestHand
     } else if (req.method === 'GET') {
       return next(); // the landing page, or Apollo's own "no query" answer
     }
-    jsonError(res, 400, 'PERSISTED_QUERY_NOT_IN_LIST', 'Only registered operations are accepted by this gateway');
+    jsonError(res, 'PERSISTED_QUERY_NOT_IN_LIST', 'Only registered operations are accepted by this gateway');
   };
 }
 

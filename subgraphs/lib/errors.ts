@@ -2,16 +2,52 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { ZodError } from 'zod';
 import { currentRequestScope } from './request-context';
 
-/** The error codes clients may rely on, in `extensions.code`. */
-export type ErrorCode =
-  | 'BAD_USER_INPUT'
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'CONFLICT'
-  | 'PAYMENT_FAILED'
-  | 'RATE_LIMITED'
-  | 'INTERNAL_SERVER_ERROR';
+/**
+ * The error registry: every code a client may see in `extensions.code` (GraphQL) or in a JSON
+ * error body (HTTP endpoints), its HTTP status, and whether its message is written for clients.
+ * Subgraphs, the gateway's masking, internal calls and HTTP endpoints all read it; a code not in
+ * it is masked as INTERNAL_SERVER_ERROR.
+ */
+export const ERROR_CODES = {
+  // Ours.
+  BAD_USER_INPUT: { status: 400, clientSafe: true },
+  BAD_REQUEST: { status: 400, clientSafe: true },
+  UNAUTHENTICATED: { status: 401, clientSafe: true },
+  PAYMENT_FAILED: { status: 402, clientSafe: true },
+  FORBIDDEN: { status: 403, clientSafe: true },
+  NOT_FOUND: { status: 404, clientSafe: true },
+  CONFLICT: { status: 409, clientSafe: true },
+  PAYLOAD_TOO_LARGE: { status: 413, clientSafe: true },
+  RATE_LIMITED: { status: 429, clientSafe: true },
+  SERVICE_UNAVAILABLE: { status: 503, clientSafe: true },
+  INVALID_SIGNATURE: { status: 400, clientSafe: true },
+  BATCHING_NOT_SUPPORTED: { status: 400, clientSafe: true },
+  // Raised by graphql-js and Apollo Server themselves.
+  GRAPHQL_PARSE_FAILED: { status: 400, clientSafe: true },
+  GRAPHQL_VALIDATION_FAILED: { status: 400, clientSafe: true },
+  OPERATION_RESOLUTION_FAILURE: { status: 400, clientSafe: true },
+  PERSISTED_QUERY_NOT_FOUND: { status: 200, clientSafe: true },
+  PERSISTED_QUERY_NOT_SUPPORTED: { status: 200, clientSafe: true },
+  PERSISTED_QUERY_NOT_IN_LIST: { status: 400, clientSafe: true },
+  // The gateway's query-shape limits (gateway/src/limits.ts).
+  MAX_DEPTH_EXCEEDED: { status: 400, clientSafe: true },
+  MAX_ALIASES_EXCEEDED: { status: 400, clientSafe: true },
+  MAX_DIRECTIVES_EXCEEDED: { status: 400, clientSafe: true },
+  MAX_COST_EXCEEDED: { status: 400, clientSafe: true },
+  MAX_TOKENS_EXCEEDED: { status: 400, clientSafe: true },
+  INTERNAL_SERVER_ERROR: { status: 500, clientSafe: false },
+} as const satisfies Record<string, { status: number; clientSafe: boolean }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(ERROR_CODES, code);
+}
+
+/** May a client read this error's message and details? Only for a registered, client-safe code. */
+export function isClientSafeCode(code: unknown): boolean {
+  return isErrorCode(code) && ERROR_CODES[code].clientSafe;
+}
 
 /** Base of every error we throw on purpose; its message is safe to show to clients. */
 export class AppError extends Error {

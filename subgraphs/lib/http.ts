@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
+import { ERROR_CODES, type ErrorCode } from './errors';
 import type { Logger } from './logger';
 import { httpMetricsMiddleware, mountMetrics, type MetricsAccess } from './metrics';
 
@@ -81,8 +82,9 @@ export async function listen(app: Express, port: number, logger: Logger, host = 
   };
 }
 
-export function jsonError(res: express.Response, status: number, code: string, message: string): void {
-  res.status(status).json({ errors: [{ message, extensions: { code } }] });
+/** An HTTP endpoint's error: the status comes from the error registry, the body has the GraphQL error shape. */
+export function jsonError(res: express.Response, code: ErrorCode, message: string): void {
+  res.status(ERROR_CODES[code].status).json({ errors: [{ message, extensions: { code } }] });
 }
 
 export { express };

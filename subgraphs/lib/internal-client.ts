@@ -1,4 +1,4 @@
-import { AppError, type ErrorCode } from './errors';
+import { AppError, isErrorCode } from './errors';
 import { IDENTITY_HEADER, bindingFor, signIdentity } from './identity';
 import { REQUEST_ID_HEADER, currentRequestScope } from './request-context';
 import { randomUUID } from 'node:crypto';
@@ -32,7 +32,8 @@ export function internalClient(opts: InternalClientOptions) {
     const body = (await res.json().catch(() => null)) as { data?: T; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> } | null;
     const first = body?.errors?.[0];
     if (first) {
-      const code = (first.extensions?.code as ErrorCode | undefined) ?? 'INTERNAL_SERVER_ERROR';
+      // A code outside the registry is a fault of the callee, not something to act on.
+      const code = isErrorCode(first.extensions?.code) ? first.extensions.code : 'INTERNAL_SERVER_ERROR';
       const { code: _c, ...details } = first.extensions ?? {};
       throw new InternalCallError(code, first.message, details);
     }

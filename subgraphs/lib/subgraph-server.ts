@@ -88,7 +88,7 @@ export async function startSubgraph<C extends BaseContext>(opts: SubgraphOptions
     const check = verifyIdentity(req.header(IDENTITY_HEADER), opts.internalSecret, bindingFor(opts.name, req.body ?? {}));
     if (!check.ok) {
       opts.logger.warn('refused request without valid gateway identity', { reason: check.reason, ip: req.ip });
-      jsonError(res, 401, 'UNAUTHENTICATED', `Subgraphs accept only gateway-signed requests (${check.reason})`);
+      jsonError(res, 'UNAUTHENTICATED', `Subgraphs accept only gateway-signed requests (${check.reason})`);
       return;
     }
     res.locals.identity = check.identity;

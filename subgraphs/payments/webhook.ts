@@ -71,26 +71,26 @@ export async function handleStripeEvent(deps: WebhookDeps, event: StripeEventLik
 export function mountStripeWebhook(app: Express, deps: WebhookDeps & { stripe: Stripe; webhookSecret: string }): void {
   app.post(WEBHOOK_PATH, express.raw({ type: 'application/json', limit: '1mb' }), async (req, res) => {
     const signature = req.header('stripe-signature');
-    if (!signature) return jsonError(res, 400, 'BAD_REQUEST', 'Missing Stripe-Signature header');
-    if (!Buffer.isBuffer(req.body)) return jsonError(res, 400, 'BAD_REQUEST', 'Expected a JSON body with Content-Type: application/json');
-    if (signedInTheFuture(signature)) return jsonError(res, 400, 'INVALID_SIGNATURE', 'Stripe signature timestamp is in the future');
+    if (!signature) return jsonError(res, 'BAD_REQUEST', 'Missing Stripe-Signature header');
+    if (!Buffer.isBuffer(req.body)) return jsonError(res, 'BAD_REQUEST', 'Expected a JSON body with Content-Type: application/json');
+    if (signedInTheFuture(signature)) return jsonError(res, 'INVALID_SIGNATURE', 'Stripe signature timestamp is in the future');
     let verified: Stripe.Event;
     try {
       verified = deps.stripe.webhooks.constructEvent(req.body, signature, deps.webhookSecret, TOLERANCE_SECONDS);
     } catch {
       deps.logger.warn('refused a webhook with an invalid Stripe signature', { ip: req.ip });
-      return jsonError(res, 400, 'INVALID_SIGNATURE', 'Invalid Stripe signature');
+      return jsonError(res, 'INVALID_SIGNATURE', 'Invalid Stripe signature');
     }
     const envelope = stripeEnvelopeSchema.safeParse(verified);
-    if (!envelope.success) return jsonError(res, 400, 'BAD_REQUEST', 'Signed body is not a Stripe event');
+    if (!envelope.success) return jsonError(res, 'BAD_REQUEST', 'Signed body is not a Stripe event');
     const event = envelope.data;
     try {
       const handled = await runWithRequestScope({ requestId: event.id }, () => handleStripeEvent(deps, event));
       res.json({ received: true, ...handled });
     } catch (err) {
-      if (err instanceof MalformedEventError) return jsonError(res, 400, 'BAD_REQUEST', `Malformed Stripe event: ${err.message}`);
+      if (err instanceof MalformedEventError) return jsonError(res, 'BAD_REQUEST', `Malformed Stripe event: ${err.message}`);
       deps.logger.error('webhook processing failed', { eventId: event.id, type: event.type, error: err instanceof Error ? err.stack : String(err) });
-      jsonError(res, 500, 'INTERNAL_SERVER_ERROR', 'The event could not be processed; it will be retried');
+      jsonError(res, 'INTERNAL_SERVER_ERROR', 'The event could not be processed; it will be retried');
     }
   });
 }
