@@ -71,7 +71,7 @@ describe("a customer's private data stays private through every entry point", ()
 
   it('admin-only operations are FORBIDDEN for customers and UNAUTHENTICATED for anonymous callers', async () => {
     const operations: Array<[string, Record<string, unknown>]> = [
-      ['query { customers { totalCount nodes { id email } } }', {}],
+      ['query { customers { totalCount edges { node { id email } } } }', {}],
       ['query($id: ID!) { customer(id: $id) { id } }', { id: alice.customer.id }],
       ['mutation($id: ID!) { disableCustomer(id: $id) { id } }', { id: alice.customer.id }],
       ['mutation($id: ID!) { enableCustomer(id: $id) { id } }', { id: alice.customer.id }],

@@ -8,7 +8,7 @@ import { GOOD_PASSWORD, ME, REFRESH, codeOf, login, registerCustomer, signInAdmi
 
 const DISABLE = `mutation($id: ID!) { disableCustomer(id: $id) { id disabled } }`;
 const ENABLE = `mutation($id: ID!) { enableCustomer(id: $id) { id disabled } }`;
-const CUSTOMERS = `query { customers(first: 100) { totalCount nodes { id role } } }`;
+const CUSTOMERS = `query { customers(first: 100) { totalCount edges { node { id role } } } }`;
 
 describe('admins disable accounts, and a disabled account stops working at once', () => {
   let stack: TestStack;

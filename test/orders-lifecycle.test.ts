@@ -8,10 +8,16 @@ const ORDER_FIELDS = `id status totalCents refundedCents tracking { carrier trac
 const CANCEL = `mutation($id: ID!, $reason: String) { cancelOrder(orderId: $id, reason: $reason) { ${ORDER_FIELDS} } }`;
 const SET_STATUS = `mutation($id: ID!, $status: OrderStatus!) { updateOrderStatus(orderId: $id, status: $status) { ${ORDER_FIELDS} } }`;
 const TRACK = `mutation($id: ID!) { updateTracking(orderId: $id, carrier: "DHL", trackingNumber: "JD0146 0000 1234") { ${ORDER_FIELDS} } }`;
-const MY_ORDERS = `query($status: OrderStatus, $page: Int, $limit: Int) { myOrders(status: $status, page: $page, limit: $limit) { totalCount totalPages page limit hasNextPage hasPrevPage items { id status totalCents } } }`;
-const ADMIN_ORDERS = `query($filter: OrderFilter, $sortBy: OrderSortBy, $direction: OrderSortDirection, $page: Int, $limit: Int) {
-  orders(filter: $filter, sortBy: $sortBy, direction: $direction, page: $page, limit: $limit) { totalCount totalPages hasNextPage hasPrevPage items { id status totalCents customer { id } } }
+const PAGE_INFO = `pageInfo { hasNextPage hasPreviousPage startCursor endCursor }`;
+const MY_ORDERS = `query($status: OrderStatus, $first: Int, $after: String, $last: Int, $before: String) {
+  myOrders(status: $status, first: $first, after: $after, last: $last, before: $before) { totalCount ${PAGE_INFO} edges { node { id status totalCents } } }
 }`;
+const ADMIN_ORDERS = `query($filter: OrderFilter, $sortBy: OrderSortBy, $direction: OrderSortDirection, $first: Int, $after: String) {
+  orders(filter: $filter, sortBy: $sortBy, direction: $direction, first: $first, after: $after) { totalCount ${PAGE_INFO} edges { node { id status totalCents customer { id } } } }
+}`;
+/** The orders of a connection, in page order. */
+const nodes = <T = { id: string; status: string; totalCents: number }>(connection: { edges: Array<{ node: T }> }) => connection.edges.map((e) => e.node);
+const totals = (connection: { edges: Array<{ node: { totalCents: number } }> }) => nodes(connection).map((o) => o.totalCents);
 
 describe('order lifecycle, history and access through the gateway', () => {
   let stack: TestStack;
@@ -149,55 +155,71 @@ describe('order lifecycle, history and access through the gateway', () => {
       placed.push(await placeOrder(carol, 9999, 'FAILED', day(8)));
     });
 
-    it('myOrders pages the signed-in customer’s orders, newest first, without failed attempts', async () => {
-      const first = await stack.gql(MY_ORDERS, { page: 1, limit: 3 }, { token: carolToken });
+    it('myOrders pages the signed-in customer’s orders, newest first, without failed attempts, forwards and back', async () => {
+      const first = await stack.gql(MY_ORDERS, { first: 3 }, { token: carolToken });
       expect(first.errors).toBeUndefined();
-      expect(first.data.myOrders).toMatchObject({ totalCount: 7, totalPages: 3, page: 1, limit: 3, hasNextPage: true, hasPrevPage: false });
-      expect(first.data.myOrders.items.map((o: { totalCents: number }) => o.totalCents)).toEqual([7000, 6000, 5000]);
-      const last = await stack.gql(MY_ORDERS, { page: 3, limit: 3 }, { token: carolToken });
-      expect(last.data.myOrders).toMatchObject({ hasNextPage: false, hasPrevPage: true });
-      expect(last.data.myOrders.items.map((o: { totalCents: number }) => o.totalCents)).toEqual([1000]);
+      expect(first.data.myOrders).toMatchObject({ totalCount: 7, pageInfo: { hasNextPage: true, hasPreviousPage: false } });
+      expect(totals(first.data.myOrders)).toEqual([7000, 6000, 5000]);
+      const second = await stack.gql(MY_ORDERS, { first: 3, after: first.data.myOrders.pageInfo.endCursor }, { token: carolToken });
+      expect(totals(second.data.myOrders)).toEqual([4000, 3000, 2000]);
+      const last = await stack.gql(MY_ORDERS, { first: 3, after: second.data.myOrders.pageInfo.endCursor }, { token: carolToken });
+      expect(last.data.myOrders).toMatchObject({ totalCount: 7, pageInfo: { hasNextPage: false, hasPreviousPage: true } });
+      expect(totals(last.data.myOrders)).toEqual([1000]);
+
+      const back = await stack.gql(MY_ORDERS, { last: 3, before: last.data.myOrders.pageInfo.startCursor }, { token: carolToken });
+      expect(back.data.myOrders.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: true });
+      expect(totals(back.data.myOrders)).toEqual([4000, 3000, 2000]);
+      const start = await stack.gql(MY_ORDERS, { last: 3, before: back.data.myOrders.pageInfo.startCursor }, { token: carolToken });
+      expect(start.data.myOrders.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: false });
+      expect(totals(start.data.myOrders)).toEqual([7000, 6000, 5000]);
     });
 
     it('myOrders filters by status, including failed attempts when asked', async () => {
       const shipped = await stack.gql(MY_ORDERS, { status: 'SHIPPED' }, { token: carolToken });
-      expect(shipped.data.myOrders.items.map((o: { totalCents: number }) => o.totalCents)).toEqual([6000, 3000]);
+      expect(totals(shipped.data.myOrders)).toEqual([6000, 3000]);
       const failed = await stack.gql(MY_ORDERS, { status: 'FAILED' }, { token: carolToken });
       expect(failed.data.myOrders.totalCount).toBe(1);
       const others = await stack.gql(MY_ORDERS, {}, { token: bobToken });
-      expect(others.data.myOrders.items.map((o: { id: string }) => o.id)).not.toEqual(expect.arrayContaining([placed[0]._id]));
+      expect(nodes(others.data.myOrders).map((o) => o.id)).not.toEqual(expect.arrayContaining([placed[0]._id]));
     });
 
-    it('rejects a page size over the limit with BAD_USER_INPUT', async () => {
-      const res = await stack.gql(MY_ORDERS, { limit: 1000 }, { token: carolToken });
-      expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'limit' });
+    it('rejects a page size over the limit, and a cursor it did not give, with BAD_USER_INPUT', async () => {
+      const res = await stack.gql(MY_ORDERS, { first: 1000 }, { token: carolToken });
+      expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
+      const forged = await stack.gql(MY_ORDERS, { after: Buffer.from('["x","2024-01-01T00:00:00.000Z","ord_1"]').toString('base64url') }, { token: carolToken });
+      expect(forged.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
     });
 
     it('admins search all orders by customer, amount and date, sorted by amount or status', async () => {
       const byAmount = await stack.gql(
         ADMIN_ORDERS,
-        { filter: { customerId: carol, minAmountCents: 2000, maxAmountCents: 6000, from: '2024-01-03T00:00:00Z' }, sortBy: 'AMOUNT', direction: 'ASC', limit: 2 },
+        { filter: { customerId: carol, minAmountCents: 2000, maxAmountCents: 6000, from: '2024-01-03T00:00:00Z' }, sortBy: 'AMOUNT', direction: 'ASC', first: 2 },
         { token: adminToken },
       );
       expect(byAmount.errors).toBeUndefined();
-      expect(byAmount.data.orders).toMatchObject({ totalCount: 4, totalPages: 2, hasNextPage: true });
-      expect(byAmount.data.orders.items.map((o: { totalCents: number }) => o.totalCents)).toEqual([3000, 4000]);
-      expect(byAmount.data.orders.items[0].customer).toEqual({ id: carol });
+      expect(byAmount.data.orders).toMatchObject({ totalCount: 4, pageInfo: { hasNextPage: true } });
+      expect(totals(byAmount.data.orders)).toEqual([3000, 4000]);
+      expect(byAmount.data.orders.edges[0].node.customer).toEqual({ id: carol });
+      const nextByAmount = await stack.gql(ADMIN_ORDERS, { filter: { customerId: carol, minAmountCents: 2000, maxAmountCents: 6000, from: '2024-01-03T00:00:00Z' }, sortBy: 'AMOUNT', direction: 'ASC', first: 2, after: byAmount.data.orders.pageInfo.endCursor }, { token: adminToken });
+      expect(totals(nextByAmount.data.orders)).toEqual([5000, 6000]);
+      const otherSort = await stack.gql(ADMIN_ORDERS, { filter: { customerId: carol }, sortBy: 'CREATED_AT', after: byAmount.data.orders.pageInfo.endCursor }, { token: adminToken });
+      expect(otherSort.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
 
-      const byStatus = await stack.gql(ADMIN_ORDERS, { filter: { customerId: carol }, sortBy: 'STATUS', direction: 'DESC', limit: 20 }, { token: adminToken });
-      expect(byStatus.data.orders.items.map((o: { status: string }) => o.status)).toEqual(['SHIPPED', 'SHIPPED', 'PAID', 'PAID', 'PAID', 'PAID', 'PAID', 'FAILED']);
+      const byStatus = await stack.gql(ADMIN_ORDERS, { filter: { customerId: carol }, sortBy: 'STATUS', direction: 'DESC', first: 20 }, { token: adminToken });
+      expect(nodes(byStatus.data.orders).map((o) => o.status)).toEqual(['SHIPPED', 'SHIPPED', 'PAID', 'PAID', 'PAID', 'PAID', 'PAID', 'FAILED']);
 
       const failedOnly = await stack.gql(ADMIN_ORDERS, { filter: { customerId: carol, status: 'FAILED' } }, { token: adminToken });
-      expect(failedOnly.data.orders.items.map((o: { id: string }) => o.id)).toEqual([placed[7]._id]);
+      expect(nodes(failedOnly.data.orders).map((o) => o.id)).toEqual([placed[7]._id]);
 
       const customer = await stack.gql(ADMIN_ORDERS, {}, { token: carolToken });
       expect(customer.errors?.[0].extensions?.code).toBe('FORBIDDEN');
     });
 
     it('Customer.orders is there for the customer themself and admins only', async () => {
-      const mine = await stack.gql(`query { me { id orders(limit: 2) { totalCount items { totalCents } } } }`, {}, { token: carolToken });
+      const mine = await stack.gql(`query { me { id orders(first: 2) { totalCount edges { node { totalCents } } } } }`, {}, { token: carolToken });
       expect(mine.errors).toBeUndefined();
-      expect(mine.data.me.orders).toMatchObject({ totalCount: 7, items: [{ totalCents: 7000 }, { totalCents: 6000 }] });
+      expect(mine.data.me.orders.totalCount).toBe(7);
+      expect(totals(mine.data.me.orders)).toEqual([7000, 6000]);
       const asAdmin = await stack.gql(`query($id: ID!) { order(id: $id) { customer { id orders { totalCount } } } }`, { id: placed[0]._id }, { token: adminToken });
       expect(asAdmin.data.order.customer.orders.totalCount).toBe(7);
     });

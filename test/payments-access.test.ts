@@ -7,8 +7,9 @@ import { postGraphQL, startStack, type TestStack } from './support/stack';
 const PAYMENT = `query Payment($id: ID!) { payment(id: $id) { id status amountCents currency lines { name sku unitPriceCents quantity product { id } } shippingAddress { city country } } }`;
 const CONFIRM = `mutation Confirm($paymentId: ID!) { confirmPayment(paymentId: $paymentId) { id status } }`;
 const SIMULATE = `mutation Simulate($paymentId: ID!, $outcome: SimulatedPaymentOutcome!) { simulatePaymentWebhook(paymentId: $paymentId, outcome: $outcome) { id status failureReason } }`;
-const MY_PAYMENTS = `query Mine($first: Int, $after: String) { myPayments(first: $first, after: $after) { totalCount hasNextPage endCursor nodes { id } } }`;
-const ADMIN_PAYMENTS = `query All($filter: PaymentFilter, $first: Int, $after: String) { payments(filter: $filter, first: $first, after: $after) { totalCount hasNextPage endCursor nodes { id status } } }`;
+const MY_PAYMENTS = `query Mine($first: Int, $after: String) { myPayments(first: $first, after: $after) { totalCount pageInfo { hasNextPage hasPreviousPage endCursor } edges { node { id } } } }`;
+const ADMIN_PAYMENTS = `query All($filter: PaymentFilter, $first: Int, $after: String) { payments(filter: $filter, first: $first, after: $after) { totalCount pageInfo { hasNextPage } edges { node { id status } } } }`;
+const nodes = (connection: { edges: Array<{ node: unknown }> }) => connection.edges.map((e) => e.node);
 
 describe('payments are visible and actionable only by their owner (and admins)', () => {
   let stack: TestStack;
@@ -84,9 +85,11 @@ describe('payments are visible and actionable only by their owner (and admins)',
     await seedPayment(stack, { customerId: newId('customer') });
 
     const first = await stack.gql(MY_PAYMENTS, { first: 2 }, { token });
-    expect(first.data.myPayments).toMatchObject({ totalCount: 3, hasNextPage: true, nodes: [{ id: ids[2] }, { id: ids[1] }] });
-    const second = await stack.gql(MY_PAYMENTS, { first: 2, after: first.data.myPayments.endCursor }, { token });
-    expect(second.data.myPayments).toMatchObject({ totalCount: 3, hasNextPage: false, nodes: [{ id: ids[0] }] });
+    expect(first.data.myPayments).toMatchObject({ totalCount: 3, pageInfo: { hasNextPage: true, hasPreviousPage: false } });
+    expect(nodes(first.data.myPayments)).toEqual([{ id: ids[2] }, { id: ids[1] }]);
+    const second = await stack.gql(MY_PAYMENTS, { first: 2, after: first.data.myPayments.pageInfo.endCursor }, { token });
+    expect(second.data.myPayments).toMatchObject({ totalCount: 3, pageInfo: { hasNextPage: false, hasPreviousPage: true } });
+    expect(nodes(second.data.myPayments)).toEqual([{ id: ids[0] }]);
   });
 
   it('admins list payments by status, customer and date with a total count; customers cannot', async () => {
@@ -97,8 +100,8 @@ describe('payments are visible and actionable only by their owner (and admins)',
 
     const succeeded = await stack.gql(ADMIN_PAYMENTS, { filter: { customerId: customer, status: 'SUCCEEDED' }, first: 1 }, { token: adminToken });
     expect(succeeded.errors).toBeUndefined();
-    expect(succeeded.data.payments).toMatchObject({ totalCount: 2, hasNextPage: true });
-    expect(succeeded.data.payments.nodes).toEqual([{ id: expect.any(String), status: 'SUCCEEDED' }]);
+    expect(succeeded.data.payments).toMatchObject({ totalCount: 2, pageInfo: { hasNextPage: true } });
+    expect(nodes(succeeded.data.payments)).toEqual([{ id: expect.any(String), status: 'SUCCEEDED' }]);
 
     const future = await stack.gql(ADMIN_PAYMENTS, { filter: { customerId: customer, from: new Date(Date.now() + 3_600_000).toISOString() } }, { token: adminToken });
     expect(future.data.payments.totalCount).toBe(0);

@@ -4,7 +4,7 @@ import { buildChargeRefundedEvent, buildIntentEvent, webhookUrlFor, type Simulat
 import { deliver, loadPayment, publishedResults, resultsQueue, seedPayment } from './support/payments';
 import { startStack, type TestStack } from './support/stack';
 
-const FLAGGED = `query Flagged { payments(filter: { needsReview: true }) { nodes { id status reviewFlags { eventId type reason } } } }`;
+const FLAGGED = `query Flagged { payments(filter: { needsReview: true }, first: 100) { edges { node { id status reviewFlags { eventId type reason } } } } }`;
 
 /**
  * Whoever can sign a webhook (a leaked secret) must still not turn one cent into a paid order:
@@ -44,7 +44,7 @@ describe('a signed webhook that disagrees with its payment is flagged, never app
     expect(after.reviewFlags).toHaveLength(1);
 
     const admin = await stack.gql(FLAGGED, {}, { token: await stack.tokenFor('cus_admin', 'ADMIN') });
-    const seen = admin.data.payments.nodes.find((n: { id: string }) => n.id === payment._id);
+    const seen = admin.data.payments.edges.map((e: { node: { id: string } }) => e.node).find((n: { id: string }) => n.id === payment._id);
     expect(seen).toEqual({ id: payment._id, status: 'PENDING', reviewFlags: [{ eventId: event.id, type: 'payment_intent.succeeded', reason: expect.stringMatching(reason) }] });
     const owner = await stack.gql(`query($id: ID!) { payment(id: $id) { reviewFlags { reason } } }`, { id: payment._id }, { token: await stack.tokenFor(payment.customerId) });
     expect(owner.data.payment.reviewFlags).toBeNull();

@@ -60,21 +60,6 @@ export type UpdateAddressInput = z.infer<typeof updateAddressSchema>;
 
 export const idSchema = z.string().trim().min(1).max(64);
 
-export const customerSearchSchema = z.object({
-  search: z.string().trim().max(100).nullish(),
-  first: z.number().int().min(1).max(100).nullish().transform((v) => v ?? 20),
-  after: z
-    .string()
-    .nullish()
-    .transform((v, ctx) => {
-      if (!v) return undefined;
-      const id = Buffer.from(v, 'base64url').toString('utf8');
-      if (!/^cus_[0-9a-f]{24}$/.test(id)) {
-        ctx.addIssue({ code: 'custom', message: 'is not a cursor from this list' });
-        return z.NEVER;
-      }
-      return id;
-    }),
-});
+/** `customers(search)`; its page arguments are lib/pagination's. */
+export const customerSearchSchema = z.object({ search: z.string().trim().max(100).nullish() });
 export type CustomerSearch = z.infer<typeof customerSearchSchema>;
-export const cursorFor = (customerId: string) => Buffer.from(customerId).toString('base64url');

@@ -1,7 +1,8 @@
 import type DataLoader from 'dataloader';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { parseInput } from '../lib/errors';
-import { canAccessOwned, requireAdmin, requireService, requireSignedIn, type AuthContext } from '../lib/guards';
+import { canAccessOwned, currentCustomerId, requireAdmin, requireService, requireSignedIn, type AuthContext } from '../lib/guards';
+import { pageArgsSchema } from '../lib/pagination';
 import type { BaseContext } from '../lib/subgraph-server';
 import * as inputs from './inputs';
 import type { AddressDoc, CustomerDoc } from './model';
@@ -40,18 +41,16 @@ const privateField = <T>(read: (c: CustomerDoc, ctx: Ctx) => T) => (c: Viewed, _
 export const resolvers: GraphQLResolverMap<CustomersContext> = {
   Query: {
     me: (_: unknown, __: unknown, ctx: Ctx) => {
-      const { sub, role } = ctx.identity;
-      return sub && (role === 'CUSTOMER' || role === 'ADMIN') ? ctx.customerById.load(sub) : null;
+      const customerId = currentCustomerId(ctx);
+      return customerId ? ctx.customerById.load(customerId) : null;
     },
     customer: (_: unknown, args: { id: string }, ctx: Ctx) => {
       requireAdmin(ctx);
       return ctx.customerById.load(parseInput(inputs.idSchema, args.id, ['id']));
     },
-    customers: async (_: unknown, args: unknown, ctx: Ctx) => {
+    customers: (_: unknown, args: unknown, ctx: Ctx) => {
       requireAdmin(ctx);
-      const page = await ctx.service.list(parseInput(inputs.customerSearchSchema, args));
-      const last = page.nodes[page.nodes.length - 1];
-      return { ...page, endCursor: last ? inputs.cursorFor(last._id) : null };
+      return ctx.service.list(parseInput(inputs.customerSearchSchema, args), parseInput(pageArgsSchema, args));
     },
     shippingAddressForCheckout: (_: unknown, args: { customerId: string; addressId: string }, ctx: Ctx) => {
       requireService(ctx);

@@ -5,6 +5,7 @@ import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError, Unauth
 import { newId } from '../lib/ids';
 import { disabledAccountKey } from '../lib/identity';
 import type { Logger } from '../lib/logger';
+import { idKey, paginate, type PageRequest } from '../lib/pagination';
 import type { AddressSnapshot } from '../lib/queues';
 import type { AddAddressInput, CustomerSearch, UpdateAddressInput } from './inputs';
 import type { LoginLimiter } from './login-limiter';
@@ -172,18 +173,13 @@ export function customersService(deps: CustomersDeps) {
       return { name: a.name ?? customer.name, line1: a.line1, line2: a.line2 ?? undefined, city: a.city, postalCode: a.postalCode, region: a.region ?? undefined, country: a.country };
     },
 
-    /** Admin search by email or name (case-insensitive substring; user text is escaped, never a pattern). */
-    async list({ search, first, after }: CustomerSearch) {
+    /**
+     * Admin search by email or name (case-insensitive substring; user text is escaped, never a
+     * pattern), in creation order: customer ids are time-ordered, so the id alone is the position.
+     */
+    list({ search }: CustomerSearch, page: PageRequest) {
       const filter = search ? { $or: [{ email: new RegExp(escapeRegex(search), 'i') }, { name: new RegExp(escapeRegex(search), 'i') }] } : {};
-      const [totalCount, page] = await Promise.all([
-        customers.countDocuments(filter),
-        customers
-          .find(after ? { $and: [filter, { _id: { $gt: after } }] } : filter)
-          .sort({ _id: 1 })
-          .limit(first + 1)
-          .lean<CustomerDoc[]>(),
-      ]);
-      return { nodes: page.slice(0, first), hasNextPage: page.length > first, totalCount };
+      return paginate(customers, filter, [idKey(1)], page);
     },
 
     /** Disabling revokes every refresh token and flags the account in Redis, where the gateway checks each request. */

@@ -5,22 +5,24 @@ import type { Logger } from '../lib/logger';
 import { ensureIndexes } from '../lib/mongo';
 import { orderModel, type OrderDoc } from './model';
 import { openOrderQueues, type OrderQueues } from './queues';
+import { createOrderListing, type OrderListing } from './queries';
 import { createOrdersService, type OrdersService } from './service';
 import type { OrdersContext } from './resolvers';
 import type { BaseContext } from '../lib/subgraph-server';
 
-/** What the orders subgraph builds at start: its model, the pipeline queues (admin view, outbox publishing), the service. */
+/** What the orders subgraph builds at start: its model, the pipeline queues (admin view, outbox publishing), the services. */
 export interface OrdersDeps {
   orders: ReturnType<typeof orderModel>;
   queues: OrderQueues;
   ordersService: OrdersService;
+  orderListing: OrderListing;
 }
 
 export async function setupOrders(conn: Connection, redis: Redis, queuePrefix: string, logger: Logger): Promise<OrdersDeps> {
   const orders = orderModel(conn);
   await ensureIndexes([orders]);
   const queues = openOrderQueues(redis, queuePrefix);
-  return { orders, queues, ordersService: createOrdersService({ orders, queues, logger }) };
+  return { orders, queues, ordersService: createOrdersService({ orders, queues, logger }), orderListing: createOrderListing(orders) };
 }
 
 export function ordersContext(base: BaseContext, deps: OrdersDeps): OrdersContext {
@@ -30,6 +32,7 @@ export function ordersContext(base: BaseContext, deps: OrdersDeps): OrdersContex
     orderByPaymentId: byFieldLoader<OrderDoc & Record<string, unknown>>(deps.orders, 'paymentId'),
     orders: deps.orders,
     ordersService: deps.ordersService,
+    orderListing: deps.orderListing,
     queues: deps.queues,
   };
 }

@@ -1,11 +1,7 @@
-import { adminFilter, adminFilterSchema, customerFilter, pageInfo, sortSpec } from './queries';
+import { mongoSort } from '../lib/pagination';
+import { adminFilter, adminFilterSchema, adminOrdersArgsSchema, customerFilter, sortKeys } from './queries';
 
 describe('order listing builders', () => {
-  it('computes page info', () => {
-    expect(pageInfo(45, { page: 2, limit: 20 })).toEqual({ totalCount: 45, page: 2, limit: 20, totalPages: 3, hasNextPage: true, hasPrevPage: true });
-    expect(pageInfo(0, { page: 1, limit: 20 })).toEqual({ totalCount: 0, page: 1, limit: 20, totalPages: 0, hasNextPage: false, hasPrevPage: false });
-  });
-
   it('hides failed attempts from customers unless asked for', () => {
     expect(customerFilter('cus_1')).toEqual({ customerId: 'cus_1', status: { $ne: 'FAILED' } });
     expect(customerFilter('cus_1', 'FAILED')).toEqual({ customerId: 'cus_1', status: 'FAILED' });
@@ -21,10 +17,15 @@ describe('order listing builders', () => {
     expect(adminFilterSchema.safeParse({ minAmountCents: 10, maxAmountCents: 5 }).success).toBe(false);
   });
 
-  it('sorts stably', () => {
-    expect(sortSpec({ sortBy: 'AMOUNT', direction: 'ASC' })).toEqual({ totalCents: 1, _id: 1 });
-    expect(sortSpec({ sortBy: 'CREATED_AT', direction: 'DESC' })).toEqual({ createdAt: -1, _id: -1 });
-    expect(sortSpec({ sortBy: 'STATUS', direction: 'DESC' })).toEqual({ status: -1, createdAt: -1, _id: -1 });
-    expect(sortSpec({ sortBy: 'STATUS', direction: 'ASC' })).toEqual({ status: 1, createdAt: 1, _id: 1 });
+  it('defaults to newest first when the sort arguments are omitted or null', () => {
+    expect(adminOrdersArgsSchema.parse({ sortBy: null, direction: null })).toEqual({ filter: {}, sortBy: 'CREATED_AT', direction: 'DESC' });
+  });
+
+  it('sorts stably, one direction for every key (so one index serves both directions)', () => {
+    const sort = (s: Parameters<typeof sortKeys>[0]) => mongoSort(sortKeys(s), false);
+    expect(sort({ sortBy: 'AMOUNT', direction: 'ASC' })).toEqual({ totalCents: 1, _id: 1 });
+    expect(sort({ sortBy: 'CREATED_AT', direction: 'DESC' })).toEqual({ createdAt: -1, _id: -1 });
+    expect(sort({ sortBy: 'STATUS', direction: 'DESC' })).toEqual({ status: -1, createdAt: -1, _id: -1 });
+    expect(sort({ sortBy: 'STATUS', direction: 'ASC' })).toEqual({ status: 1, createdAt: 1, _id: 1 });
   });
 });

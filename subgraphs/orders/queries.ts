@@ -1,17 +1,14 @@
-import type { FilterQuery, Model, SortOrder } from 'mongoose';
+import type { FilterQuery, Model } from 'mongoose';
 import { z } from 'zod';
 import { centsSchema } from '../lib/money';
+import { idKey, paginate, type PageRequest, type SortKey } from '../lib/pagination';
 import { ORDER_STATUSES, type OrderDoc, type OrderStatus } from './model';
 
-/** Order listings: argument schemas, and pure builders for the Mongo filter, sort and page info. */
-export const MAX_PAGE_SIZE = 100;
-
-export const pageArgsSchema = z.object({
-  page: z.number().int().min(1).default(1),
-  limit: z.number().int().min(1).max(MAX_PAGE_SIZE).default(20),
-});
-export type PageArgs = z.infer<typeof pageArgsSchema>;
-
+/**
+ * Order lists: argument schemas, the Mongo filter and sort of each list (every one served by an
+ * index in model.ts, listed in docs/orders.md), and the listing service the resolvers call.
+ * Paging itself is lib/pagination.ts.
+ */
 const isoDate = z.string().datetime({ offset: true }).transform((s) => new Date(s));
 
 export const adminFilterSchema = z
@@ -30,10 +27,15 @@ export type AdminFilter = z.infer<typeof adminFilterSchema>;
 export const SORT_FIELDS = ['CREATED_AT', 'AMOUNT', 'STATUS'] as const;
 export const SORT_DIRECTIONS = ['ASC', 'DESC'] as const;
 export const sortArgsSchema = z.object({
-  sortBy: z.enum(SORT_FIELDS).default('CREATED_AT'),
-  direction: z.enum(SORT_DIRECTIONS).default('DESC'),
+  sortBy: z.enum(SORT_FIELDS).nullish().transform((s) => s ?? 'CREATED_AT'),
+  direction: z.enum(SORT_DIRECTIONS).nullish().transform((d) => d ?? 'DESC'),
 });
 export type SortArgs = z.infer<typeof sortArgsSchema>;
+
+/** `orders(filter, sortBy, direction)`; the page arguments are parsed by lib/pagination's schema. */
+export const adminOrdersArgsSchema = sortArgsSchema.extend({ filter: adminFilterSchema.nullish().transform((f): AdminFilter => f ?? {}) });
+/** `myOrders(status)` and `Customer.orders(status)`. */
+export const customerOrdersArgsSchema = z.object({ status: z.enum(ORDER_STATUSES).nullish() });
 
 /** Customers see their orders; failed payment attempts are hidden unless asked for by status. */
 export function customerFilter(customerId: string, status?: OrderStatus | null): FilterQuery<OrderDoc> {
@@ -51,43 +53,27 @@ export function adminFilter(f: AdminFilter = {}): FilterQuery<OrderDoc> {
   return q;
 }
 
+const createdAt = (direction: 1 | -1): SortKey => ({ field: 'createdAt', direction, type: 'date' });
+
 /** Newest first, as customers read their history; the index {customerId, createdAt, _id} serves it. */
-export const CUSTOMER_SORT: Record<string, SortOrder> = { createdAt: -1, _id: -1 };
+export const CUSTOMER_SORT: SortKey[] = [createdAt(-1), idKey(-1)];
 
 /**
- * Always ends with _id so pages are stable when the sort key ties. The direction applies to every
- * key, so one index (or its reverse walk) serves both directions: see model.ts.
+ * Always ends with _id so every order has one position when the sort key ties. The direction
+ * applies to every key, so one index (or its reverse walk) serves both directions: see model.ts.
  */
-export function sortSpec({ sortBy, direction }: SortArgs): Record<string, SortOrder> {
-  const d: SortOrder = direction === 'ASC' ? 1 : -1;
-  if (sortBy === 'AMOUNT') return { totalCents: d, _id: d };
-  if (sortBy === 'STATUS') return { status: d, createdAt: d, _id: d };
-  return { createdAt: d, _id: d };
+export function sortKeys({ sortBy, direction }: SortArgs): SortKey[] {
+  const d = direction === 'ASC' ? 1 : -1;
+  if (sortBy === 'AMOUNT') return [{ field: 'totalCents', direction: d, type: 'number' }, idKey(d)];
+  if (sortBy === 'STATUS') return [{ field: 'status', direction: d, type: 'string' }, createdAt(d), idKey(d)];
+  return [createdAt(d), idKey(d)];
 }
 
-export interface PageInfo {
-  totalCount: number;
-  page: number;
-  limit: number;
-  totalPages: number;
-  hasNextPage: boolean;
-  hasPrevPage: boolean;
+/** The order lists, as connections. Authorization is the resolvers' (guards); this only reads. */
+export function createOrderListing(orders: Model<OrderDoc>) {
+  return {
+    forCustomer: (customerId: string, status: OrderStatus | null | undefined, page: PageRequest) => paginate(orders, customerFilter(customerId, status), CUSTOMER_SORT, page),
+    search: (filter: AdminFilter, sort: SortArgs, page: PageRequest) => paginate(orders, adminFilter(filter), sortKeys(sort), page),
+  };
 }
-
-export function pageInfo(totalCount: number, { page, limit }: PageArgs): PageInfo {
-  const totalPages = Math.ceil(totalCount / limit);
-  return { totalCount, page, limit, totalPages, hasNextPage: page < totalPages, hasPrevPage: page > 1 };
-}
-
-export async function findPage(orders: Model<OrderDoc>, filter: FilterQuery<OrderDoc>, sort: Record<string, SortOrder>, page: PageArgs) {
-  const [totalCount, items] = await Promise.all([
-    orders.countDocuments(filter),
-    orders
-      .find(filter)
-      .sort(sort)
-      .skip((page.page - 1) * page.limit)
-      .limit(page.limit)
-      .lean<OrderDoc[]>(),
-  ]);
-  return { items, ...pageInfo(totalCount, page) };
-}
+export type OrderListing = ReturnType<typeof createOrderListing>;

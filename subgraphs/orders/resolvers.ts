@@ -2,11 +2,12 @@ import type DataLoader from 'dataloader';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import type { Model } from 'mongoose';
 import { z } from 'zod';
-import { ForbiddenError, parseInput } from '../lib/errors';
-import { canAccessOwned, requireAdmin, requireOwnerOrAdmin, requireSignedIn, type AuthContext } from '../lib/guards';
+import { parseInput } from '../lib/errors';
+import { ownedOrNull, requireAdmin, requireOwned, requireOwnerOrAdmin, requireSignedIn, type AuthContext } from '../lib/guards';
+import { pageArgsSchema } from '../lib/pagination';
 import type { BaseContext } from '../lib/subgraph-server';
-import { ORDER_STATUSES, type OrderDoc, type StatusChange } from './model';
-import { CUSTOMER_SORT, adminFilter, adminFilterSchema, customerFilter, findPage, pageArgsSchema, sortArgsSchema, sortSpec } from './queries';
+import type { OrderDoc, StatusChange } from './model';
+import { adminOrdersArgsSchema, customerOrdersArgsSchema, type OrderListing } from './queries';
 import { failedJobs, failedJobsArgsSchema, queueStatus, retryArgsSchema, retryFailedJob } from './queue-admin';
 import type { OrderQueues } from './queues';
 import { reasonSchema, settableStatusSchema, trackingSchema, type OrdersService } from './service';
@@ -16,41 +17,31 @@ export interface OrdersContext extends BaseContext, AuthContext {
   orderByPaymentId: DataLoader<string, OrderDoc | null>;
   orders: Model<OrderDoc>;
   ordersService: OrdersService;
+  orderListing: OrderListing;
   queues: OrderQueues;
 }
 
-/** An order the caller may see, or FORBIDDEN whether or not it exists (existence must not leak). */
-async function visibleOrder(ctx: OrdersContext, order: Promise<OrderDoc | null>): Promise<OrderDoc> {
-  const doc = await order;
-  if (!doc || !canAccessOwned(ctx, doc.customerId)) throw new ForbiddenError();
-  return doc;
-}
-
 const idSchema = z.string().min(1).max(100);
-const statusFilterSchema = z.object({ status: z.enum(ORDER_STATUSES).nullish() });
-const customerPageSchema = statusFilterSchema.and(pageArgsSchema);
-const adminOrdersSchema = z.object({ filter: adminFilterSchema.nullish() }).and(sortArgsSchema).and(pageArgsSchema);
 const iso = (d: Date | string | undefined | null) => (d ? new Date(d).toISOString() : null);
 
 /** Arguments GraphQL passes as null when omitted become undefined, so zod defaults apply. */
 const args = (a: Record<string, unknown>) => Object.fromEntries(Object.entries(a).filter(([, v]) => v !== null));
 
-function customerOrders(ctx: OrdersContext, customerId: string, raw: Record<string, unknown>) {
-  const a = parseInput(customerPageSchema, args(raw));
-  return findPage(ctx.orders, customerFilter(customerId, a.status), CUSTOMER_SORT, a);
-}
+/** myOrders and Customer.orders: one list, of one customer. */
+const customerOrders = (ctx: OrdersContext, customerId: string, a: unknown) =>
+  ctx.orderListing.forCustomer(customerId, parseInput(customerOrdersArgsSchema, a).status, parseInput(pageArgsSchema, a));
 
 export const resolvers: GraphQLResolverMap<OrdersContext> = {
   Query: {
-    order: (_: unknown, a: { id: string }, ctx: OrdersContext) => {
+    order: async (_: unknown, a: { id: string }, ctx: OrdersContext) => {
       requireSignedIn(ctx);
-      return visibleOrder(ctx, ctx.orderById.load(a.id));
+      return requireOwned(ctx, await ctx.orderById.load(a.id));
     },
-    myOrders: (_: unknown, a: Record<string, unknown>, ctx: OrdersContext) => customerOrders(ctx, requireSignedIn(ctx).customerId, a),
-    orders: (_: unknown, raw: Record<string, unknown>, ctx: OrdersContext) => {
+    myOrders: (_: unknown, a: unknown, ctx: OrdersContext) => customerOrders(ctx, requireSignedIn(ctx).customerId, a),
+    orders: (_: unknown, a: unknown, ctx: OrdersContext) => {
       requireAdmin(ctx);
-      const a = parseInput(adminOrdersSchema, args(raw));
-      return findPage(ctx.orders, adminFilter(a.filter ?? {}), sortSpec(a), a);
+      const { filter, ...sort } = parseInput(adminOrdersArgsSchema, a);
+      return ctx.orderListing.search(filter, sort, parseInput(pageArgsSchema, a));
     },
     queueStatus: (_: unknown, __: unknown, ctx: OrdersContext) => {
       requireAdmin(ctx);
@@ -87,7 +78,7 @@ export const resolvers: GraphQLResolverMap<OrdersContext> = {
     },
   },
   Order: {
-    __resolveReference: (ref: { id: string }, ctx: OrdersContext) => visibleOrder(ctx, ctx.orderById.load(ref.id)),
+    __resolveReference: async (ref: { id: string }, ctx: OrdersContext) => requireOwned(ctx, await ctx.orderById.load(ref.id)),
     id: (o: OrderDoc) => o._id,
     customer: (o: OrderDoc) => ({ __typename: 'Customer', id: o.customerId }),
     payment: (o: OrderDoc) => ({ __typename: 'Payment', id: o.paymentId }),
@@ -100,16 +91,13 @@ export const resolvers: GraphQLResolverMap<OrdersContext> = {
   },
   Customer: {
     __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
-    orders: (c: { id: string }, a: Record<string, unknown>, ctx: OrdersContext) => {
+    orders: (c: { id: string }, a: unknown, ctx: OrdersContext) => {
       requireOwnerOrAdmin(ctx, c.id);
       return customerOrders(ctx, c.id, a);
     },
   },
   Payment: {
     __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
-    order: async (p: { id: string }, _: unknown, ctx: OrdersContext) => {
-      const order = await ctx.orderByPaymentId.load(p.id);
-      return order && canAccessOwned(ctx, order.customerId) ? order : null;
-    },
+    order: async (p: { id: string }, _: unknown, ctx: OrdersContext) => ownedOrNull(ctx, await ctx.orderByPaymentId.load(p.id)),
   },
 };

@@ -1,6 +1,7 @@
 import type { Model } from 'mongoose';
 import { z } from 'zod';
-import { ConflictError, ForbiddenError } from '../lib/errors';
+import { ConflictError } from '../lib/errors';
+import { requireOwnedBy, type Caller } from '../lib/guards';
 import type { Logger } from '../lib/logger';
 import { currentRequestScope } from '../lib/request-context';
 import { randomUUID } from 'node:crypto';
@@ -25,20 +26,15 @@ export const trackingSchema = z.object({
 });
 export const settableStatusSchema = z.enum(ORDER_STATUSES);
 
-export interface Caller {
-  customerId: string;
-  role: 'CUSTOMER' | 'ADMIN';
-}
+export type { Caller };
 
 const requestId = () => currentRequestScope()?.requestId ?? randomUUID();
 const byOf = (caller: Caller) => (caller.role === 'ADMIN' ? `admin:${caller.customerId}` : caller.customerId);
 
 export function createOrdersService({ orders, queues, logger }: OrdersServiceDeps) {
-  /** The order, if the caller may act on it; FORBIDDEN either way otherwise (existence must not leak). */
+  /** The order, read fresh (the write that follows is conditional on it), if the caller may act on it (guards.ts). */
   async function ownedOrder(orderId: string, caller: Caller): Promise<OrderDoc> {
-    const order = await orders.findById(orderId).lean<OrderDoc>();
-    if (!order || (caller.role !== 'ADMIN' && order.customerId !== caller.customerId)) throw new ForbiddenError();
-    return order;
+    return requireOwnedBy(caller, await orders.findById(orderId).lean<OrderDoc>());
   }
 
   async function changed(order: OrderDoc): Promise<OrderDoc> {
@@ -73,7 +69,8 @@ export function createOrdersService({ orders, queues, logger }: OrdersServiceDep
     if (!target) throw new ConflictError(`Cannot add tracking to an order that is ${order.status}`, { from: order.status, to: 'SHIPPED' });
     const set = { tracking: { ...tracking, updatedAt: new Date() } };
     if (target.moves) {
-      const outbox = followUpsFor(order, 'SHIPPED', new Date(), requestId());
+      // With the new tracking, so the shipping email carries it.
+      const outbox = followUpsFor({ ...order, ...set }, 'SHIPPED', new Date(), requestId());
       return changed(await applyTransition(orders, order, { to: 'SHIPPED', actor: 'admin', by: byOf(caller), reason: `tracking ${tracking.carrier} ${tracking.trackingNumber}`, set, outbox }));
     }
     return setWhileInStatus(orders, order, set);

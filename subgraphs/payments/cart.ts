@@ -40,7 +40,8 @@ export function setLine(lines: CartLineDoc[], productId: string, quantity: numbe
  */
 const MAX_CART_ATTEMPTS = 20;
 
-export function cartStore(carts: Model<CartDoc>) {
+/** `products` answers whether a product is on sale (an internal call to the products subgraph). */
+export function cartStore(carts: Model<CartDoc>, products: InternalCall) {
   /** The customer's cart, created empty on first use (the unique customerId lets one creation win). */
   async function get(customerId: string): Promise<CartDoc> {
     const found = await carts.findOne({ customerId }).lean<CartDoc>();
@@ -71,8 +72,15 @@ export function cartStore(carts: Model<CartDoc>) {
 
   return {
     get,
-    add: (customerId: string, productId: string, quantity: number) => change(customerId, (lines) => addLine(lines, productId, quantity)),
-    setQuantity: (customerId: string, productId: string, quantity: number) => change(customerId, (lines) => setLine(lines, productId, quantity)),
+    async add(customerId: string, productId: string, quantity: number): Promise<CartDoc> {
+      await ensureProductOnSale(products, productId);
+      return change(customerId, (lines) => addLine(lines, productId, quantity));
+    },
+    /** 0 removes the line (no product check: a product taken off sale can always leave the cart). */
+    async setQuantity(customerId: string, productId: string, quantity: number): Promise<CartDoc> {
+      if (quantity > 0) await ensureProductOnSale(products, productId);
+      return change(customerId, (lines) => setLine(lines, productId, quantity));
+    },
     remove: (customerId: string, productId: string) => change(customerId, (lines) => setLine(lines, productId, 0)),
     /** Emptying depends on nothing read, so it is one plain update (the version still moves, for the edits racing it). */
     async clear(customerId: string): Promise<CartDoc> {
@@ -89,7 +97,7 @@ const PRODUCT_FOR_CART = `query ProductForCart($id: ID!) { product(id: $id) { id
  * Only products on sale go into a cart (one call to products when adding; checkout itself reads
  * the cart locally). Without this, an unknown id would break the cart's Product resolution.
  */
-export async function ensureProductOnSale(products: InternalCall, productId: string): Promise<void> {
+async function ensureProductOnSale(products: InternalCall, productId: string): Promise<void> {
   const { product } = await products<{ product: { id: string; active: boolean } | null }>(PRODUCT_FOR_CART, { id: productId });
   if (!product || !product.active) throw new NotFoundError('Product');
 }

@@ -1,37 +1,21 @@
 import type DataLoader from 'dataloader';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { z } from 'zod';
-import { AppError, ForbiddenError, parseInput } from '../lib/errors';
-import { canAccessOwned, isAdmin, requireAdmin, requireOwnerOrAdmin, requireSignedIn, type AuthContext } from '../lib/guards';
+import { parseInput } from '../lib/errors';
+import { isAdmin, requireAdmin, requireOwned, requireSignedIn, type AuthContext } from '../lib/guards';
+import { pageArgsSchema } from '../lib/pagination';
 import type { BaseContext } from '../lib/subgraph-server';
-import { addToCartSchema, ensureProductOnSale, removeFromCartSchema, setQuantitySchema } from './cart';
+import { addToCartSchema, removeFromCartSchema, setQuantitySchema } from './cart';
 import { checkoutInputSchema } from './checkout';
-import { applyChange } from './ledger';
-import { listPayments, pageSchema, paymentFilterSchema } from './listing';
+import { listPayments, paymentFilterSchema } from './listing';
 import type { CartDoc, PaymentDoc } from './model';
+import { confirmPayment, findPayment, simulatePaymentWebhook } from './payment-actions';
 import { refundPayment } from './refunds';
 import type { PaymentsDeps } from './service';
-import { deliverWebhook, buildIntentEvent, webhookUrlFor, type SimulatedIntentOutcome } from './simulated-webhooks';
-import { changeFromIntentStatus } from './stripe-events';
-import { stripeFailure } from './stripe-client';
-import { PaymentFailedError } from '../lib/errors';
 
 export interface PaymentsContext extends BaseContext, AuthContext {
   paymentById: DataLoader<string, PaymentDoc | null>;
   deps: PaymentsDeps;
-}
-
-async function visiblePayment(ctx: PaymentsContext, id: string): Promise<PaymentDoc> {
-  const doc = await ctx.paymentById.load(id);
-  if (!doc || !canAccessOwned(ctx, doc.customerId)) throw new ForbiddenError();
-  return doc;
-}
-
-/** Loads a payment the caller owns (or any, for admins), fresh from the database. */
-async function ownedPayment(ctx: PaymentsContext, id: string): Promise<PaymentDoc> {
-  const doc = await ctx.deps.models.payments.findById(id).lean<PaymentDoc>();
-  requireOwnerOrAdmin(ctx, doc?.customerId);
-  return doc!;
 }
 
 const idArg = z.string().trim().min(1).max(64);
@@ -41,24 +25,28 @@ const refundArgs = z.object({
   idempotencyKey: z.string().trim().min(1).max(128).regex(/^[A-Za-z0-9._:-]+$/),
 });
 const simulateArgs = z.object({ paymentId: idArg, outcome: z.enum(['SUCCEEDED', 'FAILED', 'CANCELED']) });
-const listArgs = pageSchema.extend({ after: pageSchema.shape.after.nullish().transform((v) => v ?? undefined) });
 
 const nullToUndefined = <T extends Record<string, unknown>>(o: T | null | undefined) => Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== null));
 
+/** A payment the caller owns (or any, for admins), read fresh: the actions on it decide from its current state. */
+async function ownedPayment(ctx: PaymentsContext, paymentId: string): Promise<PaymentDoc> {
+  return requireOwned(ctx, await findPayment(ctx.deps, paymentId));
+}
+
 export const resolvers: GraphQLResolverMap<PaymentsContext> = {
   Query: {
-    payment: (_: unknown, args: { id: string }, ctx: PaymentsContext) => {
+    payment: async (_: unknown, args: { id: string }, ctx: PaymentsContext) => {
       requireSignedIn(ctx);
-      return visiblePayment(ctx, args.id);
+      return requireOwned(ctx, await ctx.paymentById.load(args.id));
     },
     myPayments: (_: unknown, args: unknown, ctx: PaymentsContext) => {
       const { customerId } = requireSignedIn(ctx);
-      return listPayments(ctx.deps.models.payments, { customerId }, parseInput(listArgs, args));
+      return listPayments(ctx.deps.models.payments, { customerId }, parseInput(pageArgsSchema, args));
     },
-    payments: (_: unknown, args: { filter?: Record<string, unknown> | null; first?: number; after?: string | null }, ctx: PaymentsContext) => {
+    payments: (_: unknown, args: { filter?: unknown }, ctx: PaymentsContext) => {
       requireAdmin(ctx);
-      const filter = parseInput(paymentFilterSchema, nullToUndefined(args.filter), ['filter']);
-      return listPayments(ctx.deps.models.payments, filter, parseInput(listArgs, { first: args.first, after: args.after }));
+      const filter = parseInput(paymentFilterSchema, args.filter ?? {}, ['filter']);
+      return listPayments(ctx.deps.models.payments, filter, parseInput(pageArgsSchema, args));
     },
     cart: (_: unknown, __: unknown, ctx: PaymentsContext) => ctx.deps.carts.get(requireSignedIn(ctx).customerId),
   },
@@ -68,48 +56,29 @@ export const resolvers: GraphQLResolverMap<PaymentsContext> = {
       const input = parseInput(checkoutInputSchema, nullToUndefined(args.input as Record<string, unknown>), ['input']);
       return ctx.deps.checkout.checkout(customerId, input, ctx.requestId);
     },
-    confirmPayment: async (_: unknown, args: { paymentId: string }, ctx: PaymentsContext) => {
+    confirmPayment: async (_: unknown, args: { paymentId: unknown }, ctx: PaymentsContext) => {
       requireSignedIn(ctx);
       const payment = await ownedPayment(ctx, parseInput(idArg, args.paymentId, ['paymentId']));
-      if (!payment.intentId) return payment;
-      let intent;
-      try {
-        intent = await ctx.deps.stripe.paymentIntents.retrieve(payment.intentId);
-      } catch (err) {
-        throw new PaymentFailedError(`Could not ask the payment provider: ${stripeFailure(err).message}`);
-      }
-      const change = changeFromIntentStatus(intent);
-      if (!change) return payment;
-      return (await applyChange(ctx.deps, payment._id, change, { occurredAt: new Date(), requestId: ctx.requestId, current: payment })).payment;
+      return confirmPayment(ctx.deps, payment, ctx.requestId);
     },
     refundPayment: (_: unknown, args: unknown, ctx: PaymentsContext) => {
       requireAdmin(ctx);
       const { paymentId, amountCents, idempotencyKey } = parseInput(refundArgs, args);
-      return refundPayment(
-        { ...ctx.deps, stripe: ctx.deps.stripe },
-        { paymentId, amountCents: amountCents ?? undefined, key: `admin-${idempotencyKey}`, reason: 'admin', requestId: ctx.requestId },
-      );
+      return refundPayment(ctx.deps, { paymentId, amountCents: amountCents ?? undefined, key: `admin-${idempotencyKey}`, reason: 'admin', requestId: ctx.requestId });
     },
     simulatePaymentWebhook: async (_: unknown, args: unknown, ctx: PaymentsContext) => {
       requireSignedIn(ctx);
-      if (!ctx.deps.config.paymentSimulation) throw new ForbiddenError('Simulated payments are off (PAYMENT_SIMULATION)');
       const { paymentId, outcome } = parseInput(simulateArgs, args);
-      const payment = await ownedPayment(ctx, paymentId);
-      const event = buildIntentEvent({ payment, outcome: outcome.toLowerCase() as SimulatedIntentOutcome });
-      const delivery = await deliverWebhook(webhookUrlFor(ctx.deps.config.peers.payments), event, ctx.deps.config.stripe.webhookSecret);
-      if (delivery.status !== 200) throw new AppError('INTERNAL_SERVER_ERROR', `The webhook endpoint answered HTTP ${delivery.status}`);
-      return ctx.deps.models.payments.findById(paymentId).lean<PaymentDoc>();
+      return simulatePaymentWebhook(ctx.deps, await ownedPayment(ctx, paymentId), outcome);
     },
-    addToCart: async (_: unknown, args: unknown, ctx: PaymentsContext) => {
+    addToCart: (_: unknown, args: unknown, ctx: PaymentsContext) => {
       const { customerId } = requireSignedIn(ctx);
       const { productId, quantity } = parseInput(addToCartSchema, args);
-      await ensureProductOnSale(ctx.deps.products, productId);
       return ctx.deps.carts.add(customerId, productId, quantity);
     },
-    setCartItemQuantity: async (_: unknown, args: unknown, ctx: PaymentsContext) => {
+    setCartItemQuantity: (_: unknown, args: unknown, ctx: PaymentsContext) => {
       const { customerId } = requireSignedIn(ctx);
       const { productId, quantity } = parseInput(setQuantitySchema, args);
-      if (quantity > 0) await ensureProductOnSale(ctx.deps.products, productId);
       return ctx.deps.carts.setQuantity(customerId, productId, quantity);
     },
     removeFromCart: (_: unknown, args: unknown, ctx: PaymentsContext) => {
@@ -119,7 +88,7 @@ export const resolvers: GraphQLResolverMap<PaymentsContext> = {
     clearCart: (_: unknown, __: unknown, ctx: PaymentsContext) => ctx.deps.carts.clear(requireSignedIn(ctx).customerId),
   },
   Payment: {
-    __resolveReference: (ref: { id: string }, ctx: PaymentsContext) => visiblePayment(ctx, ref.id),
+    __resolveReference: async (ref: { id: string }, ctx: PaymentsContext) => requireOwned(ctx, await ctx.paymentById.load(ref.id)),
     id: (p: PaymentDoc) => p._id,
     customer: (p: PaymentDoc) => ({ __typename: 'Customer', id: p.customerId }),
     lines: (p: PaymentDoc) => p.lines,

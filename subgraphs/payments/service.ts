@@ -36,9 +36,9 @@ export function paymentsDeps(config: ServiceConfig, models: PaymentsModels, logg
   const resultsQueue = openQueue(paymentResultsQueue, deps);
   const inventoryQueue = openQueue(inventoryCommandsQueue, deps);
   for (const q of [resultsQueue.queue, inventoryQueue.queue]) q.on('error', (err) => logger.warn('queue connection error', { queue: q.name, error: String(err) }));
-  const carts = cartStore(models.carts);
   const call = (peer: 'products' | 'customers') => internalClient({ url: config.peers[peer], target: peer, service: 'payments', internalSecret: config.internalSecret, timeoutMs: 10_000 });
   const products = call('products');
+  const carts = cartStore(models.carts, products);
   const ledger: LedgerDeps = { payments: models.payments, publisher: queuesPublisher([resultsQueue], { redis, timeoutMs: 3_000 }), logger, onOutcome: countOutcome };
   return {
     ...ledger,

@@ -1,8 +1,9 @@
 import type { FilterQuery } from 'mongoose';
 import { BadUserInputError, ConflictError, NotFoundError, isDuplicateKeyError } from '../lib/errors';
 import { newId } from '../lib/ids';
+import { paginate, type Connection, type PageRequest } from '../lib/pagination';
 import { escapeRegex } from '../lib/regex';
-import { SORT_SPECS, afterFilter, decodeCursor, encodeCursor, mongoSort } from './cursor';
+import { SORT_KEYS } from './sorts';
 import type { Stock } from './stock';
 import { nameKey, searchTerms, type CatalogModels, type ProductDoc } from './model';
 import { searchWords, type CreateProductInput, type ProductsArgs, type UpdateProductInput } from './validation';
@@ -11,11 +12,8 @@ import { searchWords, type CreateProductInput, type ProductsArgs, type UpdatePro
  * The catalog's products: browsing and search for everyone, management for admins.
  * Stock fields are changed only by stock.ts (here: adjustStock; reservations: inventory.ts).
  */
-export interface ProductPage {
-  edges: Array<{ cursor: string; node: ProductDoc }>;
-  pageInfo: { hasNextPage: boolean; endCursor: string | null };
-  totalCount: number;
-}
+/** Inactive (archived) products are hidden from everyone but admins (and services). */
+export const visibleTo = (product: ProductDoc | null, admin: boolean): ProductDoc | null => (product && (product.active || admin) ? product : null);
 
 const UPDATE_ATTEMPTS = 5;
 /** The fields the derived search fields (nameKey, searchTerms) are computed from. */
@@ -49,17 +47,14 @@ export function createCatalog(models: CatalogModels, stock: Stock) {
     return and.length ? { $and: and } : {};
   }
 
-  async function list(args: ProductsArgs, admin: boolean): Promise<ProductPage> {
-    const spec = SORT_SPECS[args.sort];
-    const filter = await buildFilter(args, admin);
-    const page = args.after ? { $and: [filter, afterFilter(spec, decodeCursor(args.after, args.sort))] } : filter;
-    const [docs, totalCount] = await Promise.all([
-      products.find(page).sort(mongoSort(spec)).limit(args.first + 1).lean(),
-      products.countDocuments(filter),
-    ]);
-    const nodes = docs.slice(0, args.first) as ProductDoc[];
-    const edges = nodes.map((node) => ({ cursor: encodeCursor(args.sort, node[spec.field], node._id), node }));
-    return { edges, pageInfo: { hasNextPage: docs.length > args.first, endCursor: edges.at(-1)?.cursor ?? null }, totalCount };
+  /** One page of products; customers see active ones only (buildFilter). */
+  async function list(args: ProductsArgs, page: PageRequest, admin: boolean): Promise<Connection<ProductDoc>> {
+    return paginate(products, await buildFilter(args, admin), SORT_KEYS[args.sort], page);
+  }
+
+  /** By SKU (the unique index), with the same visibility as by id. */
+  async function bySku(sku: string, admin: boolean): Promise<ProductDoc | null> {
+    return visibleTo(await products.findOne({ sku }).lean<ProductDoc>(), admin);
   }
 
   async function requireCategory(categoryId: string | null | undefined, path: string[]): Promise<void> {
@@ -127,6 +122,6 @@ export function createCatalog(models: CatalogModels, stock: Stock) {
     return adjusted;
   }
 
-  return { list, create, update, archive, adjustStock };
+  return { list, bySku, create, update, archive, adjustStock };
 }
 export type Catalog = ReturnType<typeof createCatalog>;

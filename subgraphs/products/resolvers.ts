@@ -2,9 +2,10 @@ import type DataLoader from 'dataloader';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { z } from 'zod';
 import { parseInput } from '../lib/errors';
+import { pageArgsSchema } from '../lib/pagination';
 import { isAdmin, requireAdmin, type AuthContext } from '../lib/guards';
 import type { BaseContext } from '../lib/subgraph-server';
-import type { Catalog } from './catalog';
+import { visibleTo, type Catalog } from './catalog';
 import type { Categories } from './categories';
 import type { Inventory } from './inventory';
 import type { CatalogModels, CategoryDoc, ProductDoc } from './model';
@@ -21,13 +22,12 @@ export interface ProductsContext extends BaseContext, AuthContext {
 }
 
 const idArg = z.string().min(1).max(100);
-const visible = (p: ProductDoc | null, ctx: ProductsContext) => (p && (p.active || isAdmin(ctx)) ? p : null);
 
 export const resolvers: GraphQLResolverMap<ProductsContext> = {
   Query: {
-    product: async (_: unknown, args: { id: string }, ctx: ProductsContext) => visible(await ctx.productById.load(args.id), ctx),
-    productBySku: async (_: unknown, args: { sku: string }, ctx: ProductsContext) => visible(await ctx.models.products.findOne({ sku: args.sku }).lean(), ctx),
-    products: (_: unknown, args: unknown, ctx: ProductsContext) => ctx.catalog.list(parseInput(productsArgsSchema, args), isAdmin(ctx)),
+    product: async (_: unknown, args: { id: string }, ctx: ProductsContext) => visibleTo(await ctx.productById.load(args.id), isAdmin(ctx)),
+    productBySku: (_: unknown, args: { sku: string }, ctx: ProductsContext) => ctx.catalog.bySku(args.sku, isAdmin(ctx)),
+    products: (_: unknown, args: unknown, ctx: ProductsContext) => ctx.catalog.list(parseInput(productsArgsSchema, args), parseInput(pageArgsSchema, args), isAdmin(ctx)),
     category: (_: unknown, args: { id: string }, ctx: ProductsContext) => ctx.categoryById.load(args.id),
     categoryBySlug: (_: unknown, args: { slug: string }, ctx: ProductsContext) => ctx.categoryService.bySlug(parseInput(slugSchema, args.slug, ['slug'])),
     categories: (_: unknown, __: unknown, ctx: ProductsContext) => ctx.categoryService.list(),

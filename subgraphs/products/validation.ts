@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { centsSchema, currencySchema } from '../lib/money';
-import { PRODUCT_SORTS } from './cursor';
+import { PRODUCT_SORTS } from './sorts';
 
 /** Input rules for the catalog's public queries and admin mutations (resolvers parse with these). */
 const id = z.string().min(1).max(100);
@@ -57,9 +57,9 @@ export const adjustStockSchema = z.object({
 export const createCategorySchema = z.object({ name: text(100), slug: slugSchema, parentId: id.nullish().transform((p) => p ?? null) });
 export const updateCategorySchema = z.object({ name: text(100), slug: slugSchema, parentId: id.nullable() }).partial();
 
-export const MAX_PAGE_SIZE = 100;
 export const MAX_SEARCH_WORDS = 10;
 
+/** `products(filter, sort)`; its page arguments are lib/pagination's. */
 export const productsArgsSchema = z.object({
   filter: z
     .object({
@@ -74,9 +74,6 @@ export const productsArgsSchema = z.object({
     .nullish()
     .transform((f) => f ?? {}),
   sort: z.enum(PRODUCT_SORTS).nullish().transform((s) => s ?? 'NEWEST'),
-  // Page size is capped rather than refused: asking for 500 returns 100 and a next-page cursor.
-  first: z.number().int().min(1, 'must be at least 1').nullish().transform((n) => Math.min(n ?? 20, MAX_PAGE_SIZE)),
-  after: z.string().max(1000).nullish(),
 });
 export type ProductsArgs = z.infer<typeof productsArgsSchema>;
 
