@@ -72,17 +72,18 @@ describe('racing writers on one order', () => {
 
     const stored = (await orders().findById(order._id).lean<OrderDoc>())!;
     const [cancels, shipments] = [outcomes.slice(0, 5), outcomes.slice(5)];
-    // One move after PAID; a cancellation owes three messages (refund, release, event), shipping none.
+    // One move after PAID (which owed its event and the confirmation email): a cancellation owes four
+    // messages (refund, restock, event, email), shipping two (event, email).
     expect(stored.statusHistory).toHaveLength(2);
     if (stored.status === 'CANCELLED') {
       expect(cancels.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
       expect(shipments.every((o) => o.status === 'rejected')).toBe(true);
-      expect(stored.outbox).toHaveLength(1 + 3);
+      expect(stored.outbox).toHaveLength(2 + 4);
     } else {
       // Shipped first: every cancel is refused; later tracking calls only correct the tracking.
       expect(stored.status).toBe('SHIPPED');
       expect(cancels.every((o) => o.status === 'rejected')).toBe(true);
-      expect(stored.outbox).toHaveLength(1);
+      expect(stored.outbox).toHaveLength(2 + 2);
     }
   });
 
@@ -95,7 +96,7 @@ describe('racing writers on one order', () => {
     const stored = await orders().find({ paymentId: result.paymentId }).lean<OrderDoc[]>();
     expect(stored).toHaveLength(1);
     expect(new Set(returned.map((o) => o._id))).toEqual(new Set([stored[0]._id]));
-    expect(stored[0]).toMatchObject({ status: 'PAID', outboxPending: 0, outboxDone: [`${stored[0]._id}-paid`] });
+    expect(stored[0]).toMatchObject({ status: 'PAID', outboxPending: 0, outboxDone: [`${stored[0]._id}-paid`, `notify-${stored[0]._id}-ORDER_PLACED`] });
     expect(stored[0].statusHistory).toHaveLength(1);
     expect(await analyticsJobsOf(stored[0]._id)).toEqual([`${stored[0]._id}-paid`]);
     expect(await stockOf(stack, product.productId)).toEqual({ onHand: 3, reserved: 0 });

@@ -89,13 +89,13 @@ describe('an orders worker that died mid-job', () => {
     const result = paymentResult(newId('customer'), hold);
     await commitAsTheDeadWorkerDid(hold.reservationId);
     const saved = (await orders().create(orderFromPaymentResult(result, newId('order'), 'PAID', new Date()))).toObject();
-    expect(saved.outboxPending).toBe(1);
+    expect(saved.outboxPending).toBe(2);
 
     await redeliver(result);
 
     const stored = await orders().find({ paymentId: result.paymentId }).lean<OrderDoc[]>();
     expect(stored).toHaveLength(1);
-    expect(stored[0]).toMatchObject({ _id: saved._id, status: 'PAID', outboxPending: 0, outboxDone: [`${saved._id}-paid`] });
+    expect(stored[0]).toMatchObject({ _id: saved._id, status: 'PAID', outboxPending: 0, outboxDone: [`${saved._id}-paid`, `notify-${saved._id}-ORDER_PLACED`] });
     expect(stored[0].statusHistory).toHaveLength(1);
     expect((await q.jobIds(QUEUES.analytics)).filter((id) => id.startsWith(saved._id))).toEqual([`${saved._id}-paid`]);
     expect(await stockOf(stack, product.productId)).toEqual({ onHand: 3, reserved: 0 });

@@ -22,8 +22,10 @@ export async function connectMongo(uri: string, dbName: string, logger: Logger):
 /** Build declared indexes (unique ones carry our idempotency guarantees) before serving traffic. */
 export async function ensureIndexes(models: Model<any>[]): Promise<void> {
   for (const model of models) {
-    await model.createCollection().catch((err: { code?: number }) => {
-      if (err.code !== 48) throw err; // 48 = NamespaceExists
+    await model.createCollection().catch(async (err: { code?: number }) => {
+      if (err.code === 48) return; // NamespaceExists
+      // Another process on the same database created it a moment before (the local server reports that race as an unknown error).
+      if (!(await model.db.db?.listCollections({ name: model.collection.collectionName }).hasNext())) throw err;
     });
     await model.createIndexes();
   }

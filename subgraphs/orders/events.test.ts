@@ -18,12 +18,12 @@ const result: PaymentResult = {
 const now = new Date('2024-05-01T10:00:01.000Z');
 
 describe('payment result → order mapping', () => {
-  it('snapshots lines, totals, currency, customer and address, and owes one paid event', () => {
+  it('snapshots lines, totals, currency, customer and address, and owes one paid event and the confirmation email', () => {
     const order = orderFromPaymentResult(result, 'ord_1', 'PAID', now);
     expect(order).toMatchObject({ _id: 'ord_1', paymentId: 'pay_1', customerId: 'cus_1', status: 'PAID', items: result.lines, totalCents: 500, currency: 'EUR', reservationId: 'res_1', refundedCents: 0, shippingAddress: result.shippingAddress });
     expect(order.statusHistory).toEqual([{ from: null, to: 'PAID', at: now, by: 'system:payments', reason: 'payment succeeded' }]);
-    expect(order.outbox.map((e) => e.id)).toEqual(['ord_1-paid']);
-    expect(order.outboxPending).toBe(1);
+    expect(order.outbox.map((e) => e.id)).toEqual(['ord_1-paid', 'notify-ord_1-ORDER_PLACED']);
+    expect(order.outboxPending).toBe(2);
     const event = analyticsEventSchema.parse(JSON.parse(order.outbox[0].payload));
     expect(event).toMatchObject({ eventId: 'ord_1-paid', kind: 'order.paid', orderId: 'ord_1', totalCents: 500, refundCents: 0, occurredAt: result.occurredAt });
   });
@@ -31,7 +31,10 @@ describe('payment result → order mapping', () => {
   it('records a failed attempt that keeps its hold (the customer may pay again), and releases it once the payment is canceled', () => {
     const order = orderFromPaymentResult({ ...result, outcome: 'failed', failureReason: 'card_declined' }, 'ord_2', 'FAILED', now);
     expect(order.failureReason).toBe('card_declined');
-    expect(order.outbox.map((e) => [e.queue, e.id])).toEqual([[QUEUES.analytics, 'ord_2-failed']]);
+    expect(order.outbox.map((e) => [e.queue, e.id])).toEqual([
+      [QUEUES.analytics, 'ord_2-failed'],
+      [QUEUES.notifications, 'notify-ord_2-PAYMENT_FAILED'],
+    ]);
     const [release] = canceledFollowUps(order, 'req-9');
     expect([release.queue, release.id]).toEqual([QUEUES.inventory, 'release-res_1']);
     expect(inventoryCommandSchema.parse(JSON.parse(release.payload))).toMatchObject({ command: 'release', reservationId: 'res_1' });
@@ -42,13 +45,14 @@ describe('payment result → order mapping', () => {
     expect(order.outbox.map((e) => [e.queue, e.id])).toEqual([
       [QUEUES.refunds, 'refund-ord_3-oversold'],
       [QUEUES.analytics, 'ord_3-oversold'],
+      [QUEUES.notifications, 'notify-ord_3-OVERSOLD_REFUNDED'],
     ]);
     expect(refundRequestSchema.parse(JSON.parse(order.outbox[0].payload))).toMatchObject({ paymentId: 'pay_1', orderId: 'ord_3', reason: 'oversold' });
   });
 
   it('cancelling owes a refund request, a restock of the sold units and a cancelled event', () => {
     const order = orderFromPaymentResult(result, 'ord_4', 'PAID', now);
-    expect(followUpsFor(order, 'CANCELLED', now, 'req-2').map((e) => e.id)).toEqual(['refund-ord_4-order_cancelled', 'restock-res_1', 'ord_4-cancelled']);
+    expect(followUpsFor(order, 'CANCELLED', now, 'req-2').map((e) => e.id)).toEqual(['refund-ord_4-order_cancelled', 'restock-res_1', 'ord_4-cancelled', 'notify-ord_4-CANCELLED']);
     expect(followUpsFor(order, 'REFUNDED', now, 'req-2')).toEqual([]);
   });
 
@@ -71,6 +75,6 @@ describe('payment result → order mapping', () => {
 
   it('lists only outbox entries not yet published', () => {
     const order = orderFromPaymentResult({ ...result, outcome: 'failed' }, 'ord_6', 'FAILED', now);
-    expect(pendingEntries({ ...order, outboxDone: ['release-res_1'] }).map((e) => e.id)).toEqual(['ord_6-failed']);
+    expect(pendingEntries({ ...order, outboxDone: ['ord_6-failed'] }).map((e) => e.id)).toEqual(['notify-ord_6-PAYMENT_FAILED']);
   });
 });

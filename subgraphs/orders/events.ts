@@ -9,6 +9,7 @@ import {
   type RefundRequest,
 } from '../lib/queues';
 import type { OrderDoc, OrderStatus, StatusChange } from './model';
+import { statusNotifications } from './notifications/entries';
 
 /**
  * Pure mappings from orders to the messages they owe other domains, and from payment results to
@@ -16,7 +17,9 @@ import type { OrderDoc, OrderStatus, StatusChange } from './model';
  */
 type OrderFacts = Pick<OrderDoc, '_id' | 'paymentId' | 'customerId' | 'items' | 'totalCents' | 'currency' | 'reservationId'> &
   // A stored order has these; a new one (orderFromPaymentResult) has no status yet.
-  Partial<Pick<OrderDoc, 'status' | 'refundedCents' | 'placedAt' | 'createdAt'>>;
+  Partial<Pick<OrderDoc, 'status' | 'refundedCents' | 'placedAt' | 'createdAt'>> &
+  // What the customer's email about the change shows (notifications/entries.ts).
+  Partial<Pick<OrderDoc, 'shippingAddress' | 'tracking' | 'failureReason'>>;
 
 const ANALYTICS_SUFFIX: Record<Exclude<AnalyticsKind, 'order.refunded' | 'order.status_changed'>, string> = {
   'order.paid': 'paid',
@@ -88,6 +91,8 @@ export function orderFromPaymentResult(r: PaymentResult, orderId: string, status
     currency: r.currency,
     reservationId: r.reservationId,
     placedAt: new Date(r.occurredAt),
+    ...(r.shippingAddress ? { shippingAddress: r.shippingAddress } : {}),
+    ...(status === 'FAILED' && r.failureReason ? { failureReason: r.failureReason } : {}),
   };
   const outbox = followUpsFor(facts, status, r.occurredAt, r.requestId);
   const history: StatusChange = { from: null, to: status, at: now, by: PAYMENTS_ACTOR, reason: reasonFor(status, r) };
@@ -95,8 +100,6 @@ export function orderFromPaymentResult(r: PaymentResult, orderId: string, status
     ...facts,
     status,
     refundedCents: 0,
-    ...(r.shippingAddress ? { shippingAddress: r.shippingAddress } : {}),
-    ...(status === 'FAILED' && r.failureReason ? { failureReason: r.failureReason } : {}),
     statusHistory: [history],
     outbox,
     outboxDone: [],
@@ -117,9 +120,14 @@ export function canceledFollowUps(order: OrderFacts, requestId: string): OutboxE
 
 /**
  * The messages an order owes the moment it enters `status` (from the status `order` holds; a new
- * order holds none). Every status move reports itself to analytics (refunds do in payment-results.ts).
+ * order holds none). Every status move reports itself to analytics (refunds do in payment-results.ts),
+ * and the customer's email about it comes last (notifications/entries.ts).
  */
 export function followUpsFor(order: OrderFacts, status: OrderStatus, occurredAt: Date | string, requestId: string): OutboxEntry[] {
+  return [...domainFollowUps(order, status, occurredAt, requestId), ...statusNotifications(order, status, occurredAt, requestId)];
+}
+
+function domainFollowUps(order: OrderFacts, status: OrderStatus, occurredAt: Date | string, requestId: string): OutboxEntry[] {
   const analytics = (kind: AnalyticsKind) => analyticsEntry(order, kind, occurredAt, requestId, { to: status });
   switch (status) {
     case 'PAID':

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { queuesPublisher, type OutboxPublisher } from '../lib/outbox';
-import { analyticsEventsQueue, inventoryCommandsQueue, openQueue, paymentResultsQueue, queueDeps, refundRequestsQueue, type QueueName } from '../lib/queues';
+import { analyticsEventsQueue, inventoryCommandsQueue, notificationsQueue, openQueue, paymentResultsQueue, queueDeps, refundRequestsQueue, type QueueName } from '../lib/queues';
 
 /** The queues the orders domain consumes or feeds, as shown to admins (queueStatus, failedJobs). */
 export const ADMIN_QUEUES = {
@@ -21,7 +21,8 @@ export interface OrderQueues {
 }
 
 export function openOrderQueues(redis: Redis, prefix: string): OrderQueues {
-  const typed = [paymentResultsQueue, analyticsEventsQueue, inventoryCommandsQueue, refundRequestsQueue].map((d) => openQueue(d as typeof paymentResultsQueue, queueDeps(redis, prefix)));
+  // notifications: customer emails owed by order changes (published from the same outbox).
+  const typed = [paymentResultsQueue, analyticsEventsQueue, inventoryCommandsQueue, refundRequestsQueue, notificationsQueue].map((d) => openQueue(d as typeof paymentResultsQueue, queueDeps(redis, prefix)));
   return {
     byName: Object.fromEntries(typed.map((t) => [t.definition.name, t.queue])) as OrderQueues['byName'],
     // A request path (cancel, status changes) waits at most 2 s for Redis; the relay finishes the rest.

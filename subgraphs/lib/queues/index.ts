@@ -8,6 +8,7 @@
 import { analyticsEventsQueue } from './analytics-events';
 import type { QueueDefinition } from './define';
 import { inventoryCommandsQueue } from './inventory-commands';
+import { notificationsQueue } from './notifications';
 import { paymentResultsQueue } from './payment-results';
 import { refundRequestsQueue } from './refund-requests';
 import { reservationExpiryQueue } from './reservation-expiry';
@@ -16,13 +17,14 @@ export * from './analytics-events';
 export * from './connection';
 export * from './define';
 export * from './inventory-commands';
+export * from './notifications';
 export * from './payment-results';
 export * from './policy';
 export * from './refund-requests';
 export * from './reservation-expiry';
 export * from './snapshots';
 
-export const QUEUE_DEFINITIONS = [paymentResultsQueue, analyticsEventsQueue, inventoryCommandsQueue, refundRequestsQueue, reservationExpiryQueue] as const;
+export const QUEUE_DEFINITIONS = [paymentResultsQueue, analyticsEventsQueue, inventoryCommandsQueue, refundRequestsQueue, reservationExpiryQueue, notificationsQueue] as const;
 export type QueueName = (typeof QUEUE_DEFINITIONS)[number]['name'];
 
 /** Queue names by role, for code that names a queue rather than publishing to it (admin views, metrics). */
@@ -32,6 +34,7 @@ export const QUEUES = {
   inventory: inventoryCommandsQueue.name,
   refunds: refundRequestsQueue.name,
   reservationExpiry: reservationExpiryQueue.name,
+  notifications: notificationsQueue.name,
 } as const;
 
 export function definitionOf(name: string): QueueDefinition {
