@@ -5,24 +5,33 @@ import { withAnalyticsResolvers } from './analytics/resolvers';
 import { loadSubgraphSchema } from '../lib/schema-file';
 import { startSubgraphService } from '../lib/subgraph-service';
 import { closeOrders, ordersContext, setupOrders, type OrdersDeps } from './deps';
+import { notificationsContext, withNotificationResolvers, type NotificationsContext } from './notifications/resolvers';
+import { notificationsService, type NotificationsService } from './notifications/service';
 import { resolvers, type OrdersContext } from './resolvers';
+import { withInternalResolvers } from './resolvers.internal';
 
 export const typeDefs = loadSubgraphSchema('orders');
 
+type Deps = OrdersDeps & AnalyticsContext & { notifications: NotificationsService };
+
 export function startOrdersService(config: ServiceConfig) {
-  return startSubgraphService<OrdersContext & AnalyticsContext, OrdersDeps & AnalyticsContext>(
+  return startSubgraphService<OrdersContext & AnalyticsContext & NotificationsContext, Deps>(
     {
       name: 'orders',
       typeDefs,
-      resolvers: withAnalyticsResolvers(resolvers),
+      resolvers: withInternalResolvers(withAnalyticsResolvers(withNotificationResolvers(resolvers))),
       // Redis: the admin queue view, and publishing the outbox of cancellations.
       redis: true,
       setup: async ({ conn, redis, logger }) => {
         const analytics = analyticsModule(conn, config);
         await ensureIndexes(analytics.allModels);
-        return { ...(await setupOrders(conn, redis!, config.queuePrefix, logger)), analytics };
+        const orders = await setupOrders(conn, redis!, config.queuePrefix, logger);
+        // Customer emails: admins read and resend them here; the notifications worker sends them.
+        const notifications = notificationsService(conn, orders.queues.publisher, logger);
+        await ensureIndexes([notifications.records]);
+        return { ...orders, analytics, notifications };
       },
-      context: (base, deps) => ({ ...ordersContext(base, deps), analytics: deps.analytics }),
+      context: (base, deps) => ({ ...ordersContext(base, deps), analytics: deps.analytics, ...notificationsContext(deps.notifications) }),
       closers: (deps) => closeOrders(deps),
     },
     config,

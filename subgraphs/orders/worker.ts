@@ -3,21 +3,27 @@ import { internalClient } from '../lib/internal-client';
 import { ensureIndexes } from '../lib/mongo';
 import { startOutboxRelay } from '../lib/outbox';
 import { paymentResultsQueue, queueDeps } from '../lib/queues';
+import { DEFAULT_SAFETY_NET, type SafetyNetSettings } from '../lib/safety-net';
 import { createValidatedWorker } from '../lib/worker';
 import { startWorkerService } from '../lib/worker-service';
+import { analyticsModels } from './analytics/model';
 import { orderModel } from './model';
 import { handlePaymentResult } from './payment-results';
 import { openOrderQueues } from './queues';
+import { startOrdersSafetyNet } from './results-sweep';
 import { commitStock } from './stock';
 
 export interface OrdersWorkerOptions {
   /** How often the outbox relay sweeps for unpublished messages. */
   relayIntervalMs?: number;
+  /** The sweep for published messages whose effect never showed (results-sweep.ts). */
+  safetyNet?: Partial<SafetyNetSettings>;
 }
 
 /**
  * The orders worker: consumes payment results into orders, and relays any outbox entries that a
- * crash or Redis outage left unpublished (from this worker or from the orders subgraph's mutations).
+ * crash or Redis outage left unpublished (from this worker or from the orders subgraph's mutations),
+ * and runs the safety net for published messages that Redis lost (results-sweep.ts).
  */
 export function startOrdersWorker(config: ServiceConfig, opts: OrdersWorkerOptions = {}) {
   return startWorkerService(
@@ -36,9 +42,13 @@ export function startOrdersWorker(config: ServiceConfig, opts: OrdersWorkerOptio
           stalledInterval: 5_000,
         });
         const relay = startOutboxRelay(orders, queues.publisher, logger, { intervalMs: opts.relayIntervalMs });
-        return { workers: [worker], orders, queues, relay };
+        const safetyNet = startOrdersSafetyNet(
+          { orders, analytics: analyticsModels(conn), queues: new Map(Object.entries(queues.byName)), publisher: queues.publisher, logger },
+          { ...DEFAULT_SAFETY_NET, ...opts.safetyNet },
+        );
+        return { workers: [worker], orders, queues, relay, safetyNet };
       },
-      closers: (deps) => [() => deps.relay.stop(), () => deps.queues.close()],
+      closers: (deps) => [() => deps.relay.stop(), () => deps.safetyNet.stop(), () => deps.queues.close()],
     },
     config,
   );

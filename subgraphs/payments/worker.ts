@@ -1,21 +1,26 @@
 import { UnrecoverableError } from 'bullmq';
 import type { ServiceConfig } from '../lib/config';
 import { AppError } from '../lib/errors';
+import { internalClient } from '../lib/internal-client';
 import type { Logger } from '../lib/logger';
 import { startOutboxRelay } from '../lib/outbox';
 import { queueDeps, refundJobId, refundRequestsQueue, type RefundRequest } from '../lib/queues';
+import { DEFAULT_SAFETY_NET, type SafetyNetSettings } from '../lib/safety-net';
 import { createValidatedWorker } from '../lib/worker';
 import { startWorkerService } from '../lib/worker-service';
 import { ensurePaymentsIndexes } from './index';
 import { paymentsModels, type PaymentDoc } from './model';
 import { refundPayment, type RefundDeps } from './refunds';
 import { closePaymentsDeps, paymentsDeps } from './service';
+import { startPaymentsSafetyNet } from './sweep';
 
 export interface PaymentsWorkerOptions {
   /** How often the outbox relay looks for unpublished results. */
   relayIntervalMs?: number;
   /** Leave results this fresh to the request that recorded them. */
   relayMinAgeMs?: number;
+  /** The sweep for published results whose order never showed them (sweep.ts). */
+  safetyNet?: Partial<SafetyNetSettings>;
 }
 
 /**
@@ -40,7 +45,7 @@ export async function handleRefundRequest(deps: RefundDeps, request: RefundReque
   }
 }
 
-/** The payments worker process: the outbox relay, and the refund-requests consumer. */
+/** The payments worker process: the outbox relay, the safety net, and the refund-requests consumer. */
 export function startPaymentsWorker(config: ServiceConfig, opts: PaymentsWorkerOptions = {}) {
   return startWorkerService(
     {
@@ -51,10 +56,12 @@ export function startPaymentsWorker(config: ServiceConfig, opts: PaymentsWorkerO
         await ensurePaymentsIndexes(models);
         const deps = paymentsDeps(config, models, logger, redis!);
         const relay = startOutboxRelay(models.payments, deps.publisher, logger, { intervalMs: opts.relayIntervalMs ?? 5000, minAgeMs: opts.relayMinAgeMs ?? 2000 });
+        const orders = internalClient({ url: config.peers.orders, target: 'orders', service: 'payments', internalSecret: config.internalSecret, timeoutMs: 15_000 });
+        const safetyNet = startPaymentsSafetyNet({ payments: models.payments, orders, resultsQueue: deps.resultsQueue.queue, publisher: deps.publisher, logger }, { ...DEFAULT_SAFETY_NET, ...opts.safetyNet });
         const refunds = createValidatedWorker(refundRequestsQueue, (request) => handleRefundRequest(deps, request, logger), { ...queueDeps(redis!, config.queuePrefix), logger });
-        return { deps, relay, workers: [refunds] };
+        return { deps, relay, safetyNet, workers: [refunds] };
       },
-      closers: ({ deps, relay }) => [() => relay.stop(), () => closePaymentsDeps(deps, false)],
+      closers: ({ deps, relay, safetyNet }) => [() => relay.stop(), () => safetyNet.stop(), () => closePaymentsDeps(deps, false)],
     },
     config,
   );

@@ -1,0 +1,157 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Queue } from 'bullmq';
+import { startPrivateRedis, type PrivateRedis } from '../scripts/chaos/redis';
+import { newId } from '../subgraphs/lib/ids';
+import { publishOutbox } from '../subgraphs/lib/outbox';
+import { QUEUES } from '../subgraphs/lib/queues';
+import type { SafetyNetSettings } from '../subgraphs/lib/safety-net';
+import { startAnalyticsWorker } from '../subgraphs/orders/analytics/worker-main';
+import { analyticsModels } from '../subgraphs/orders/analytics/model';
+import { followUpsFor, orderFromPaymentResult } from '../subgraphs/orders/events';
+import type { OrderDoc } from '../subgraphs/orders/model';
+import { commitStock } from '../subgraphs/orders/stock';
+import { startOrdersWorker } from '../subgraphs/orders/worker';
+import { buildIntentEvent } from '../subgraphs/payments/simulated-webhooks';
+import { startPaymentsWorker } from '../subgraphs/payments/worker';
+import { startProductsWorker } from '../subgraphs/products/worker';
+import { internalClient } from '../subgraphs/lib/internal-client';
+import { createLogger } from '../subgraphs/lib/logger';
+import { sweepOrderMessages } from '../subgraphs/orders/results-sweep';
+import { sweepPaymentResults } from '../subgraphs/payments/sweep';
+import { createProduct, paymentResult, pipelineQueues, reserve, stockOf, waitFor } from './support/orders';
+import { deliver, loadPayment, seedPayment } from './support/payments';
+import { startStack, type TestStack } from './support/stack';
+
+/** Short enough for a test; production waits minutes (lib/safety-net.ts). */
+const SAFETY_NET: Partial<SafetyNetSettings> = { graceMs: 1_000, intervalMs: 250, lookbackMs: 5 * 60_000 };
+
+/**
+ * Redis acknowledges a job, the outbox marks it published, and then Redis dies and loses it (with
+ * appendonly everysec, the last second of writes; here a Redis that keeps nothing, the worst
+ * case). The outbox relay cannot help: for it the message is done. The safety net sees the effect
+ * missing after the grace period and republishes the message under the same job id, once.
+ */
+describe('the safety net: messages Redis lost after they were marked published', () => {
+  let redis: PrivateRedis;
+  let stack: TestStack;
+  let q: ReturnType<typeof pipelineQueues>;
+  let workers: Array<{ stop(): Promise<void> }> = [];
+  const orders = () => stack.orders.deps.orders;
+  const jobState = (queue: Queue, id: string) => queue.getJobState(id);
+
+  /** A checkout paid by a signed webhook: its result published to Redis, not yet consumed. */
+  async function paidCheckout() {
+    const product = await createProduct(stack, 5);
+    const hold = await reserve(stack, product, 2);
+    const payment = await seedPayment(stack, { lines: hold.lines, amountCents: 2 * product.priceCents, reservationId: hold.reservationId });
+    expect((await deliver(stack, buildIntentEvent({ payment, outcome: 'succeeded' }))).status).toBe(200);
+    await waitFor('the result published and marked', async () => (await loadPayment(stack, payment._id)).outboxPending === 0);
+    return { product, payment };
+  }
+
+  /** An order saved by the orders worker, its messages published; `cancelled`: cancelled afterwards (refund + restock owed). */
+  async function orderWithPublishedMessages(cancelled: boolean) {
+    const product = await createProduct(stack, 5);
+    const hold = await reserve(stack, product, 2);
+    const products = internalClient({ url: stack.config.peers.products, target: 'products', service: 'orders', internalSecret: stack.config.internalSecret });
+    expect(await commitStock(products, hold.reservationId)).toBe('COMMITTED');
+    const payment = await seedPayment(stack, { status: 'SUCCEEDED', lines: hold.lines, amountCents: 2 * product.priceCents, reservationId: hold.reservationId });
+    const result = paymentResult(payment.customerId, hold, { paymentId: payment._id });
+    const paid = orderFromPaymentResult(result, newId('order'), 'PAID', new Date());
+    const owed = cancelled ? followUpsFor(paid, 'CANCELLED', new Date(), 'req-cancel') : [];
+    const outbox = [...paid.outbox, ...owed];
+    const status = cancelled ? 'CANCELLED' : 'PAID';
+    const saved = (await orders().create({ ...paid, status, outbox, outboxPending: outbox.length })).toObject() as OrderDoc;
+    await publishOutbox(orders(), stack.orders.deps.queues.publisher, saved);
+    return { product, payment, order: (await orders().findById(saved._id).lean<OrderDoc>())! };
+  }
+
+  let a: Awaited<ReturnType<typeof paidCheckout>>;
+  let b: Awaited<ReturnType<typeof orderWithPublishedMessages>>;
+  let c: Awaited<ReturnType<typeof orderWithPublishedMessages>>;
+  /** The jobs' states right after the crash, before any worker ran. */
+  let afterCrash: Record<string, string>;
+
+  beforeAll(async () => {
+    redis = await startPrivateRedis(path.join(mkdtempSync(path.join(os.tmpdir(), 'safety-net-')), 'redis'), 'none');
+    stack = await startStack({ redisUrl: redis.url });
+    q = pipelineQueues(stack);
+    a = await paidCheckout();
+    b = await orderWithPublishedMessages(false);
+    c = await orderWithPublishedMessages(true);
+    expect(await jobState(q.queues[QUEUES.paymentResults], `${a.payment._id}-succeeded`)).toBe('waiting');
+
+    await redis.crash();
+    await redis.start();
+    afterCrash = {
+      result: await jobState(q.queues[QUEUES.paymentResults], `${a.payment._id}-succeeded`),
+      analytics: await jobState(q.queues[QUEUES.analytics], `${b.order._id}-paid`),
+      refund: await jobState(q.queues[QUEUES.refunds], `refund-${c.order._id}-order_cancelled`),
+    };
+
+    const config = { ...stack.config, port: 0 };
+    workers = [
+      await startPaymentsWorker(config, { relayIntervalMs: 200, safetyNet: SAFETY_NET }),
+      await startOrdersWorker(config, { relayIntervalMs: 200, safetyNet: SAFETY_NET }),
+      await startProductsWorker(config),
+      await startAnalyticsWorker(config),
+    ];
+  }, 60_000);
+  afterAll(async () => {
+    for (const w of workers) await w.stop();
+    await q?.close();
+    await stack?.stop();
+    await redis?.stop();
+  });
+
+  it('the crash lost jobs that the outboxes had already marked published', async () => {
+    expect(afterCrash).toEqual({ result: 'unknown', analytics: 'unknown', refund: 'unknown' });
+    expect([b.order.outboxPending, c.order.outboxPending, (await loadPayment(stack, a.payment._id)).outboxPending]).toEqual([0, 0, 0]);
+  });
+
+  it('a paid payment whose result was lost gets its order, exactly one, with its stock sold once', async () => {
+    const order = await waitFor('the order of the lost result', () => orders().findOne({ paymentId: a.payment._id, status: 'PAID' }).lean<OrderDoc>(), 30_000);
+    expect(await orders().countDocuments({ paymentId: a.payment._id })).toBe(1);
+    expect(order.totalCents).toBe(a.payment.amountCents);
+    expect(await stockOf(stack, a.product.productId)).toEqual({ onHand: 3, reserved: 0 });
+    expect(await jobState(q.queues[QUEUES.paymentResults], `${a.payment._id}-succeeded`)).toBe('completed');
+  });
+
+  it('an order whose analytics event was lost is counted in the rollups, once', async () => {
+    const analytics = analyticsModels(stack.orders.deps.orders.db);
+    const marker = await waitFor('the analytics event applied', () => analytics.appliedEvents.findOne({ _id: `${b.order._id}-paid`, state: 'done' }).lean(), 30_000);
+    expect(marker.duplicates).toBe(0);
+    const customer = await waitFor('the customer rollup', () => analytics.customers.findOne({ customerId: b.order.customerId }).lean(), 10_000);
+    expect(customer).toMatchObject({ orderCount: 1, lifetimeValueCents: b.order.totalCents });
+  });
+
+  it('a cancelled order whose refund and restock were lost is refunded once and its stock comes back once', async () => {
+    const refunded = await waitFor('the order to show the refund', () => orders().findOne({ _id: c.order._id, refundedCents: c.order.totalCents }).lean<OrderDoc>(), 30_000);
+    expect(refunded.refundedCents).toBe(c.payment.amountCents);
+    const payment = await loadPayment(stack, c.payment._id);
+    expect(payment).toMatchObject({ status: 'REFUNDED', refundedCents: c.payment.amountCents });
+    expect(payment.refunds).toHaveLength(1);
+    await waitFor('the stock back on hand', async () => (await stockOf(stack, c.product.productId)).onHand === 5, 30_000);
+    expect(await stockOf(stack, c.product.productId)).toEqual({ onHand: 5, reserved: 0 });
+  });
+
+  it('once every effect shows, a pass over everything republishes nothing', async () => {
+    const window = { from: new Date(Date.now() - 5 * 60_000), to: new Date() };
+    const logger = createLogger('safety-net-test', 'error');
+    const service = stack.payments.deps.service;
+    const ordersCall = { orders: internalClient({ url: stack.config.peers.orders, target: 'orders', service: 'payments', internalSecret: stack.config.internalSecret }) };
+    const paymentsDeps = { payments: service.models.payments, ...ordersCall, resultsQueue: service.resultsQueue.queue, publisher: service.publisher, logger };
+    const payments = await sweepPaymentResults(paymentsDeps, window, 100);
+    // A page at a time, however small, visits every document once.
+    expect((await sweepPaymentResults(paymentsDeps, window, 1)).checked).toBe(payments.checked);
+    const ordersDeps = stack.orders.deps;
+    const analytics = analyticsModels(ordersDeps.orders.db);
+    const ordersPass = await sweepOrderMessages({ orders: ordersDeps.orders, analytics, queues: new Map(Object.entries(ordersDeps.queues.byName)), publisher: ordersDeps.queues.publisher, logger }, window, 100);
+    expect(payments.checked).toBeGreaterThanOrEqual(3);
+    expect(ordersPass.checked).toBeGreaterThanOrEqual(3);
+    for (const pass of [payments, ordersPass]) expect(pass).toMatchObject({ republished: 0, failedForGood: 0, completedWithoutEffect: 0 });
+    expect(await orders().countDocuments({ paymentId: { $in: [a.payment._id, b.payment._id, c.payment._id] } })).toBe(3);
+  });
+});
