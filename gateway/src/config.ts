@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { baseEnvSchema, refuseDevSecretsInProduction, SUBGRAPH_NAMES, type SubgraphName } from '../../subgraphs/lib/config';
@@ -24,6 +25,10 @@ export const gatewayEnvSchema = baseEnvSchema
     SUPERGRAPH_PATH: z.string().default(path.resolve(__dirname, '../../schema/supergraph.graphql')),
     /** Milliseconds a single subgraph call may take before it is abandoned. */
     SUBGRAPH_TIMEOUT_MS: int(10_000),
+    /** Gateway processes sharing the port (node:cluster); default: one per core in production, else 1. */
+    GATEWAY_WORKERS: z.coerce.number().int().positive().max(64).optional(),
+    /** Approximate memory bound of the query plan cache (LRU), MiB. */
+    QUERY_PLAN_CACHE_MB: int(30),
     // Abuse limits (see docs/operating.md).
     MAX_DEPTH: int(10),
     MAX_ALIASES: int(15),
@@ -99,6 +104,8 @@ export interface GatewayConfig {
   supergraphPath: string;
   subgraphUrls: Partial<Record<SubgraphName, string>>;
   subgraphTimeoutMs: number;
+  /** Approximate memory bound of the query plan cache, MiB (default 30). */
+  queryPlanCacheMb?: number;
   internalSecret: string;
   jwtSecret: string;
   redisUrl: string;
@@ -154,6 +161,11 @@ function definedOnly<T extends object>(o: Partial<T> | undefined): Partial<T> {
   return Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/** How many gateway processes to run: GATEWAY_WORKERS, else one per core in production and one elsewhere. */
+export function gatewayWorkers(env: Pick<GatewayEnv, 'GATEWAY_WORKERS' | 'NODE_ENV'>): number {
+  return env.GATEWAY_WORKERS ?? (env.NODE_ENV === 'production' ? os.availableParallelism() : 1);
+}
+
 export function gatewayConfigFromEnv(env: GatewayEnv): GatewayConfig {
   const subgraphUrls: GatewayConfig['subgraphUrls'] = {};
   for (const name of SUBGRAPH_NAMES) {
@@ -168,6 +180,7 @@ export function gatewayConfigFromEnv(env: GatewayEnv): GatewayConfig {
     supergraphPath: env.SUPERGRAPH_PATH,
     subgraphUrls,
     subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
+    queryPlanCacheMb: env.QUERY_PLAN_CACHE_MB,
     internalSecret: env.INTERNAL_SECRET,
     jwtSecret: env.JWT_SECRET,
     redisUrl: env.REDIS_URL,

@@ -1,55 +1,53 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
-import { formatError as formatWithInternals } from '../../subgraphs/lib/errors';
-import { currentRequestScope } from '../../subgraphs/lib/request-context';
+import { formatError as formatWithInternals, isClientSafeCode } from '../../subgraphs/lib/errors';
 import { isTokenLimitError, LIMIT_CODES } from './limits';
-
-/**
- * Codes whose message is written for clients. Everything else reaching the gateway (a subgraph's
- * unexpected error, a fetch failure, a timeout, an error without a code) is masked.
- */
-const CLIENT_SAFE_CODES = new Set<string>([
-  'BAD_USER_INPUT',
-  'UNAUTHENTICATED',
-  'FORBIDDEN',
-  'NOT_FOUND',
-  'CONFLICT',
-  'PAYMENT_FAILED',
-  'RATE_LIMITED',
-  'GRAPHQL_PARSE_FAILED',
-  'GRAPHQL_VALIDATION_FAILED',
-  'BAD_REQUEST',
-  'OPERATION_RESOLUTION_FAILURE',
-  'PERSISTED_QUERY_NOT_FOUND',
-  'PERSISTED_QUERY_NOT_SUPPORTED',
-  'PERSISTED_QUERY_NOT_IN_LIST',
-  ...Object.values(LIMIT_CODES),
-]);
 
 /** Extensions that describe our internals (stack, the subgraph's raw HTTP response), never forwarded. */
 const INTERNAL_EXTENSIONS = ['stacktrace', 'exception', 'response', 'serviceName', 'http'];
 
+/** Only codes the error registry (subgraphs/lib/errors.ts) marks client-safe keep their message. */
 export function isClientSafe(formatted: Pick<GraphQLFormattedError, 'extensions'>): boolean {
-  const code = formatted.extensions?.code;
-  return typeof code === 'string' && CLIENT_SAFE_CODES.has(code);
+  return isClientSafeCode(formatted.extensions?.code);
 }
 
 /**
  * The gateway's formatError. Errors arrive from subgraphs already formatted, so only the code can
  * be trusted: a known code keeps its message and details; anything else becomes
- * INTERNAL_SERVER_ERROR with the request id (the full error is logged by the fault logger).
- * In development everything is shown, stack included, to help whoever is debugging.
+ * INTERNAL_SERVER_ERROR (the full error is logged by the fault logger). In development everything
+ * is shown, stack included, to help whoever is debugging. The request id is added to every error
+ * afterwards, where the request is known (requestIdOnErrors, graphql-handler.ts): formatError is
+ * not told which request it formats for.
  */
 export function formatGatewayError(formatted: GraphQLFormattedError, error: unknown, opts: { exposeInternals: boolean; hideSuggestions?: boolean }): GraphQLFormattedError {
   formatted = withClientCode(withLimitCode(formatted), error);
   if (opts.hideSuggestions) formatted = withoutSuggestions(formatted);
   if (opts.exposeInternals) return formatWithInternals(formatted, error, { exposeInternals: true });
-  const requestId = currentRequestScope()?.requestId;
   if (isClientSafe(formatted)) {
     const extensions = Object.fromEntries(Object.entries(formatted.extensions ?? {}).filter(([k]) => !INTERNAL_EXTENSIONS.includes(k)));
-    return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { ...extensions, ...(requestId && !extensions.requestId ? { requestId } : {}) } };
+    return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions };
   }
-  return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR', ...(requestId ? { requestId } : {}) } };
+  return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}
+
+/** Every error names the request it belongs to (one the subgraph already named keeps its id). */
+export function withRequestId(errors: readonly GraphQLFormattedError[], requestId: string): GraphQLFormattedError[] {
+  return errors.map((e) => (e.extensions?.requestId ? e : { ...e, extensions: { ...e.extensions, requestId } }));
+}
+
+/** Adds the request id to the errors of every answer that went through Apollo's request pipeline. */
+export function requestIdOnErrors(): ApolloServerPlugin<{ requestId: string }> {
+  return {
+    async requestDidStart({ contextValue }) {
+      return {
+        async willSendResponse({ response }) {
+          const body = response.body;
+          if (body.kind === 'single' && body.singleResult.errors) body.singleResult.errors = withRequestId(body.singleResult.errors, contextValue.requestId);
+          else if (body.kind === 'incremental' && body.initialResult.errors) body.initialResult.errors = withRequestId(body.initialResult.errors, contextValue.requestId);
+        },
+      };
+    },
+  };
 }
 
 /** A refused query reports which limit it hit as its code (see limits.ts). */

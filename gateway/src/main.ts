@@ -1,5 +1,18 @@
+// lib/main loads tracing, which must come before anything that loads http or express.
 import { runMain } from '../../subgraphs/lib/main';
-import { gatewayConfigFromEnv, gatewayEnvSchema } from './config';
+import cluster from 'node:cluster';
+import { parseEnvOrExit } from '../../subgraphs/lib/env';
+import { createLogger } from '../../subgraphs/lib/logger';
+import { runGatewayCluster } from './cluster';
+import { gatewayConfigFromEnv, gatewayEnvSchema, gatewayWorkers } from './config';
 import { startGateway } from './server';
 
-runMain('gateway', gatewayEnvSchema, (env) => startGateway(gatewayConfigFromEnv(env)));
+const env = parseEnvOrExit(gatewayEnvSchema);
+const workers = gatewayWorkers(env);
+
+if (cluster.isPrimary && workers > 1) {
+  // Workers get the whole stop budget, plus a moment to report it.
+  runGatewayCluster({ workers, timeoutMs: Number(process.env.SHUTDOWN_TIMEOUT_MS ?? 25_000) + 5_000, logger: createLogger('gateway', env.LOG_LEVEL) });
+} else {
+  runMain('gateway', gatewayEnvSchema, (parsed) => startGateway(gatewayConfigFromEnv(parsed)));
+}

@@ -9,29 +9,32 @@ import type { Logger } from '../../subgraphs/lib/logger';
 import { rateLimited } from '../../subgraphs/lib/metrics';
 import type { GatewayLimits } from './config';
 import type { GatewayContext } from './data-source';
+import { SyncedWindowLimiter } from './synced-limiter';
 
 /**
- * Per-client rate limits counted in Redis (shared by every gateway instance), keys under
- * `${QUEUE_PREFIX}:rl:`. If Redis is unreachable each instance falls back to counting in memory,
- * so an outage neither opens the gate nor refuses everyone.
- *  - general: every /graphql request, per client IP, checked before anything is parsed;
+ * Per-client rate limits shared by every gateway instance through Redis, keys under
+ * `${QUEUE_PREFIX}:rl:`. If Redis is unreachable each instance counts in memory, so an outage
+ * neither opens the gate nor refuses everyone.
+ *  - general: every /graphql request, per client IP, checked before anything is parsed. Decided
+ *    locally and shared in batches (synced-limiter.ts): no Redis round trip per request; exact on
+ *    one instance, and across instances within what a client sends each one in a sync interval
+ *    (250 ms).
  *  - sensitive: each sensitive root field (login, checkout…) per client (customer id when signed
- *    in, else IP), counted per occurrence, so 100 aliased `login`s spend 100 points.
+ *    in, else IP), counted per occurrence, so 100 aliased `login`s spend 100 points. These budgets
+ *    are tiny (20 a minute) and guard credentials and cards, so each is counted in Redis, exactly,
+ *    at one round trip per sensitive request.
  */
 export function createRateLimiters(redis: Redis, queuePrefix: string, limits: GatewayLimits) {
-  const limiter = (name: string, points: number, duration: number) =>
-    new RateLimiterRedis({
-      storeClient: redis,
-      keyPrefix: `${queuePrefix}:rl:${name}`,
-      points,
-      duration,
-      rejectIfRedisNotReady: true,
-      insuranceLimiter: new RateLimiterMemory({ points, duration }),
-    });
-  return {
-    general: limiter('general', limits.rateLimitPoints, limits.rateLimitWindowSeconds),
-    sensitive: limiter('sensitive', limits.sensitivePoints, limits.sensitiveWindowSeconds),
-  };
+  const sensitive = new RateLimiterRedis({
+    storeClient: redis,
+    keyPrefix: `${queuePrefix}:rl:sensitive`,
+    points: limits.sensitivePoints,
+    duration: limits.sensitiveWindowSeconds,
+    rejectIfRedisNotReady: true,
+    insuranceLimiter: new RateLimiterMemory({ points: limits.sensitivePoints, duration: limits.sensitiveWindowSeconds }),
+  });
+  const general = new SyncedWindowLimiter({ redis, keyPrefix: `${queuePrefix}:rl:general`, points: limits.rateLimitPoints, durationSeconds: limits.rateLimitWindowSeconds });
+  return { general, sensitive };
 }
 export type RateLimiters = ReturnType<typeof createRateLimiters>;
 
@@ -40,26 +43,37 @@ function isLimitReached(rejection: unknown): rejection is RateLimiterRes {
   return !(rejection instanceof Error) && typeof (rejection as RateLimiterRes | null)?.msBeforeNext === 'number';
 }
 
-const retryAfter = (res: RateLimiterRes) => Math.max(1, Math.ceil(res.msBeforeNext / 1000));
+const retryAfter = (res: { msBeforeNext: number }) => Math.max(1, Math.ceil(res.msBeforeNext / 1000));
 
 /** Express middleware for the general per-IP budget; 429 JSON with Retry-After when spent. */
-export function generalRateLimit(limiters: RateLimiters, logger: Logger): RequestHandler {
-  return async (req, res, next) => {
+export function generalRateLimit(limiters: RateLimiters): RequestHandler {
+  return (req, res, next) => {
     if (req.method === 'OPTIONS') return next();
-    try {
-      const result = await limiters.general.consume(`ip:${req.ip}`);
-      res.setHeader('ratelimit-remaining', String(result.remainingPoints));
-      next();
-    } catch (rejection) {
-      if (!isLimitReached(rejection)) {
-        logger.error('rate limiter failed; letting the request through', { error: String(rejection) });
-        return next();
-      }
-      rateLimited.inc({ limiter: 'general' });
-      res.setHeader('retry-after', String(retryAfter(rejection)));
-      jsonError(res, 429, 'RATE_LIMITED', `Too many requests; retry in ${retryAfter(rejection)} s`);
+    const decision = limiters.general.consume(`ip:${req.ip}`);
+    if (decision.allowed) {
+      res.setHeader('ratelimit-remaining', String(decision.remaining));
+      return next();
     }
+    rateLimited.inc({ limiter: 'general' });
+    const seconds = retryAfter(decision);
+    res.setHeader('retry-after', String(seconds));
+    jsonError(res, 'RATE_LIMITED', `Too many requests; retry in ${seconds} s`);
   };
+}
+
+/**
+ * Root field counts by operation: Apollo Server hands back the same parsed document (and so the
+ * same operation node) for a query it has seen, so each operation is walked once.
+ */
+const countsByOperation = new WeakMap<OperationDefinitionNode, Map<string, number>>();
+
+function cachedRootFieldCounts(operation: OperationDefinitionNode, document: DocumentNode): Map<string, number> {
+  let counts = countsByOperation.get(operation);
+  if (!counts) {
+    counts = rootFieldCounts(operation, document);
+    countsByOperation.set(operation, counts);
+  }
+  return counts;
 }
 
 /** How many times each root field is selected (through fragments too), by field name, not alias. */
@@ -91,13 +105,13 @@ export function sensitiveRateLimitPlugin(limiters: RateLimiters, fields: string[
         async didResolveOperation({ operation, document, contextValue }) {
           if (!operation) return;
           const client = contextValue.identity.sub ? `customer:${contextValue.identity.sub}` : `ip:${contextValue.clientIp ?? 'unknown'}`;
-          for (const [field, count] of rootFieldCounts(operation, document)) {
+          for (const [field, count] of cachedRootFieldCounts(operation, document)) {
             if (!sensitive.has(field)) continue;
             try {
               await limiters.sensitive.consume(`${field}:${client}`, count);
             } catch (rejection) {
               if (!isLimitReached(rejection)) {
-                logger.error('rate limiter failed; letting the request through', { error: String(rejection) });
+                logger.error('rate limiter failed; letting the request through', { requestId: contextValue.requestId, error: String(rejection) });
                 continue;
               }
               rateLimited.inc({ limiter: 'sensitive' });

@@ -150,6 +150,11 @@ export interface MetricsAccess {
   token?: string;
 }
 
+/** Whether /metrics can be read at all: where it cannot, nothing needs recording (no per-request cost). */
+export function metricsServed(access: MetricsAccess): boolean {
+  return !access.production || Boolean(access.token);
+}
+
 function metricsRefusal(req: Request, access: MetricsAccess): { status: number; reason: string } | null {
   if (access.token) {
     const given = /^Bearer (.+)$/.exec(req.header('authorization') ?? '')?.[1];
@@ -165,7 +170,7 @@ function safeEqual(a: string, b: string): boolean {
 
 /** GET /metrics in Prometheus text format, for those `access` lets in. */
 export function mountMetrics(app: Express, access: MetricsAccess): void {
-  ensureDefaultMetrics();
+  if (metricsServed(access)) ensureDefaultMetrics();
   app.get('/metrics', async (req, res) => {
     const refused = metricsRefusal(req, access);
     if (refused) {
