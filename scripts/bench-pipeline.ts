@@ -141,7 +141,8 @@ async function main() {
   let last: Record<string, number> | null = null;
   try {
     for (const p of SUBGRAPH_PROCESSES.filter((s) => s.name === 'products' || s.name === 'payments')) await stack.launch(p);
-    for (const w of WORKER_PROCESSES) await stack.launch(w);
+    // Customer emails are not part of the measured pipeline (and production refuses a worker without SMTP_URL).
+    for (const w of WORKER_PROCESSES.filter((p) => p.name !== 'notifications-worker')) await stack.launch(w);
     log(`started ${stack.children.map((c) => c.name).join(', ')} (NODE_ENV=production)`);
     for (const [run, n] of SIZES.entries()) {
       log(`N=${n}: preparing ${n} checkouts (reservations and pending payments; not timed)`);

@@ -1,102 +1,103 @@
 /**
- * `npm run seed`: demo data for the Sandbox and the dashboard.
+ * `npm run seed [-- --seed N --orders N --days N --no-history]`: a shop worth looking at.
  *
- * Customers (with an admin) and the catalog go straight into their services' databases (both
- * idempotent: re-running updates rather than duplicates). Payments and orders are then made the
- * way a storefront makes them — sign in, check out, pay (a signed webhook, as Stripe would send) —
- * through the running gateway, so the real pipeline (queue → orders → analytics) creates them.
- * Each run adds a few more orders.
+ * 1. Accounts (an admin and five demo customers) and the catalog, straight into their services'
+ *    databases (idempotent: re-running updates rather than duplicates).
+ * 2. A year of order history (scripts/history): a few thousand checkouts with weekly and seasonal
+ *    patterns, some declined, cancelled, returned or oversold, made to happen through the same
+ *    domain functions as the running system (Stripe events into the payments ledger, payment
+ *    results into orders, analytics events into the rollups), so the dashboard shows a year of
+ *    trends and `npm run reconcile` finds no drift. Deterministic for a given --seed; re-running
+ *    the same seed adds nothing.
+ * 3. If the stack is running, ten checkouts paid (or failed) through the gateway and the real
+ *    pipeline, and one partial refund.
+ *
+ * Uses the backing services of a running `npm start`; else MONGODB_URI; else starts the local
+ * MongoDB-compatible server the way `npm start` does (same data folder) for the time it runs.
  */
-import mongoose from 'mongoose';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import mongoose, { type Connection } from 'mongoose';
 import { baseEnvSchema } from '../subgraphs/lib/config';
 import { parseEnvOrExit } from '../subgraphs/lib/env';
-import { SEED_ADMIN, SEED_CUSTOMERS, SEED_CUSTOMER_PASSWORD, seedCustomers } from '../subgraphs/customers/seed';
+import { SEED_ADMIN, SEED_CUSTOMER_PASSWORD, seedCustomers } from '../subgraphs/customers/seed';
 import { seedCatalog } from '../subgraphs/products/seed';
+import { ensureMongo, type Backing } from './backing/mongo';
+import { ROOT } from './backing/processes';
 import { loadStackEnv } from './backing/stack-env';
+import { DEFAULT_HISTORY, seedHistory } from './history';
+import { gatewayIsReady, seedLivePurchases } from './seed-live';
 
 const log = (m: string) => process.stdout.write(`[seed] ${m}\n`);
 const GATEWAY = process.env.GATEWAY_URL ?? 'http://localhost:4000/graphql';
 
-async function seedDatabases(): Promise<void> {
-  const env = parseEnvOrExit(baseEnvSchema);
-  // Demo accounts with passwords printed in the README have no place in production.
-  if (env.NODE_ENV === 'production') throw new Error('npm run seed makes demo accounts with public passwords: refused with NODE_ENV=production (use npm run create-admin)');
-  for (const [service, seed] of [
-    ['customers', seedCustomers],
-    ['products', (conn: mongoose.Connection) => seedCatalog(conn)],
-  ] as const) {
-    const conn = await mongoose.createConnection(env.MONGODB_URI, { dbName: `${env.DB_PREFIX}${service}` }).asPromise();
-    try {
-      log(`${service}: ${JSON.stringify(await seed(conn))}`);
-    } finally {
-      await conn.close();
-    }
-  }
+function options() {
+  const { values } = parseArgs({
+    options: {
+      seed: { type: 'string', default: String(DEFAULT_HISTORY.seed) },
+      orders: { type: 'string', default: String(DEFAULT_HISTORY.orders) },
+      days: { type: 'string', default: String(DEFAULT_HISTORY.days) },
+      'no-history': { type: 'boolean', default: false },
+      'no-live': { type: 'boolean', default: false },
+    },
+  });
+  const int = (name: 'seed' | 'orders' | 'days', min: number, max: number) => {
+    const n = Number(values[name]);
+    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be a whole number from ${min} to ${max}`);
+    return n;
+  };
+  return { seed: int('seed', 0, 2 ** 31 - 1), orders: int('orders', 0, 100_000), days: int('days', 1, 3 * 365), history: !values['no-history'], live: !values['no-live'] };
 }
 
-/** POST to the gateway; waits out RATE_LIMITED answers (login and checkout are strictly limited). */
-async function gql<T>(query: string, variables: Record<string, unknown> = {}, token?: string): Promise<T> {
-  for (;;) {
-    const res = await fetch(GATEWAY, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify({ query, variables }),
-    });
-    const body = (await res.json()) as { data?: T; errors?: Array<{ message: string; extensions?: { code?: string; retryAfterSeconds?: number } }> };
-    const err = body.errors?.[0];
-    if (err?.extensions?.code === 'RATE_LIMITED') {
-      const wait = Math.min(err.extensions.retryAfterSeconds ?? 5, 60);
-      log(`rate limited; waiting ${wait}s`);
-      await new Promise((r) => setTimeout(r, wait * 1000));
-      continue;
-    }
-    if (err) throw new Error(`${err.extensions?.code ?? 'ERROR'}: ${err.message}`);
-    return body.data as T;
+/** The MongoDB the stack uses: the running `npm start`'s, MONGODB_URI, or the local server started for this run. */
+async function mongoForSeed(): Promise<Backing | null> {
+  if (loadStackEnv()) {
+    log('using the backing services of the running `npm start`');
+    return null;
   }
-}
-
-const login = (email: string, password: string) =>
-  gql<{ login: { accessToken: string } }>(`mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }`, { e: email, p: password }).then((d) => d.login.accessToken);
-
-async function seedPurchases(): Promise<void> {
-  const { products } = await gql<{ products: { edges: Array<{ node: { id: string } }> } }>(`{ products(filter: { inStockOnly: true }, first: 40) { edges { node { id } } } }`);
-  const catalog = products.edges.map((e) => e.node.id);
-  const paid: string[] = [];
-  let n = 0;
-  for (const customer of SEED_CUSTOMERS) {
-    const token = await login(customer.email, SEED_CUSTOMER_PASSWORD);
-    const { me } = await gql<{ me: { addresses: Array<{ id: string }> } }>(`{ me { addresses { id } } }`, {}, token);
-    for (let i = 0; i < 2; i++, n++) {
-      const lines = [catalog[(n * 3) % catalog.length], catalog[(n * 3 + 1) % catalog.length]].map((productId, k) => ({ productId, quantity: 1 + ((n + k) % 3) }));
-      const { checkout } = await gql<{ checkout: { payment: { id: string; amountCents: number } } }>(
-        `mutation($input: CheckoutInput!) { checkout(input: $input) { payment { id amountCents } } }`,
-        { input: { shippingAddressId: me.addresses[0].id, lines } },
-        token,
-      );
-      const outcome = n % 5 === 4 ? 'FAILED' : 'SUCCEEDED';
-      await gql(`mutation($id: ID!, $o: SimulatedPaymentOutcome!) { simulatePaymentWebhook(paymentId: $id, outcome: $o) { id } }`, { id: checkout.payment.id, o: outcome }, token);
-      if (outcome === 'SUCCEEDED') paid.push(checkout.payment.id);
-      log(`${customer.email}: payment ${checkout.payment.id} ${checkout.payment.amountCents} cents ${outcome.toLowerCase()}`);
-    }
+  if (process.env.MONGODB_URI) {
+    log('no running `npm start` found; using MONGODB_URI');
+    return null;
   }
-  if (paid.length) {
-    const admin = await login(SEED_ADMIN.email, SEED_ADMIN.password);
-    await gql(`mutation($id: ID!, $key: String!) { refundPayment(paymentId: $id, amountCents: 500, idempotencyKey: $key) { id status } }`, { id: paid[0], key: `seed-partial-${paid[0]}` }, admin);
-    log(`admin refunded 500 cents of ${paid[0]}`);
-  }
+  log('no running `npm start` and no MONGODB_URI: starting the local MongoDB server as `npm start` would, for this run');
+  const backing = await ensureMongo({ dataDir: path.resolve(process.env.DATA_DIR ?? path.join(ROOT, '.data')), log });
+  log(backing.description);
+  Object.assign(process.env, backing.env);
+  return backing;
 }
 
 async function main() {
-  const running = loadStackEnv();
-  log(running ? 'using the backing services of the running `npm start`' : 'no running `npm start` found; using the environment');
-  await seedDatabases();
-  const up = await fetch(GATEWAY.replace(/\/graphql$/, '/ready')).then((r) => r.ok, () => false);
-  if (!up) {
-    log(`the gateway at ${GATEWAY} is not ready: start the stack (npm start), then run npm run seed again to create orders and payments`);
-    return;
+  const opts = options();
+  const started = Date.now();
+  // Demo accounts with passwords printed in the README have no place in production.
+  if (process.env.NODE_ENV === 'production') throw new Error('npm run seed makes demo accounts with public passwords: refused with NODE_ENV=production (use npm run create-admin)');
+  const backing = await mongoForSeed();
+  const env = parseEnvOrExit(baseEnvSchema);
+  const connect = (service: string) => mongoose.createConnection(env.MONGODB_URI, { dbName: `${env.DB_PREFIX}${service}`, autoIndex: false }).asPromise();
+  const db: Record<'customers' | 'products' | 'orders' | 'payments', Connection> = {
+    customers: await connect('customers'),
+    products: await connect('products'),
+    orders: await connect('orders'),
+    payments: await connect('payments'),
+  };
+  try {
+    log(`accounts: ${JSON.stringify(await seedCustomers(db.customers))}`);
+    log('catalog: writing 8 categories and 300 products…');
+    log(`catalog: ${JSON.stringify(await seedCatalog(db.products))}`);
+    if (opts.history) {
+      const report = await seedHistory(db, { ...DEFAULT_HISTORY, seed: opts.seed, orders: opts.orders, days: opts.days, log });
+      log(`history: ${report.replayed} checkouts replayed, ${report.existing} already there (same seed), in ${report.seconds.toFixed(1)} s`);
+      log(`history: outcomes ${JSON.stringify(report.byOutcome)}; messages consumed ${JSON.stringify(report.consumed)}; not sent (history's stock is not replayed): ${JSON.stringify(report.notSent)}`);
+    }
+  } finally {
+    await Promise.all(Object.values(db).map((c) => c.close()));
+    await backing?.stop();
   }
-  await seedPurchases();
-  log(`done. Sign in as ${SEED_ADMIN.email} / ${SEED_ADMIN.password} (admin) or any seeded customer / ${SEED_CUSTOMER_PASSWORD}`);
+  if (opts.live) {
+    if (await gatewayIsReady(GATEWAY)) await seedLivePurchases(GATEWAY, log);
+    else log(`the gateway at ${GATEWAY} is not running: skipped today's ten live checkouts (start the stack with npm start and run npm run seed again to add them)`);
+  }
+  log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s. Sign in as ${SEED_ADMIN.email} / ${SEED_ADMIN.password} (admin) or any seeded customer / ${SEED_CUSTOMER_PASSWORD}`);
 }
 
 main().catch((err) => {

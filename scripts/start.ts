@@ -19,10 +19,10 @@ async function main() {
   const startedAt = Date.now();
   const dataDir = path.resolve(process.env.DATA_DIR ?? path.join(ROOT, '.data'));
   const production = process.env.NODE_ENV === 'production';
-  // Local stand-ins (mongo-java-server, a private redis-server, stripe-mock) are development defaults.
-  const missing = ['MONGODB_URI', 'REDIS_URL', 'STRIPE_SECRET_KEY'].filter((k) => !process.env[k]);
+  // Local stand-ins (mongo-java-server, a private redis-server, stripe-mock, Mailpit) are development defaults.
+  const missing = ['MONGODB_URI', 'REDIS_URL', 'STRIPE_SECRET_KEY', 'SMTP_URL'].filter((k) => !process.env[k]);
   if (production && missing.length) throw new Error(`NODE_ENV=production needs real services; set ${missing.join(', ')} (local stand-ins are for development)`);
-  const backing = await ensureBackingServices({ dataDir, log });
+  const backing = await ensureBackingServices({ dataDir, log, mail: true });
   const children = new Map<string, Spawned>();
   let stopping = false;
 
@@ -80,7 +80,9 @@ async function main() {
   const secs = ((Date.now() - startedAt) / 1000).toFixed(1);
   log(`ready in ${secs}s`);
   log(`GraphQL gateway + Apollo Sandbox: http://localhost:${GATEWAY_PROCESS.port}/graphql`);
+  if (!production) log(`GraphQL explorer (works offline, signed in as the demo customer): http://localhost:${GATEWAY_PROCESS.port}/graphql/explorer; all links: http://localhost:${GATEWAY_PROCESS.port}/`);
   for (const p of SUBGRAPH_PROCESSES) log(`  subgraph ${p.name}: http://localhost:${p.port}/graphql (gateway-signed requests only)`);
+  if (backing.env.MAILPIT_URL) log(`Customer emails (Mailpit inbox): ${backing.env.MAILPIT_URL}`);
   log('Press Ctrl-C to stop everything.');
 }
 

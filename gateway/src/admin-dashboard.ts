@@ -7,7 +7,8 @@ import { express } from '../../subgraphs/lib/http';
  * through the graph and draws its charts with chart.js, served from our own node_modules (no CDN).
  */
 export const ADMIN_DASHBOARD_DIR = path.resolve(__dirname, '../public/admin');
-export const CHART_JS_FILE = path.resolve(__dirname, '../../node_modules/chart.js/dist/chart.umd.js');
+// Found through Node's resolution (chart.js exports no path to its UMD file), so the compiled copy in dist/ finds it too.
+export const CHART_JS_FILE = path.join(path.dirname(require.resolve('chart.js')), 'chart.umd.js');
 
 export function mountAdminDashboard(app: Express): void {
   const headers = (res: express.Response) => {

@@ -1,28 +1,30 @@
 import { mountAdminDashboard } from './admin-dashboard';
+import { mountExplorer, mountLandingPage } from './explorer';
 import { readFileSync } from 'node:fs';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { expressMiddleware } from '@as-integrations/express5';
 import type { RequestHandler } from 'express';
 import type { SubgraphName } from '../../subgraphs/lib/config';
 import { createServiceApp, express, listen } from '../../subgraphs/lib/http';
 import { createLogger, type Logger } from '../../subgraphs/lib/logger';
-import { graphqlMetricsPlugin } from '../../subgraphs/lib/metrics';
+import { graphqlMetricsPlugin, metricsServed } from '../../subgraphs/lib/metrics';
 import { createFailFastRedis } from '../../subgraphs/lib/redis';
-import { REQUEST_ID_HEADER, requestIdFrom, runWithRequestScope } from '../../subgraphs/lib/request-context';
+import { REQUEST_ID_HEADER, requestIdFrom } from '../../subgraphs/lib/request-context';
 import type { RunningService } from '../../subgraphs/lib/service';
 import { closeAll, drainDelay } from '../../subgraphs/lib/shutdown';
 import { accessLog } from '../../subgraphs/lib/subgraph-server';
 import { resolveGatewaySettings, type GatewayConfig } from './config';
 import { cors } from './cors';
 import { SignedIdentityDataSource, type GatewayContext } from './data-source';
-import { formatGatewayError, isClientHttpError, isClientSafe, operationResolutionPlugin } from './errors';
+import { formatGatewayError, isClientHttpError, isClientSafe, operationResolutionPlugin, requestIdOnErrors } from './errors';
+import { graphqlHandler } from './graphql-handler';
 import { createGatewayIdentity } from './identity';
 import { armorProtection, bodyErrors, refuseBatches } from './limits';
 import { createApqCache, PersistedQueryCache, Safelist, safelistKey, safelistOnly } from './persisted-queries';
 import { createRateLimiters, generalRateLimit, sensitiveRateLimitPlugin } from './rate-limit';
+import { RequestSigner } from './request-signer';
 
 /** Readiness of the gateway reflects its subgraphs: each must answer its own /ready. */
 function subgraphReadiness(urls: Record<string, string>) {
@@ -48,10 +50,10 @@ function faultLogger(logger: Logger): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
       return {
-        async didEncounterErrors({ errors, operationName }) {
+        async didEncounterErrors({ errors, operationName, contextValue }) {
           for (const error of errors) {
             if (isClientSafe(error) || isClientHttpError(error)) continue;
-            logger.error('request fault', { operationName, path: error.path, message: error.message, extensions: error.extensions, error: error.originalError?.stack ?? error.stack });
+            logger.error('request fault', { requestId: contextValue.requestId, operationName, path: error.path, message: error.message, extensions: error.extensions, error: error.originalError?.stack ?? error.stack });
           }
         },
       };
@@ -77,6 +79,13 @@ function readyWithin(redis: ReturnType<typeof createFailFastRedis>, ms: number):
   });
 }
 
+const logRequest =
+  (logger: Logger): RequestHandler =>
+  (req, res, next) => {
+    accessLog(logger, req, res, res.locals.requestId);
+    next();
+  };
+
 /** The request id (client's x-request-id if well-formed, else new) on the response and res.locals. */
 const assignRequestId: RequestHandler = (req, res, next) => {
   const requestId = requestIdFrom(req.header(REQUEST_ID_HEADER));
@@ -91,6 +100,9 @@ export async function startGateway(config: GatewayConfig): Promise<RunningServic
   const supergraphSdl = readFileSync(config.supergraphPath, 'utf8');
   const urls = routingUrls(supergraphSdl, config.subgraphUrls);
   const exposeInternals = config.nodeEnv === 'development';
+  // Metrics are recorded only where /metrics is served (off in production without METRICS_TOKEN).
+  const metricsAccess = { production: config.nodeEnv === 'production', token: config.metricsToken };
+  const recordMetrics = metricsServed(metricsAccess);
 
   // Rate-limit counters and the safelist; fail fast (limits fall back to memory) when Redis is away.
   const redis = createFailFastRedis(config.redisUrl);
@@ -101,12 +113,19 @@ export async function startGateway(config: GatewayConfig): Promise<RunningServic
   const apq = persistedQueries.enabled ? createApqCache(config.redisUrl, config.queuePrefix, logger) : undefined;
   const armor = armorProtection(limits, security);
 
-  // The gateway caches query plans itself (in-memory LRU keyed by operation), and Apollo Server
-  // caches parsed+validated documents by query hash, so repeated operations skip both steps.
+  // Apollo Server caches parsed and validated documents by query hash (armor's rules run once per
+  // document), and the gateway caches query plans in an LRU bounded by QUERY_PLAN_CACHE_MB, so a
+  // repeated operation is neither parsed, validated nor planned again.
+  const signer = new RequestSigner(config.internalSecret);
+  const dataSources: SignedIdentityDataSource[] = [];
   const gateway = new ApolloGateway({
     supergraphSdl,
-    buildService: ({ name, url }) =>
-      new SignedIdentityDataSource({ name, url: urls[name] ?? url!, internalSecret: config.internalSecret, timeoutMs: config.subgraphTimeoutMs }),
+    experimental_approximateQueryPlanStoreMiB: config.queryPlanCacheMb ?? 30,
+    buildService: ({ name, url }) => {
+      const source = new SignedIdentityDataSource({ name, url: urls[name] ?? url!, signer, timeoutMs: config.subgraphTimeoutMs, timed: recordMetrics });
+      dataSources.push(source);
+      return source;
+    },
   });
 
   const apollo = new ApolloServer<GatewayContext>({
@@ -127,36 +146,36 @@ export async function startGateway(config: GatewayConfig): Promise<RunningServic
       operationResolutionPlugin() as ApolloServerPlugin<GatewayContext>,
       ...(armor.plugins as ApolloServerPlugin<GatewayContext>[]),
       ...(limits.rateLimitEnabled ? [sensitiveRateLimitPlugin(limiters, limits.sensitiveFields, logger)] : []),
-      graphqlMetricsPlugin('gateway'),
+      ...(recordMetrics ? [graphqlMetricsPlugin('gateway')] : []),
       faultLogger(logger),
+      requestIdOnErrors(),
     ],
   });
   await apollo.start();
   const identity = createGatewayIdentity(config);
 
   let draining = false;
-  const app = createServiceApp('gateway', subgraphReadiness(urls), () => draining, { production: config.nodeEnv === 'production', token: config.metricsToken });
+  const app = createServiceApp('gateway', subgraphReadiness(urls), () => draining, metricsAccess);
   app.set('trust proxy', trustProxy(security.trustProxy));
+  app.set('etag', false);
   // Static routes (e.g. the /admin dashboard) mount here, before /graphql and outside its limits.
   mountAdminDashboard(app);
+  // The offline explorer and the landing page live where Sandbox does (development): explorer.ts.
+  if (security.sandbox) mountLandingPage(app, { explorer: await mountExplorer(app, logger) });
   app.use(
     '/graphql',
     assignRequestId,
     cors(security.corsOrigins),
-    ...(limits.rateLimitEnabled ? [generalRateLimit(limiters, logger)] : []),
+    ...(limits.rateLimitEnabled ? [generalRateLimit(limiters)] : []),
     express.json({ limit: limits.maxBodyBytes }),
     refuseBatches,
-    // After the body is read: stream callbacks would otherwise run outside the request's scope.
-    (req, res, next) => {
-      accessLog(logger, req, res, res.locals.requestId);
-      runWithRequestScope({ requestId: res.locals.requestId }, () => next());
-    },
+    // One line per request at level http; skipped entirely when that level is off (winston would
+    // still format the line before dropping it).
+    ...(logger.isLevelEnabled('http') ? [logRequest(logger)] : []),
     ...(persistedQueries.safelist ? [safelistOnly(safelist, limits.maxTokens)] : []),
-    expressMiddleware(apollo, {
-      context: async ({ req, res }) => {
-        const requestId = res.locals.requestId as string;
-        return { requestId, clientIp: req.ip, identity: await identity.fromRequest(req, requestId) };
-      },
+    graphqlHandler(apollo, async (req, res) => {
+      const requestId = res.locals.requestId as string;
+      return { requestId, clientIp: req.ip, identity: await identity.fromRequest(req, requestId) };
     }),
   );
   app.use('/graphql', bodyErrors(limits.maxBodyBytes));
@@ -173,7 +192,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningServic
       await drainDelay();
       await server.close();
       await apollo.stop();
-      await closeAll([() => identity.close(), () => apq?.close(), () => redis.quit()], logger);
+      dataSources.forEach((d) => d.close());
+      await closeAll([() => limiters.general.flush(), () => limiters.general.stop(), () => identity.close(), () => apq?.close(), () => redis.quit()], logger);
     },
   };
 }

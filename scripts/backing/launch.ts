@@ -1,13 +1,23 @@
+import path from 'node:path';
 import { recentOutput, spawnService, waitForPort, type Spawned } from './processes';
 import type { StackProcess } from '../stack-processes';
 
 /**
- * Starts one process of the stack (`node --import tsx <entry>`) and, for those with a port, waits
+ * How to run an entry: from the sources through tsx (`npm start`), or, when this file is itself
+ * the compiled copy in dist/ (`npm run start:prod`), the compiled entry beside it with plain node.
+ */
+export function entryArgs(entry: string): string[] {
+  if (!__filename.endsWith('.js')) return ['--import', 'tsx', entry];
+  return [path.resolve(__dirname, '..', '..', entry.replace(/\.ts$/, '.js'))];
+}
+
+/**
+ * Starts one process of the stack (entryArgs: from source or compiled) and, for those with a port, waits
  * until it listens. Used by `npm start` and by the benchmarks.
  */
 export async function launchProcess(p: StackProcess, env: NodeJS.ProcessEnv, opts: { echo?: boolean; port?: number } = {}): Promise<Spawned> {
   const port = opts.port ?? p.port;
-  const child = spawnService(p.name, process.execPath, ['--import', 'tsx', p.entry], { env: { ...env, ...(port ? { PORT: String(port) } : {}) }, echo: opts.echo });
+  const child = spawnService(p.name, process.execPath, entryArgs(p.entry), { env: { ...env, ...(port ? { PORT: String(port) } : {}) }, echo: opts.echo });
   if (port) {
     try {
       await waitForPort(port, 60_000, child.child);

@@ -138,8 +138,12 @@ export function ensureMongoServerBuild(log: Log): string {
   if (existsSync(MAIN_JAR) && statSync(MAIN_JAR).mtimeMs >= newestSource()) return MAIN_JAR;
   const mvn = which('mvn');
   if (!mvn) throw new Error('Building the local MongoDB server needs Maven (Debian: apt-get install maven), or set MONGODB_URI.');
-  log('building the local MongoDB server (tools/mongo-server) with Maven; first time only, about 10-60 s');
-  const built = spawnSync(mvn, ['-B', '-q', '-f', path.join(TOOL_DIR, 'pom.xml'), 'package'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  if (built.status !== 0) throw new Error(`building tools/mongo-server failed:\n${built.stdout}\n${built.stderr}`);
+  // The first build downloads mongo-java-server, H2 and Maven's plugins (minutes on a slow
+  // network): Maven's own download and build lines are the progress, shown as they come.
+  log('building the local MongoDB server (tools/mongo-server) with Maven; first time only: 10 s with a warm ~/.m2, a few minutes when Maven must download (its output follows)');
+  const started = Date.now();
+  const built = spawnSync(mvn, ['-B', '-f', path.join(TOOL_DIR, 'pom.xml'), 'package'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (built.status !== 0) throw new Error(`building tools/mongo-server failed (Maven's output is above; exit ${built.status})`);
+  log(`built the local MongoDB server in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return MAIN_JAR;
 }

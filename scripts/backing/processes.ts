@@ -3,7 +3,19 @@ import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
-export const ROOT = path.resolve(__dirname, '../..');
+/**
+ * The project folder (the one with package.json): two levels up from the sources, three from their
+ * compiled copy in dist/scripts/backing (npm run start:prod), where .cache, .data and tools/ still are.
+ */
+export const ROOT = projectRoot(__dirname);
+
+function projectRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(__dirname, '../..');
+  }
+}
+
 export const CACHE_BIN = path.join(ROOT, '.cache', 'bin');
 
 /** A port the OS says is free right now. */

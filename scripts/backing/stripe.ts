@@ -43,9 +43,12 @@ export function ensureStripeMockBinary(log: (m: string) => void): string {
   const found = which('stripe-mock');
   if (found) return found;
   const go = which('go') ?? '/usr/local/go/bin/go';
-  log(`installing stripe-mock@${STRIPE_MOCK_VERSION} with go install; first time only`);
+  // Downloads and compiles stripe-mock (a minute or two the first time): `go install -v` names each package as it builds.
+  log(`installing stripe-mock@${STRIPE_MOCK_VERSION} with go install; first time only (its package list follows)`);
   mkdirSync(CACHE_BIN, { recursive: true });
-  const res = run(go, ['install', `github.com/stripe/stripe-mock@${STRIPE_MOCK_VERSION}`], { env: { ...process.env, GOBIN: CACHE_BIN }, encoding: 'utf8' });
-  if (res.status !== 0) throw new Error(`No Stripe: set STRIPE_SECRET_KEY, or install Go so stripe-mock can be built. go install said:\n${res.stderr ?? res.error}`);
+  const started = Date.now();
+  const res = run(go, ['install', '-v', `github.com/stripe/stripe-mock@${STRIPE_MOCK_VERSION}`], { env: { ...process.env, GOBIN: CACHE_BIN }, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (res.status !== 0) throw new Error(`No Stripe: set STRIPE_SECRET_KEY, or install Go so stripe-mock can be built (go install's output is above${res.error ? `; ${res.error}` : ''})`);
+  log(`installed stripe-mock in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return which('stripe-mock')!;
 }

@@ -90,6 +90,51 @@ export function refuseDevSecretsInProduction(env: BaseEnv, ctx: z.RefinementCtx)
   for (const { variable, reason } of developmentDefaultsIn(env)) ctx.addIssue({ code: 'custom', path: [variable], message: reason });
 }
 
+/** Development defaults of the mail settings; production refuses each (see mailDefaultsIn). */
+export const DEV_MAIL = { from: 'Federated Commerce <orders@commerce.localhost>', shopUrl: 'http://localhost:3000', smtpUrl: 'smtp://127.0.0.1:1025' } as const;
+
+/**
+ * What the notifications worker needs to send customer emails. SMTP_URL has no default in the
+ * schema, so production can tell "not set" from a value: without it, development falls back to a
+ * local Mailpit (npm start sets it), production refuses to start.
+ */
+export const mailEnvSchema = z.object({
+  /** smtp://user:pass@host:587 (STARTTLS when offered) or smtps://host:465. */
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+  /** The From header of every customer email, e.g. `Shop <orders@shop.example>`; its domain also names the Message-IDs. */
+  MAIL_FROM: z.string().min(3).default(DEV_MAIL.from),
+  /** The shop's name, as customers know it. */
+  SHOP_NAME: z.string().min(1).default('Federated Commerce'),
+  /** The storefront's base URL: emails link to `<SHOP_URL>/orders/<order number>`. */
+  SHOP_URL: z.string().url().default(DEV_MAIL.shopUrl),
+});
+export type MailEnv = z.infer<typeof mailEnvSchema>;
+
+/** The mail settings production refuses: a missing SMTP server, and the development sender and shop URL. */
+export function mailDefaultsIn(env: MailEnv): Array<{ variable: keyof MailEnv; reason: string }> {
+  const found: Array<{ variable: keyof MailEnv; reason: string }> = [];
+  if (!env.SMTP_URL) found.push({ variable: 'SMTP_URL', reason: 'must be set in production (customer emails need a real SMTP server)' });
+  if (env.MAIL_FROM === DEV_MAIL.from) found.push({ variable: 'MAIL_FROM', reason: 'must be set in production (the default sender is a development address)' });
+  if (env.SHOP_URL === DEV_MAIL.shopUrl) found.push({ variable: 'SHOP_URL', reason: 'must be set in production (emails would link to localhost)' });
+  return found;
+}
+
+export function refuseMailDefaultsInProduction(env: BaseEnv & MailEnv, ctx: z.RefinementCtx) {
+  if (env.NODE_ENV !== 'production') return;
+  for (const { variable, reason } of mailDefaultsIn(env)) ctx.addIssue({ code: 'custom', path: [variable], message: reason });
+}
+
+export interface MailConfig {
+  smtpUrl: string;
+  from: string;
+  shopName: string;
+  shopUrl: string;
+}
+
+export function mailConfigFromEnv(env: MailEnv): MailConfig {
+  return { smtpUrl: env.SMTP_URL ?? DEV_MAIL.smtpUrl, from: env.MAIL_FROM, shopName: env.SHOP_NAME, shopUrl: env.SHOP_URL.replace(/\/+$/, '') };
+}
+
 /** What every service factory needs; tests build it directly instead of going through the environment. */
 export interface ServiceConfig {
   nodeEnv: BaseEnv['NODE_ENV'];

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import { ERROR_CODES, type ErrorCode } from './errors';
 import type { Logger } from './logger';
-import { httpMetricsMiddleware, mountMetrics, type MetricsAccess } from './metrics';
+import { httpMetricsMiddleware, metricsServed, mountMetrics, type MetricsAccess } from './metrics';
 
 export type ReadinessCheck = () => Promise<boolean>;
 
@@ -32,7 +32,7 @@ export function mountHealth(app: Express, checks: Record<string, ReadinessCheck>
 export function createServiceApp(service: string, checks: Record<string, ReadinessCheck>, isDraining: () => boolean, metrics: MetricsAccess): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use(httpMetricsMiddleware(service));
+  if (metricsServed(metrics)) app.use(httpMetricsMiddleware(service));
   app.use((_req, res, next) => {
     if (isDraining()) res.setHeader('connection', 'close');
     next();
