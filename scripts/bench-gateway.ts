@@ -124,8 +124,8 @@ async function sanityCheck(targets: Target[], expect: (data: any) => string | un
 }
 
 async function runScenario(scenario: string, targets: Target[], subgraphPids: () => number[], connections: number): Promise<ScenarioResult> {
-  log(`${scenario}: warming up each target for 3 s`);
-  for (const t of targets) await runLoad(t.load, connections, 3);
+  log(`${scenario}: warming up each target for 5 s`);
+  for (const t of targets) await runLoad(t.load, connections, 5);
   const runs: Record<string, Run[]> = Object.fromEntries(targets.map((t) => [t.name, []]));
   for (let round = 0; round < ROUNDS; round++) {
     // Alternate the order so neither side always runs first (or right after the other's garbage).
