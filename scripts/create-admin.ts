@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { createInterface } from 'node:readline/promises';
 import { baseEnvSchema } from '../subgraphs/lib/config';
 import { parseEnvOrExit } from '../subgraphs/lib/env';
 import { AppError } from '../subgraphs/lib/errors';
@@ -10,21 +11,42 @@ import { loginLimiter } from '../subgraphs/customers/login-limiter';
 import { customerModel, refreshTokenModel } from '../subgraphs/customers/model';
 import { customersService } from '../subgraphs/customers/service';
 import { sessionStore } from '../subgraphs/customers/sessions';
+import { loadStackEnv } from './backing/stack-env';
 
 /**
  * Creates the first admin, or promotes an existing account (resetting its password and signing it
  * out). The only ways to get an ADMIN are this and ADMIN_EMAIL/ADMIN_PASSWORD at customers start.
  *
- *   npm run create-admin -- --email ops@example.com --password 'a long passphrase' --name 'Ops'
+ *   npm run create-admin -- --email ops@example.com --name 'Ops'      (asks for the password)
+ *   ADMIN_PASSWORD='a long passphrase' npm run create-admin -- --email ops@example.com
  *
- * Uses the same MONGODB_URI / DB_PREFIX / REDIS_URL / QUEUE_PREFIX as the services.
+ * The password never goes on the command line (shell history, `ps`): it comes from ADMIN_PASSWORD
+ * or a prompt. Uses the services the running `npm start` chose (.data/stack-env.json), else the
+ * same MONGODB_URI / DB_PREFIX / REDIS_URL / QUEUE_PREFIX as the services.
  */
+async function askPassword(): Promise<string> {
+  if (!process.stdin.isTTY) throw new Error('no ADMIN_PASSWORD set and no terminal to ask on');
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: true });
+  // Typed characters are not echoed: the prompt is written once, then output is muted.
+  const write = (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput.bind(rl);
+  let prompted = false;
+  (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = (s) => (prompted ? undefined : ((prompted = true), write(s)));
+  try {
+    return await rl.question('Password for the admin: ');
+  } finally {
+    rl.close();
+    process.stdout.write('\n');
+  }
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { email: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' } } });
-  if (!values.email || !values.password) {
-    process.stderr.write('usage: npm run create-admin -- --email <email> --password <password> [--name <name>]\n');
+  const { values } = parseArgs({ options: { email: { type: 'string' }, name: { type: 'string' } } });
+  if (!values.email) {
+    process.stderr.write('usage: [ADMIN_PASSWORD=...] npm run create-admin -- --email <email> [--name <name>]   (never --password: it would stay in shell history)\n');
     process.exit(2);
   }
+  loadStackEnv();
+  const password = process.env.ADMIN_PASSWORD || (await askPassword());
   const env = parseEnvOrExit(baseEnvSchema);
   const logger = createLogger('create-admin', 'warn');
   const conn = await connectMongo(env.MONGODB_URI, `${env.DB_PREFIX}customers`, logger);
@@ -34,7 +56,7 @@ async function main(): Promise<void> {
     await models.customers.createIndexes();
     const sessions = sessionStore({ refreshTokens: models.refreshTokens, jwtSecret: env.JWT_SECRET, logger });
     const service = customersService({ models, sessions, limiter: loginLimiter(redis, env.QUEUE_PREFIX), redis, queuePrefix: env.QUEUE_PREFIX, logger });
-    const result = await bootstrapAdmin(service, { email: values.email, password: values.password, name: values.name ?? 'Administrator' });
+    const result = await bootstrapAdmin(service, { email: values.email, password, name: values.name ?? 'Administrator' });
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     await redis.quit().catch(() => redis.disconnect());
