@@ -34,6 +34,7 @@ function report(r: ChaosResult, n: number, replicas: number): void {
   log(`stock drift: ${f.stockDrift}${off.length ? '' : ' (every product matches what was sold and is still held)'}`);
   for (const [id, s] of off) log(`  ${id}: onHand ${s.onHand} (expected ${s.expectedOnHand}), reserved ${s.reserved} (expected ${s.expectedReserved})`);
   log(`failed jobs: ${f.failedJobs}`);
+  for (const [queue, failed] of Object.entries(f.failedJobsByQueue)) log(`  ${queue}: ${failed.count} (${failed.reasons.join('; ')})`);
   log(`safety net: ${r.republished} messages Redis lost republished (the crash dropped ${r.faults.redisBytesLost} bytes of acknowledged writes)`);
   log(r.secondsToQuiet === null ? `never quiet: ${r.left.join(', ')}` : `time to quiet after the last delivery: ${r.secondsToQuiet} s (payments, orders and analytics done after ${r.secondsToPipelineQuiet} s)`);
   log(`phases (s): ${JSON.stringify(r.phases)}`);

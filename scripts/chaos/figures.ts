@@ -30,6 +30,8 @@ export interface ChaosFigures {
   stockDriftByProduct: Record<string, { onHand: number; expectedOnHand: number; reserved: number; expectedReserved: number }>;
   stockDrift: number;
   failedJobs: number;
+  /** Per queue: how many failed for good, and why (the first few reasons). */
+  failedJobsByQueue: Record<string, { count: number; reasons: string[] }>;
 }
 
 type StoredPayment = Pick<PaymentDoc, '_id' | 'status' | 'amountCents' | 'lines' | 'reservationId'>;
@@ -70,6 +72,17 @@ async function stockFigures(o: Observer, catalog: Catalog, payments: StoredPayme
   return { byProduct, total: total + (catalog.productIds.length - products.length) };
 }
 
+async function failedByQueue(o: Observer): Promise<ChaosFigures['failedJobsByQueue']> {
+  const found: ChaosFigures['failedJobsByQueue'] = {};
+  for (const q of o.queues) {
+    const count = await q.getFailedCount();
+    if (!count) continue;
+    const jobs = await q.getFailed(0, 4);
+    found[q.name] = { count, reasons: jobs.map((j) => `${j.id}: ${j.failedReason}`) };
+  }
+  return found;
+}
+
 export async function chaosFigures(o: Observer, fates: Map<string, PaymentFate>, catalog: Catalog, redis: { url: string; prefix: string }): Promise<ChaosFigures> {
   const ids = [...fates.keys()];
   const payments = await o.payments.find({ _id: { $in: ids } }, { status: 1, amountCents: 1, lines: 1, reservationId: 1 }).lean<StoredPayment[]>();
@@ -83,7 +96,8 @@ export async function chaosFigures(o: Observer, fates: Map<string, PaymentFate>,
   const rollupOff = [rollup.succeeded !== succeeded.length, rollup.revenueCents !== expectedRevenueCents, rollup.failed !== fates.size - succeeded.length].filter(Boolean).length;
   const report = await reconciliationReport({ orders: o.orders, analytics: o.analytics, payments: paymentsFromDatabase(o.paymentsDb), redis });
   const stock = await stockFigures(o, catalog, payments, paidIds);
-  const failedJobs = (await Promise.all(o.queues.map((q) => q.getFailedCount()))).reduce((a, b) => a + b, 0);
+  const failedJobsByQueue = await failedByQueue(o);
+  const failedJobs = Object.values(failedJobsByQueue).reduce((sum, q) => sum + q.count, 0);
   return {
     paymentsSucceeded: succeeded.length,
     expectedSucceeded: [...fates.values()].filter((f) => f !== 'failed').length,
@@ -97,5 +111,6 @@ export async function chaosFigures(o: Observer, fates: Map<string, PaymentFate>,
     stockDriftByProduct: stock.byProduct,
     stockDrift: stock.total,
     failedJobs,
+    failedJobsByQueue,
   };
 }

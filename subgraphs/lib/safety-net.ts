@@ -71,7 +71,7 @@ export async function* settledPages<D extends SettledDoc>(model: Model<any>, win
 export type PassResult = RestoreCounts & { checked: number };
 
 export interface SafetyNet {
-  /** Runs one pass now (tests, and the timer); resolves when it is done. */
+  /** Runs one pass now (what the timer does); resolves when it is done, with null when nothing was due or it failed. */
   runOnce(): Promise<PassResult | null>;
   stop(): Promise<void>;
 }
