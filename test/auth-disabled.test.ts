@@ -85,12 +85,12 @@ describe('the first admin comes from the environment or the CLI, never from a pu
     const email = uniqueEmail('ops');
     const env = { ...process.env, MONGODB_URI: stack.config.mongoUri, DB_PREFIX: stack.config.dbPrefix, REDIS_URL: stack.config.redisUrl, QUEUE_PREFIX: stack.config.queuePrefix, NODE_ENV: 'test' };
     const run = promisify(execFile);
-    const { stdout } = await run('npx', ['tsx', 'scripts/create-admin.ts', '--email', email, '--password', GOOD_PASSWORD, '--name', 'Ops'], { env, cwd: `${__dirname}/..` });
+    const { stdout } = await run('npx', ['tsx', 'scripts/create-admin.ts', '--email', email, '--name', 'Ops'], { env: { ...env, ADMIN_PASSWORD: GOOD_PASSWORD }, cwd: `${__dirname}/..` });
     expect(JSON.parse(stdout)).toMatchObject({ email, action: 'created' });
     const signedIn = await login(stack, email, GOOD_PASSWORD);
     expect(signedIn.data.login.customer.role).toBe('ADMIN');
 
-    const weak = run('npx', ['tsx', 'scripts/create-admin.ts', '--email', uniqueEmail('ops'), '--password', 'short', '--name', 'Ops'], { env, cwd: `${__dirname}/..` });
+    const weak = run('npx', ['tsx', 'scripts/create-admin.ts', '--email', uniqueEmail('ops'), '--name', 'Ops'], { env: { ...env, ADMIN_PASSWORD: 'short' }, cwd: `${__dirname}/..` });
     await expect(weak).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('BAD_USER_INPUT') });
   });
 

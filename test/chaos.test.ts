@@ -50,8 +50,10 @@ describe('chaos: processes and Redis die while payments arrive', () => {
     expect([f.drift, f.stockDrift, f.failedJobs]).toEqual([0, 0, 0]);
   });
 
-  it('the system went quiet on its own', () => {
-    expect(result.left).toEqual([]);
-    expect(result.secondsToQuiet).not.toBeNull();
+  it('payments, orders, analytics and stock went quiet on their own', () => {
+    // Emails may still be waiting for a retry (a send cut off by a kill backs off like any job):
+    // they are reported by the script, and their exactly-once is tested in notifications-*.test.ts.
+    expect(result.left.filter((l) => !/other queued jobs \(notifications/.test(l))).toEqual([]);
+    expect(result.secondsToPipelineQuiet).not.toBeNull();
   });
 });

@@ -8,6 +8,14 @@ import { runWithRequestScope } from './request-context';
 /** Jobs added without our queue's options (another producer) still back off, by a fixed delay. */
 const BACKOFF_FALLBACK_MS = 5_000;
 
+/**
+ * How many times a job cut off by a dead worker goes back to the queue before BullMQ fails it for
+ * good (its default is 1: a job active on two workers that crash in a row, as in a rolling restart
+ * or the chaos run, would need an admin). Every consumer is idempotent, so a rerun is always safe;
+ * the bound only stops a job that itself kills every worker from doing so forever.
+ */
+export const MAX_STALLED_COUNT = 5;
+
 export interface JobContext {
   job: Job;
   logger: Logger;
@@ -56,6 +64,7 @@ export function createValidatedWorker<S extends QueueDefinition['schema']>(
       connection: deps.connection,
       prefix: deps.prefix,
       concurrency: 8,
+      maxStalledCount: MAX_STALLED_COUNT,
       settings: { backoffStrategy: (attemptsMade: number, type?: string) => (type === CAPPED_BACKOFF ? cappedBackoff(attemptsMade) : BACKOFF_FALLBACK_MS) },
       ...opts,
     },
