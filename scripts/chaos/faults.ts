@@ -1,3 +1,4 @@
+import { recentOutput } from '../backing/processes';
 import type { Random } from './random';
 import { sleep } from './random';
 import { processIsUp, type ChaosProcess, type ChaosStack } from './stack';
@@ -106,7 +107,8 @@ export function startFaults(stack: ChaosStack, plan: FaultPlan, progress: () => 
     for (const p of stack.processes) {
       if (processIsUp(p) || restarting.has(p) || !p.proc) continue;
       record.unexpectedExits++;
-      note(`${p.name} exited on its own (code ${p.proc.child.exitCode}); restarting it`);
+      const why = recentOutput(p.proc).split('\n').slice(-3).join(' | ').slice(0, 400);
+      note(`${p.name} exited on its own (code ${p.proc.child.exitCode}); restarting it. Its last words: ${why}`);
       restartLater(p, 500);
     }
   };
