@@ -1,4 +1,4 @@
-import { subgraphPorts } from '../subgraphs/lib/config';
+import { subgraphPorts, workerPorts } from '../subgraphs/lib/config';
 
 /**
  * Every process `npm start` runs, in start order. Subgraphs and the gateway are HTTP services
@@ -18,16 +18,15 @@ export const SUBGRAPH_PROCESSES: StackProcess[] = [
 ];
 
 /**
- * Queue consumers, each its own process so it can be scaled and restarted on its own; `port` serves
- * its /health and /ready. Reserved ports: products-worker 4012, orders-worker 4013,
- * payments-worker 4014, analytics-worker 4015, notifications-worker 4016.
+ * Queue consumers, each its own process so it can be scaled and restarted on its own; `port`
+ * (workerPorts in subgraphs/lib/config.ts) serves its /health, /ready and /metrics.
  */
 export const WORKER_PROCESSES: StackProcess[] = [
-  { name: 'products-worker', entry: 'subgraphs/products/worker-main.ts', port: 4012 },
-  { name: 'orders-worker', entry: 'subgraphs/orders/worker-main.ts', port: 4013 },
-  { name: 'payments-worker', entry: 'subgraphs/payments/worker-main.ts', port: 4014 },
-  { name: 'analytics-worker', entry: 'subgraphs/orders/analytics/worker-main.ts', port: 4015 },
-  { name: 'notifications-worker', entry: 'subgraphs/orders/notifications/worker-main.ts', port: 4016 },
+  { name: 'products-worker', entry: 'subgraphs/products/worker-main.ts', port: workerPorts.products },
+  { name: 'orders-worker', entry: 'subgraphs/orders/worker-main.ts', port: workerPorts.orders },
+  { name: 'payments-worker', entry: 'subgraphs/payments/worker-main.ts', port: workerPorts.payments },
+  { name: 'analytics-worker', entry: 'subgraphs/orders/analytics/worker-main.ts', port: workerPorts.analytics },
+  { name: 'notifications-worker', entry: 'subgraphs/orders/notifications/worker-main.ts', port: workerPorts.notifications },
 ];
 
 export const GATEWAY_PROCESS: StackProcess = { name: 'gateway', entry: 'gateway/src/main.ts', port: 4000 };

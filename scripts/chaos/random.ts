@@ -2,6 +2,8 @@
  * A seeded random source (mulberry32), so a chaos run can be repeated with `--seed`, and a small
  * concurrency pool.
  */
+import { createRandom } from '../history/random';
+
 export interface Random {
   next(): number;
   int(min: number, max: number): number;
@@ -11,19 +13,12 @@ export interface Random {
 }
 
 export function seededRandom(seed: number): Random {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
+  // The same mulberry32 generator as the seeded history, plus what a chaos run needs.
+  const { next, int, chance } = createRandom(seed);
   return {
     next,
     int,
-    chance: (p) => next() < p,
+    chance,
     pick: (items) => items[Math.floor(next() * items.length)],
     shuffle(items) {
       const out = [...items];

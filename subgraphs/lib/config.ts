@@ -61,7 +61,7 @@ export type SubgraphName = keyof typeof subgraphPorts;
 export const SUBGRAPH_NAMES = Object.keys(subgraphPorts) as SubgraphName[];
 
 /** Each worker process's /health, /ready and /metrics port. */
-export const workerPorts = { products: 4012, orders: 4013, payments: 4014, analytics: 4015 } as const;
+export const workerPorts = { products: 4012, orders: 4013, payments: 4014, analytics: 4015, notifications: 4016 } as const;
 
 /** The environment of one process (a subgraph or a worker): the shared settings, its port, production refusals. */
 export function processEnvSchema(defaultPort: number) {

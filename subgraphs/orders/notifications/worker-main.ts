@@ -1,15 +1,13 @@
 import { z } from 'zod';
-import { baseEnvSchema, mailConfigFromEnv, mailEnvSchema, refuseDevSecretsInProduction, refuseMailDefaultsInProduction, serviceConfigFromEnv } from '../../lib/config';
+import { baseEnvSchema, mailConfigFromEnv, mailEnvSchema, refuseDevSecretsInProduction, refuseMailDefaultsInProduction, serviceConfigFromEnv, workerPorts } from '../../lib/config';
 import { port } from '../../lib/env';
 import { runMain } from '../../lib/main';
 import { DEFAULT_LEASE_MS, startNotificationsWorker } from './worker';
 
-export const NOTIFICATIONS_WORKER_PORT = 4016;
-
 const envSchema = baseEnvSchema
   .extend(mailEnvSchema.shape)
   .extend({
-    PORT: port(NOTIFICATIONS_WORKER_PORT),
+    PORT: port(workerPorts.notifications),
     /** How long a send claim holds before a silent sender counts as dead (ms). */
     NOTIFICATION_LEASE_MS: z.coerce.number().int().min(1_000).default(DEFAULT_LEASE_MS),
   })
