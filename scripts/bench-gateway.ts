@@ -31,10 +31,11 @@ import { startBenchStack, type BenchStack } from './backing/bench-stack';
 import { launchProcess } from './backing/launch';
 import { freePort, recentOutput, spawnService, waitForPort, type Spawned } from './backing/processes';
 import { GATEWAY_PROCESS, SUBGRAPH_PROCESSES } from './stack-processes';
-import { cpuMeter, median, processTree, rssMb, runLoad, type Load, type LoadResult } from './bench/measure';
+import { cpuMeter, median, processTree, rssMb, runLoad, type Load } from './bench/measure';
 import { composeNestedSupergraph, NESTED_QUERY } from './bench/nested-subgraphs';
 import { ORDER_QUERY, seedRealStack, STOREFRONT_QUERY } from './bench/real-stack-seed';
 import { SUPERGRAPH_PATH } from './supergraph';
+import { cpuRatios, ms, printTable, ratios, round3, summary, type Run, type ScenarioResult } from './bench/report';
 import { issueAccessToken } from '../subgraphs/lib/tokens';
 import { SUBGRAPH_NAMES } from '../subgraphs/lib/config';
 
@@ -55,22 +56,6 @@ interface Target {
   kind: 'plain' | 'ours' | 'ours-cluster' | 'before';
   load: Load;
   proc: Spawned;
-}
-
-interface Run extends LoadResult {
-  round: number;
-  gatewayCpu: number;
-  /** Gateway CPU time per answered request: what contention for the cores does not change much. */
-  cpuMsPerRequest: number;
-  subgraphCpu: number;
-  benchCpu: number;
-  gatewayRssMb: number;
-  processes: number;
-}
-
-interface ScenarioResult {
-  scenario: string;
-  runs: Record<string, Run[]>;
 }
 
 /**
@@ -144,56 +129,6 @@ async function runScenario(scenario: string, targets: Target[], subgraphPids: ()
     }
   }
   return { scenario, runs };
-}
-
-/** ours ÷ plain throughput, round by round (each pair ran back to back). */
-function ratios(result: ScenarioResult, ours: string, plain: string): number[] {
-  return result.runs[ours].map((r, i) => r.rps / result.runs[plain][i].rps);
-}
-
-/** plain ÷ ours gateway CPU per request, round by round: above 1, ours spends less CPU on an answer. */
-function cpuRatios(result: ScenarioResult, ours: string, plain: string): number[] {
-  return result.runs[ours].map((r, i) => result.runs[plain][i].cpuMsPerRequest / r.cpuMsPerRequest);
-}
-
-const ms = (x: number) => (Number.isFinite(x) ? Math.round(x * 10) / 10 : NaN);
-
-const round3 = (x: number) => Math.round(x * 1000) / 1000;
-const spread = (xs: number[], digits = 1) => `${median(xs).toFixed(digits)} [${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)}]`;
-
-function printTable(result: ScenarioResult, plain: string) {
-  log('');
-  log(`${result.scenario}: median of ${ROUNDS} rounds of ${SECONDS} s [min-max]`);
-  log(`  ${'target'.padEnd(14)} ${'req/s'.padEnd(20)} ${'p50 ms'.padEnd(8)} ${'p95 ms'.padEnd(8)} ${'p99 ms'.padEnd(8)} ${'gw CPU%'.padEnd(8)} ${'CPU ms/req'.padEnd(11)} ${'gw RSS MB'.padEnd(10)} ${'subgr CPU%'.padEnd(11)} ${'req/s ÷ plain'.padEnd(24)} plain CPU/req ÷ this`);
-  for (const [name, runs] of Object.entries(result.runs)) {
-    const m = (f: (r: Run) => number) => String(ms(median(runs.map(f))));
-    const ratio = name === plain ? '1' : spread(ratios(result, name, plain), 3);
-    const cpuRatio = name === plain ? '1' : spread(cpuRatios(result, name, plain), 3);
-    log(`  ${name.padEnd(14)} ${spread(runs.map((r) => r.rps)).padEnd(20)} ${m((r) => r.p50).padEnd(8)} ${m((r) => r.p95).padEnd(8)} ${m((r) => r.p99).padEnd(8)} ${m((r) => r.gatewayCpu).padEnd(8)} ${m((r) => r.cpuMsPerRequest).padEnd(11)} ${m((r) => r.gatewayRssMb).padEnd(10)} ${m((r) => r.subgraphCpu).padEnd(11)} ${ratio.padEnd(24)} ${cpuRatio}`);
-  }
-}
-
-function summary(result: ScenarioResult, plain: string) {
-  return Object.fromEntries(
-    Object.entries(result.runs).map(([name, runs]) => [
-      name,
-      {
-        rps: round3(median(runs.map((r) => r.rps))),
-        rpsRuns: runs.map((r) => round3(r.rps)),
-        p50Ms: ms(median(runs.map((r) => r.p50))),
-        p95Ms: ms(median(runs.map((r) => r.p95))),
-        p99Ms: ms(median(runs.map((r) => r.p99))),
-        cpuPercent: median(runs.map((r) => r.gatewayCpu)),
-        cpuMsPerRequest: round3(median(runs.map((r) => r.cpuMsPerRequest))),
-        rssMb: median(runs.map((r) => r.gatewayRssMb)),
-        processes: runs[0].processes,
-        failures: runs.reduce((n, r) => n + r.failures, 0),
-        ...(name === plain
-          ? {}
-          : { ratio: round3(median(ratios(result, name, plain))), ratioRuns: ratios(result, name, plain).map(round3), cpuRatio: round3(median(cpuRatios(result, name, plain))) }),
-      },
-    ]),
-  );
 }
 
 async function nestedPart(stack: BenchStack, dir: string) {
@@ -275,7 +210,7 @@ async function main() {
     log(`${ROUNDS} rounds of ${SECONDS} s per target, alternating; parts ${PARTS.join(',')}`);
     if (PARTS.includes('a')) {
       const { result, bytes } = await nestedPart(stack, dir);
-      printTable(result, 'plain');
+      printTable(result, 'plain', log, ROUNDS, SECONDS);
       out.ratio = round3(median(ratios(result, 'ours', 'plain')));
       out.clusterRatio = round3(median(ratios(result, 'ours-cluster', 'plain')));
       out.cpuRatio = round3(median(cpuRatios(result, 'ours', 'plain')));
@@ -283,7 +218,7 @@ async function main() {
     }
     if (PARTS.includes('b')) {
       for (const result of await realPart(stack, dir)) {
-        printTable(result, 'plain');
+        printTable(result, 'plain', log, ROUNDS, SECONDS);
         out[result.scenario.replace(/^\(b\) /, '')] = { connections: 10, ...summary(result, 'plain') };
       }
     }
