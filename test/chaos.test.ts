@@ -20,11 +20,13 @@ describe('chaos: processes and Redis die while payments arrive', () => {
       deliveryConcurrency: 4,
       deliveriesPerSecond: 2,
       checkoutConcurrency: 4,
-      quietTimeoutMs: 60_000,
+      // A job cut off by the stack kill stays `active` until BullMQ's stalled check sees its lock
+      // expired: 30 s lock + up to 30 s between checks, so quiet may take over a minute after the kill.
+      quietTimeoutMs: 150_000,
       safetyNet: { graceMs: 3_000, intervalMs: 1_000, lookbackMs: 10 * 60_000 },
       log: (m) => process.env.CHAOS_LOG && process.stdout.write(`[chaos] ${m}\n`),
     });
-  }, 240_000);
+  }, 330_000);
 
   it('one fault of each kind happened while webhooks were being delivered', () => {
     expect(result.faults).toMatchObject({ workerKills: 1, stackKills: 1, redisCrashes: 1 });
