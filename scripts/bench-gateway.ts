@@ -194,7 +194,7 @@ async function realPart(stack: BenchStack, dir: string) {
       { name: 'ours', kind: 'ours', load: { url: ours.url, headers: { authorization: `Bearer ${token}` }, body: order }, proc: ours.proc },
       ...(before ? [{ name: 'before', kind: 'before' as const, load: { url: before.url, headers: { authorization: `Bearer ${token}` }, body: order }, proc: before.proc }] : []),
     ];
-    await sanityCheck(orderTargets, (d) => (d?.order?.items?.[0]?.product?.name && d.order.customer?.email && d.order.payment?.status ? undefined : 'expected an order across four subgraphs'));
+    await sanityCheck(orderTargets, (d) => (d?.order?.lines?.[0]?.product?.name && d.order.customer?.email && d.order.payment?.status ? undefined : 'expected an order across four subgraphs'));
     results.push(await runScenario('(b) order', orderTargets, subgraphPids, 10));
     return results;
   } finally {

@@ -4,7 +4,7 @@
  * 1. Accounts (an admin and five demo customers) and the catalog, straight into their services'
  *    databases (idempotent: re-running updates rather than duplicates).
  * 2. A year of order history (scripts/history): a few thousand checkouts with weekly and seasonal
- *    patterns, some declined, cancelled, returned or oversold, made to happen through the same
+ *    patterns, some declined, canceled, returned or oversold, made to happen through the same
  *    domain functions as the running system (Stripe events into the payments ledger, payment
  *    results into orders, analytics events into the rollups), so the dashboard shows a year of
  *    trends and `npm run reconcile` finds no drift. Deterministic for a given --seed; re-running

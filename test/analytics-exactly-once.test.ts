@@ -17,7 +17,7 @@ async function crashedMidway(m: AnalyticsModels, event: AnalyticsEvent, appliedT
   const targets = planIncrements(event);
   await m.appliedEvents.collection.insertOne({
     _id: event.eventId as never, kind: event.kind, orderId: event.orderId, paymentId: event.paymentId, customerId: event.customerId, currency: event.currency,
-    totalCents: event.totalCents, refundCents: event.refundCents, occurredAt: new Date(event.occurredAt), targets, state, claim: 'dead-worker',
+    amountCents: event.amountCents, refundCents: event.refundCents, occurredAt: new Date(event.occurredAt), targets, state, claim: 'dead-worker',
     claimedUntil: new Date(Date.now() - 1000), duplicates: 0, createdAt: new Date(), updatedAt: new Date(),
   });
   for (const t of targets.slice(0, appliedTargets)) {

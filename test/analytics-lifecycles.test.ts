@@ -81,8 +81,8 @@ describe('analytics follow real order lifecycles', () => {
     await q.publish(result);
     const order = await settled(result.paymentId, 'OVERSOLD_REFUNDED');
     // The refund the oversold order asked for comes back from payments.
-    await q.publish({ ...result, outcome: 'refunded', refundedCents: order.totalCents, occurredAt: '2024-06-10T12:01:00Z' });
-    await waitFor('refund recorded', () => orders().findOne({ _id: order._id, refundedCents: order.totalCents, outboxPending: 0 }).lean());
+    await q.publish({ ...result, outcome: 'refunded', refundedCents: order.amountCents, occurredAt: '2024-06-10T12:01:00Z' });
+    await waitFor('refund recorded', () => orders().findOne({ _id: order._id, refundedCents: order.amountCents, outboxPending: 0 }).lean());
     await settled(result.paymentId, 'OVERSOLD_REFUNDED');
 
     const data = await admin(STATS, { currency: 'EUR' });

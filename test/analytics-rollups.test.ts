@@ -126,7 +126,7 @@ describe('analytics rollups fed by the queue', () => {
     // What a worker that died after its second $inc leaves behind: the marker (claim run out) and two applied targets.
     await analytics.models.appliedEvents.collection.insertOne({
       _id: event.eventId as never, kind: event.kind, orderId: event.orderId, paymentId: event.paymentId, customerId: event.customerId, currency: 'USD',
-      totalCents: event.totalCents, refundCents: 0, occurredAt: new Date(event.occurredAt), targets, state: 'applying', claim: 'dead-worker',
+      amountCents: event.amountCents, refundCents: 0, occurredAt: new Date(event.occurredAt), targets, state: 'applying', claim: 'dead-worker',
       claimedUntil: new Date(Date.now() - 1000), duplicates: 0, createdAt: new Date(), updatedAt: new Date(),
     });
     for (const t of targets.slice(0, 2)) {
@@ -199,7 +199,7 @@ describe('analytics rollups fed by the queue', () => {
       });
       const orderId = newId('order');
       await stack.orders.deps.orders.collection.insertOne({
-        _id: orderId as never, paymentId, customerId: ids.customers[0], status: 'PAID', items: [], totalCents: 700, refundedCents: 0, currency: 'USD', reservationId: 'r',
+        _id: orderId as never, paymentId, customerId: ids.customers[0], status: 'PAID', lines: [], amountCents: 700, refundedCents: 0, currency: 'USD', reservationId: 'r',
         statusHistory: [{ from: null, to: 'PAID', at: new Date('2024-02-10T00:00:00Z'), by: 'test' }], outbox: [], outboxDone: [], outboxPending: 0, createdAt: new Date('2024-02-10T00:00:00Z'), updatedAt: new Date(),
       });
       const report = (await stack.gql(RECONCILE, { from: '2024-02-01', to: '2024-03-01' }, { token: adminToken })).data.reconciliationReport;

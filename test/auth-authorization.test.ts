@@ -26,7 +26,7 @@ describe("a customer's private data stays private through every entry point", ()
     const added = await stack.gql(ADD_ADDRESS, { input: { line1: '1 Private Lane', city: 'Springfield', postalCode: '12345', country: 'us' } }, { token: alice.accessToken });
     aliceAddressId = added.data.addAddress.id;
     const lines = [{ productId: newId('product'), name: 'Widget', unitPriceCents: 1500, quantity: 1 }];
-    await stack.orders.deps.orders.create({ _id: orderId, paymentId: newId('payment'), customerId: alice.customer.id, status: 'PAID', items: lines, totalCents: 1500, currency: 'USD', reservationId: newId('reservation') });
+    await stack.orders.deps.orders.create({ _id: orderId, paymentId: newId('payment'), customerId: alice.customer.id, status: 'PAID', lines, amountCents: 1500, currency: 'USD', reservationId: newId('reservation') });
   });
   afterAll(() => stack?.stop());
 

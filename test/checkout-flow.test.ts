@@ -86,7 +86,7 @@ describe('checkout prices from the catalog, holds stock and starts a Stripe paym
     const paid = await stack.gql(SIMULATE, { paymentId: payment.id }, { token: customer.token });
     expect(paid.data.simulatePaymentWebhook.status).toBe('SUCCEEDED');
     const [job] = await publishedResults(queue, payment.id);
-    expect(job.data).toMatchObject({ outcome: 'succeeded', customerId: customer.id, totalCents: 29098, reservationId: stored.reservationId, shippingAddress: { city: 'Arlington', region: 'VA' } });
+    expect(job.data).toMatchObject({ outcome: 'succeeded', customerId: customer.id, amountCents: 29098, reservationId: stored.reservationId, shippingAddress: { city: 'Arlington', region: 'VA' } });
   });
 
   it('a price sent by the client is not even accepted: the input has no price field', async () => {

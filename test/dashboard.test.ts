@@ -62,7 +62,7 @@ describe('the admin dashboard shows the sales the analytics worker counted', () 
     for (const [customerId, kind, at, lines, currency = 'USD'] of facts) {
       const orderId = newId('order');
       const event = {
-        eventId: `${orderId}-${kind.slice(6)}`, kind, orderId, paymentId: newId('payment'), customerId, lines, totalCents: lines.reduce((s, l) => s + l.unitPriceCents * l.quantity, 0),
+        eventId: `${orderId}-${kind.slice(6)}`, kind, orderId, paymentId: newId('payment'), customerId, lines, amountCents: lines.reduce((s, l) => s + l.unitPriceCents * l.quantity, 0),
         refundedCents: 0, fromStatus: null, toStatus: kind === 'order.paid' ? 'PAID' : 'FAILED', placedAt: at.toISOString(), currency, occurredAt: at.toISOString(), requestId: 'dashboard-test',
       };
       await addJob(queue, analyticsEventsQueue, event);

@@ -22,9 +22,9 @@ describe('one order query through the gateway spans all four subgraphs', () => {
       productIds.map((id, i) => ({ _id: id, sku: `SKU-${i}-${id.slice(-6)}`, name: `Widget ${i}`, priceCents: 1000 + i, currency: 'USD', onHand: 5 })),
     );
     const lines = productIds.map((productId, i) => ({ productId, name: `Widget ${i}`, unitPriceCents: 1000 + i, quantity: i + 1 }));
-    const totalCents = lines.reduce((sum, l) => sum + l.unitPriceCents * l.quantity, 0);
-    await stack.payments.deps.payments.create({ _id: paymentId, customerId, status: 'SUCCEEDED', lines, amountCents: totalCents, currency: 'USD', reservationId: newId('reservation') });
-    await stack.orders.deps.orders.create({ _id: orderId, paymentId, customerId, status: 'PAID', items: lines, totalCents, currency: 'USD', reservationId: newId('reservation') });
+    const amountCents = lines.reduce((sum, l) => sum + l.unitPriceCents * l.quantity, 0);
+    await stack.payments.deps.payments.create({ _id: paymentId, customerId, status: 'SUCCEEDED', lines, amountCents, currency: 'USD', reservationId: newId('reservation') });
+    await stack.orders.deps.orders.create({ _id: orderId, paymentId, customerId, status: 'PAID', lines, amountCents, currency: 'USD', reservationId: newId('reservation') });
   });
   afterAll(() => stack?.stop());
 
@@ -34,10 +34,10 @@ describe('one order query through the gateway spans all four subgraphs', () => {
     expect(res.data.order).toEqual({
       id: orderId,
       status: 'PAID',
-      totalCents: 1000 * 1 + 1001 * 2 + 1002 * 3,
+      amountCents: 1000 * 1 + 1001 * 2 + 1002 * 3,
       currency: 'USD',
       customer: { id: customerId, email: 'ada@example.com' },
-      items: productIds.map((id, i) => ({ quantity: i + 1, unitPriceCents: 1000 + i, product: { id, name: `Widget ${i}` } })),
+      lines: productIds.map((id, i) => ({ quantity: i + 1, unitPriceCents: 1000 + i, product: { id, name: `Widget ${i}` } })),
       payment: { id: paymentId, status: 'SUCCEEDED' },
     });
   });
@@ -48,7 +48,7 @@ describe('one order query through the gateway spans all four subgraphs', () => {
     conn.set('debug', (collection: string, method: string) => queries.push(`${collection}.${method}`));
     try {
       const res = await stack.gql(ORDER_QUERY, { id: orderId }, { token: await stack.tokenFor(customerId) });
-      expect(res.data.order.items).toHaveLength(3);
+      expect(res.data.order.lines).toHaveLength(3);
     } finally {
       conn.set('debug', false);
     }

@@ -36,7 +36,7 @@ describe('the gateway refuses abusive requests and serves normal ones', () => {
     const lines = [{ productId, name: 'Widget', unitPriceCents: 1500, quantity: 1 }];
     const paymentId = newId('payment');
     await stack.payments.deps.payments.create({ _id: paymentId, customerId, status: 'SUCCEEDED', lines, amountCents: 1500, currency: 'USD', reservationId: newId('reservation') });
-    await stack.orders.deps.orders.create({ _id: orderId, paymentId, customerId, status: 'PAID', items: lines, totalCents: 1500, currency: 'USD', reservationId: newId('reservation') });
+    await stack.orders.deps.orders.create({ _id: orderId, paymentId, customerId, status: 'PAID', lines, amountCents: 1500, currency: 'USD', reservationId: newId('reservation') });
   });
   afterAll(async () => {
     for (const gw of extraGateways) await gw.stop();
@@ -46,7 +46,7 @@ describe('the gateway refuses abusive requests and serves normal ones', () => {
   it('serves a normal storefront query spanning four subgraphs and the Sandbox introspection query', async () => {
     const order = await stack.gql(ORDER_QUERY, { id: orderId }, { token: await stack.tokenFor(customerId) });
     expect(order.errors).toBeUndefined();
-    expect(order.data.order.items[0].product).toEqual({ id: productId, name: 'Widget' });
+    expect(order.data.order.lines[0].product).toEqual({ id: productId, name: 'Widget' });
 
     const introspection = await stack.gql(SANDBOX_INTROSPECTION);
     expect(introspection.errors).toBeUndefined();

@@ -28,7 +28,7 @@ class Capture extends Transport {
 }
 
 const ORDER_QUERY = `query Order($id: ID!) {
-  order(id: $id) { id customer { email } items { product { name } } payment { status } }
+  order(id: $id) { id customer { email } lines { product { name } } payment { status } }
 }`;
 
 async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
@@ -59,7 +59,7 @@ describe('observability, persisted queries and draining at the gateway', () => {
     const paymentId = newId('payment');
     const lines = [{ productId, name: 'Gizmo', unitPriceCents: 700, quantity: 1 }];
     await stack.payments.deps.payments.create({ _id: paymentId, customerId, status: 'SUCCEEDED', lines, amountCents: 700, currency: 'USD', reservationId: newId('reservation') });
-    await stack.orders.deps.orders.create({ _id: orderId, paymentId, customerId, status: 'PAID', items: lines, totalCents: 700, currency: 'USD', reservationId: newId('reservation') });
+    await stack.orders.deps.orders.create({ _id: orderId, paymentId, customerId, status: 'PAID', lines, amountCents: 700, currency: 'USD', reservationId: newId('reservation') });
   });
   afterAll(async () => {
     removeCapture?.();

@@ -38,7 +38,7 @@ describe('production mode hides the internals; development serves Sandbox out of
     const paymentId = newId('payment');
     const lines = [{ productId: newId('product'), name: 'Gadget', unitPriceCents: 900, quantity: 1 }];
     await stack.payments.deps.payments.create({ _id: paymentId, customerId, status: 'SUCCEEDED', lines, amountCents: 900, currency: 'USD', reservationId: newId('reservation') });
-    await stack.orders.deps.orders.create({ _id: orderId, paymentId, customerId, status: 'PAID', items: lines, totalCents: 900, currency: 'USD', reservationId: newId('reservation') });
+    await stack.orders.deps.orders.create({ _id: orderId, paymentId, customerId, status: 'PAID', lines, amountCents: 900, currency: 'USD', reservationId: newId('reservation') });
   });
   afterAll(async () => {
     removeCapture?.();

@@ -63,7 +63,7 @@ describe('stock reservations for checkout never oversell', () => {
     expect(committed.map((c) => c.status)).toEqual(['COMMITTED', 'COMMITTED']);
     expect(await commit(reservationId)).toMatchObject({ status: 'COMMITTED' });
     expect(await stockOf(productId)).toEqual({ onHand: 3, reserved: 0, available: 3 });
-    // Restocking a sold reservation (its order was cancelled) puts the units back once.
+    // Restocking a sold reservation (its order was canceled) puts the units back once.
     expect(await Promise.all([restockSold(reservationId), restockSold(reservationId)])).toMatchObject([{ status: 'RELEASED' }, { status: 'RELEASED' }]);
     expect(await restockSold(reservationId)).toMatchObject({ status: 'RELEASED' });
     expect(await stockOf(productId)).toEqual({ onHand: 5, reserved: 0, available: 5 });
@@ -128,7 +128,7 @@ describe('stock reservations for checkout never oversell', () => {
     expect(await send('release', sold)).toEqual({ command: 'release', reservationId: sold, status: 'COMMITTED' });
     expect(await stockOf(productId)).toEqual({ onHand: 1, reserved: 0, available: 1 });
 
-    // The order is cancelled later: restock is its own job (not the release's id), and counts once.
+    // The order is canceled later: restock is its own job (not the release's id), and counts once.
     expect(inventoryJobId({ command: 'restock', reservationId: sold })).not.toBe(inventoryJobId({ command: 'release', reservationId: sold }));
     expect(await send('restock', sold)).toEqual({ command: 'restock', reservationId: sold, status: 'RELEASED' });
     expect(await restockSold(sold)).toMatchObject({ status: 'RELEASED' });

@@ -23,14 +23,14 @@ describe('the local MongoDB server of npm start', () => {
   it('keeps documents and unique indexes across a stop and a start', async () => {
     await withServer(async (db) => {
       await db.collection('orders').createIndex({ paymentId: 1 }, { unique: true });
-      await db.collection('orders').insertOne({ _id: 'o1' as never, paymentId: 'p1', totalCents: 1999 });
+      await db.collection('orders').insertOne({ _id: 'o1' as never, paymentId: 'p1', amountCents: 1999 });
     });
     const after = await withServer(async (db) => {
       const doc = await db.collection('orders').findOne({ _id: 'o1' as never });
       const duplicate = await db.collection('orders').insertOne({ _id: 'o2' as never, paymentId: 'p1' }).then(() => null, (err: { code?: number }) => err.code);
       return { doc, duplicate };
     });
-    expect(after.doc).toMatchObject({ paymentId: 'p1', totalCents: 1999 });
+    expect(after.doc).toMatchObject({ paymentId: 'p1', amountCents: 1999 });
     expect(after.duplicate).toBe(11000);
   });
 });

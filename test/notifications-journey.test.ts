@@ -114,9 +114,9 @@ describe('a shopper is emailed at each step of their order, once', () => {
     const order = await buyAndPay([[await aProduct('Armchair', 12_900), 1]]);
     ok(await stack.gql(`mutation($id: ID!) { cancelOrder(orderId: $id, reason: "changed my mind") { status } }`, { id: order._id }, { token: shopper.accessToken }));
 
-    const cancelled = (await emailsAbout(order._id, 2)).filter((m) => m.Subject.includes('cancelled'));
-    expect(cancelled).toHaveLength(1);
-    expect(cancelled[0].Subject).toBe(`Order ${order._id} cancelled: €129.00 refunded`);
-    expect(cancelled[0].Text).toContain('We are refunding €129.00 to the card you paid with');
+    const canceled = (await emailsAbout(order._id, 2)).filter((m) => m.Subject.includes('canceled'));
+    expect(canceled).toHaveLength(1);
+    expect(canceled[0].Subject).toBe(`Order ${order._id} canceled: €129.00 refunded`);
+    expect(canceled[0].Text).toContain('We are refunding €129.00 to the card you paid with');
   });
 });

@@ -61,7 +61,7 @@ describe('racing writers on one order', () => {
     expect(stored!.statusHistory.map((c) => [c.from, c.to])).toEqual([[null, 'PAID'], ['PAID', 'PROCESSING']]);
   });
 
-  it('a customer cancelling while admins ship the same order: one move wins, and only its messages are stored', async () => {
+  it('a customer canceling while admins ship the same order: one move wins, and only its messages are stored', async () => {
     const order = await paidOrder();
     const owner = { customerId: order.customerId, role: 'CUSTOMER' as const };
     const tracking = { carrier: 'DHL', trackingNumber: 'JD0146' };
@@ -75,7 +75,7 @@ describe('racing writers on one order', () => {
     // One move after PAID (which owed its event and the confirmation email): a cancellation owes four
     // messages (refund, restock, event, email), shipping two (event, email).
     expect(stored.statusHistory).toHaveLength(2);
-    if (stored.status === 'CANCELLED') {
+    if (stored.status === 'CANCELED') {
       expect(cancels.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
       expect(shipments.every((o) => o.status === 'rejected')).toBe(true);
       expect(stored.outbox).toHaveLength(2 + 4);
@@ -139,26 +139,26 @@ describe('racing writers on one order', () => {
 
   it('ten relays racing over one order with four pending messages publish each once and count each done once', async () => {
     const base = await paidOrder();
-    const owed = followUpsFor(base, 'CANCELLED', new Date(), 'req-relay');
+    const owed = followUpsFor(base, 'CANCELED', new Date(), 'req-relay');
     const outbox = [...base.outbox, ...owed];
     // As a crash leaves it: the change and its messages stored, none published, untouched for a minute.
     const staleSince = new Date(Date.now() - 60_000);
-    await orders().collection.updateOne({ _id: base._id } as never, { $set: { status: 'CANCELLED', outbox, outboxDone: [], outboxPending: outbox.length, updatedAt: staleSince } });
+    await orders().collection.updateOne({ _id: base._id } as never, { $set: { status: 'CANCELED', outbox, outboxDone: [], outboxPending: outbox.length, updatedAt: staleSince } });
 
     await Promise.all(Array.from({ length: 10 }, () => relayOutboxOnce(orders(), q.orderQueues.publisher, deps.logger, { minAgeMs: 0 })));
 
     const stored = (await orders().findById(base._id).lean<OrderDoc>())!;
     expect(stored.outboxPending).toBe(0);
     expect([...stored.outboxDone].sort()).toEqual(outbox.map((e) => e.id).sort());
-    expect(await analyticsJobsOf(base._id)).toEqual([`${base._id}-cancelled`, `${base._id}-paid`]);
+    expect(await analyticsJobsOf(base._id)).toEqual([`${base._id}-canceled`, `${base._id}-paid`]);
     expect(await q.jobIds(QUEUES.inventory)).toContain(`restock-${base.reservationId}`);
-    expect(await q.jobIds(QUEUES.refunds)).toContain(`refund-${base._id}-order_cancelled`);
+    expect(await q.jobIds(QUEUES.refunds)).toContain(`refund-${base._id}-order_canceled`);
   });
 
   it('publishers racing with overlapping views of the outbox (some entries already done) still count each entry once', async () => {
     const base = await paidOrder();
-    const owed = followUpsFor(base, 'CANCELLED', new Date(), 'req-overlap');
-    await orders().updateOne({ _id: base._id }, { $set: { status: 'CANCELLED' }, $push: { outbox: { $each: owed } }, $inc: { outboxPending: owed.length } });
+    const owed = followUpsFor(base, 'CANCELED', new Date(), 'req-overlap');
+    await orders().updateOne({ _id: base._id }, { $set: { status: 'CANCELED' }, $push: { outbox: { $each: owed } }, $inc: { outboxPending: owed.length } });
     const ids = owed.map((e) => e.id);
     const views = [ids, ids.slice(0, 1), ids.slice(1), ids.slice(0, 2), ids.slice(2), [ids[1]], ids];
 

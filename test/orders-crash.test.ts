@@ -104,12 +104,12 @@ describe('an orders worker that died mid-job', () => {
   it('left messages pending with no retry coming (a cancellation whose publish failed): the relay sweep publishes them once', async () => {
     const result = paymentResult(newId('customer'), { reservationId: newId('reservation'), lines: [{ productId: newId('product'), name: 'Mug', unitPriceCents: 900, quantity: 1 }] });
     const order = orderFromPaymentResult(result, newId('order'), 'PAID', new Date());
-    const owed = followUpsFor(order, 'CANCELLED', new Date(), 'req-cancel');
+    const owed = followUpsFor(order, 'CANCELED', new Date(), 'req-cancel');
     const staleSince = new Date(Date.now() - 60_000);
     await orders().collection.insertOne({
       ...order,
-      status: 'CANCELLED',
-      statusHistory: [...order.statusHistory, { from: 'PAID', to: 'CANCELLED', at: staleSince, by: order.customerId }],
+      status: 'CANCELED',
+      statusHistory: [...order.statusHistory, { from: 'PAID', to: 'CANCELED', at: staleSince, by: order.customerId }],
       outbox: [...order.outbox, ...owed],
       outboxDone: order.outbox.map((e) => e.id),
       outboxPending: owed.length,
@@ -120,8 +120,8 @@ describe('an orders worker that died mid-job', () => {
     const done = await waitFor('relay published the cancellation', () => orders().findOne({ _id: order._id, outboxPending: 0 }).lean<OrderDoc>(), 20_000, 100);
 
     expect([...done.outboxDone].sort()).toEqual([...order.outbox, ...owed].map((e) => e.id).sort());
-    expect(await q.jobIds(QUEUES.refunds)).toContain(`refund-${order._id}-order_cancelled`);
+    expect(await q.jobIds(QUEUES.refunds)).toContain(`refund-${order._id}-order_canceled`);
     expect(await q.jobIds(QUEUES.inventory)).toContain(`restock-${order.reservationId}`);
-    expect((await q.jobIds(QUEUES.analytics)).filter((id) => id.startsWith(order._id))).toEqual([`${order._id}-cancelled`]);
+    expect((await q.jobIds(QUEUES.analytics)).filter((id) => id.startsWith(order._id))).toEqual([`${order._id}-canceled`]);
   }, 60_000);
 });

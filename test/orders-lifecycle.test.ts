@@ -4,20 +4,20 @@ import type { OrderDoc, OrderStatus } from '../subgraphs/orders/model';
 import { pipelineQueues, waitFor } from './support/orders';
 import { startStack, type TestStack } from './support/stack';
 
-const ORDER_FIELDS = `id status totalCents refundedCents tracking { carrier trackingNumber } statusHistory { from to by reason } shippingAddress { city country }`;
+const ORDER_FIELDS = `id status amountCents refundedCents tracking { carrier trackingNumber } statusHistory { from to by reason } shippingAddress { city country }`;
 const CANCEL = `mutation($id: ID!, $reason: String) { cancelOrder(orderId: $id, reason: $reason) { ${ORDER_FIELDS} } }`;
 const SET_STATUS = `mutation($id: ID!, $status: OrderStatus!) { updateOrderStatus(orderId: $id, status: $status) { ${ORDER_FIELDS} } }`;
 const TRACK = `mutation($id: ID!) { updateTracking(orderId: $id, carrier: "DHL", trackingNumber: "JD0146 0000 1234") { ${ORDER_FIELDS} } }`;
 const PAGE_INFO = `pageInfo { hasNextPage hasPreviousPage startCursor endCursor }`;
 const MY_ORDERS = `query($status: OrderStatus, $first: Int, $after: String, $last: Int, $before: String) {
-  myOrders(status: $status, first: $first, after: $after, last: $last, before: $before) { totalCount ${PAGE_INFO} edges { node { id status totalCents } } }
+  myOrders(status: $status, first: $first, after: $after, last: $last, before: $before) { totalCount ${PAGE_INFO} edges { node { id status amountCents } } }
 }`;
 const ADMIN_ORDERS = `query($filter: OrderFilter, $sortBy: OrderSortBy, $direction: OrderSortDirection, $first: Int, $after: String) {
-  orders(filter: $filter, sortBy: $sortBy, direction: $direction, first: $first, after: $after) { totalCount ${PAGE_INFO} edges { node { id status totalCents customer { id } } } }
+  orders(filter: $filter, sortBy: $sortBy, direction: $direction, first: $first, after: $after) { totalCount ${PAGE_INFO} edges { node { id status amountCents customer { id } } } }
 }`;
 /** The orders of a connection, in page order. */
-const nodes = <T = { id: string; status: string; totalCents: number }>(connection: { edges: Array<{ node: T }> }) => connection.edges.map((e) => e.node);
-const totals = (connection: { edges: Array<{ node: { totalCents: number } }> }) => nodes(connection).map((o) => o.totalCents);
+const nodes = <T = { id: string; status: string; amountCents: number }>(connection: { edges: Array<{ node: T }> }) => connection.edges.map((e) => e.node);
+const totals = (connection: { edges: Array<{ node: { amountCents: number } }> }) => nodes(connection).map((o) => o.amountCents);
 
 describe('order lifecycle, history and access through the gateway', () => {
   let stack: TestStack;
@@ -30,15 +30,15 @@ describe('order lifecycle, history and access through the gateway', () => {
   let adminToken: string;
 
   /** An order as the worker would have created it (the pipeline itself is covered by orders-pipeline.test.ts). */
-  async function placeOrder(customerId: string, totalCents: number, status: OrderStatus = 'PAID', createdAt = new Date()): Promise<OrderDoc> {
+  async function placeOrder(customerId: string, amountCents: number, status: OrderStatus = 'PAID', createdAt = new Date()): Promise<OrderDoc> {
     const _id = newId('order');
     const doc = {
       _id,
       paymentId: newId('payment'),
       customerId,
       status,
-      items: [{ productId: newId('product'), name: 'Thing', unitPriceCents: totalCents, quantity: 1 }],
-      totalCents,
+      lines: [{ productId: newId('product'), name: 'Thing', unitPriceCents: amountCents, quantity: 1 }],
+      amountCents,
       currency: 'USD',
       reservationId: newId('reservation'),
       shippingAddress: { line1: '1 Main St', city: 'Oslo', postalCode: '0150', country: 'NO' },
@@ -59,29 +59,29 @@ describe('order lifecycle, history and access through the gateway', () => {
     await stack?.stop();
   });
 
-  describe('cancelling', () => {
-    it('the owner cancels a paid order: it is kept as CANCELLED with its history, the payment refund and the restock are queued', async () => {
+  describe('canceling', () => {
+    it('the owner cancels a paid order: it is kept as CANCELED with its history, the payment refund and the restock are queued', async () => {
       const order = await placeOrder(ada, 4200);
       const res = await stack.gql(CANCEL, { id: order._id, reason: 'changed my mind' }, { token: adaToken });
       expect(res.errors).toBeUndefined();
-      expect(res.data.cancelOrder).toMatchObject({ id: order._id, status: 'CANCELLED', shippingAddress: { city: 'Oslo', country: 'NO' } });
+      expect(res.data.cancelOrder).toMatchObject({ id: order._id, status: 'CANCELED', shippingAddress: { city: 'Oslo', country: 'NO' } });
       expect(res.data.cancelOrder.statusHistory).toEqual([
         { from: null, to: 'PAID', by: 'system:payments', reason: null },
-        { from: 'PAID', to: 'CANCELLED', by: ada, reason: 'changed my mind' },
+        { from: 'PAID', to: 'CANCELED', by: ada, reason: 'changed my mind' },
       ]);
-      const refund = await waitFor('refund request', () => q.queues[QUEUES.refunds].getJob(`refund-${order._id}-order_cancelled`));
-      expect(refund.data).toMatchObject({ paymentId: order.paymentId, orderId: order._id, reason: 'order_cancelled' });
+      const refund = await waitFor('refund request', () => q.queues[QUEUES.refunds].getJob(`refund-${order._id}-order_canceled`));
+      expect(refund.data).toMatchObject({ paymentId: order.paymentId, orderId: order._id, reason: 'order_canceled' });
       const restock = await q.queues[QUEUES.inventory].getJob(`restock-${order.reservationId}`);
       expect(restock?.data).toMatchObject({ command: 'restock', reservationId: order.reservationId });
-      expect(await q.jobIds(QUEUES.analytics)).toContain(`${order._id}-cancelled`);
+      expect(await q.jobIds(QUEUES.analytics)).toContain(`${order._id}-canceled`);
       expect(await stack.orders.deps.orders.findById(order._id).lean()).toMatchObject({ outboxPending: 0 });
     });
 
-    it('cancelling twice is refused with CONFLICT and queues nothing more', async () => {
+    it('canceling twice is refused with CONFLICT and queues nothing more', async () => {
       const order = await placeOrder(ada, 1000);
       await stack.gql(CANCEL, { id: order._id }, { token: adaToken });
       const again = await stack.gql(CANCEL, { id: order._id }, { token: adaToken });
-      expect(again.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', from: 'CANCELLED', to: 'CANCELLED' });
+      expect(again.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', from: 'CANCELED', to: 'CANCELED' });
       expect((await stack.orders.deps.orders.findById(order._id).lean())!.statusHistory).toHaveLength(2);
     });
 
@@ -99,11 +99,11 @@ describe('order lifecycle, history and access through the gateway', () => {
     it('a customer cannot cancel once shipped; an admin may cancel a processing order', async () => {
       const shipped = await placeOrder(ada, 2000, 'SHIPPED');
       const refused = await stack.gql(CANCEL, { id: shipped._id }, { token: adaToken });
-      expect(refused.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', from: 'SHIPPED', to: 'CANCELLED' });
+      expect(refused.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', from: 'SHIPPED', to: 'CANCELED' });
 
       const processing = await placeOrder(ada, 2000, 'PROCESSING');
       const byAdmin = await stack.gql(CANCEL, { id: processing._id, reason: 'fraud check' }, { token: adminToken });
-      expect(byAdmin.data.cancelOrder.statusHistory[1]).toEqual({ from: 'PROCESSING', to: 'CANCELLED', by: `admin:${admin}`, reason: 'fraud check' });
+      expect(byAdmin.data.cancelOrder.statusHistory[1]).toEqual({ from: 'PROCESSING', to: 'CANCELED', by: `admin:${admin}`, reason: 'fraud check' });
     });
   });
 
@@ -216,7 +216,7 @@ describe('order lifecycle, history and access through the gateway', () => {
     });
 
     it('Customer.orders is there for the customer themself and admins only', async () => {
-      const mine = await stack.gql(`query { me { id orders(first: 2) { totalCount edges { node { totalCents } } } } }`, {}, { token: carolToken });
+      const mine = await stack.gql(`query { me { id orders(first: 2) { totalCount edges { node { amountCents } } } } }`, {}, { token: carolToken });
       expect(mine.errors).toBeUndefined();
       expect(mine.data.me.orders.totalCount).toBe(7);
       expect(totals(mine.data.me.orders)).toEqual([7000, 6000]);

@@ -39,12 +39,12 @@ describe('payment results become orders, exactly once', () => {
     await q.publish(result);
     const order = await settled(result.paymentId);
 
-    expect(order).toMatchObject({ status: 'PAID', customerId, totalCents: 2 * product.priceCents, currency: 'USD', refundedCents: 0, reservationId: hold.reservationId, shippingAddress: result.shippingAddress });
-    expect(order.items).toEqual([expect.objectContaining({ productId: product.productId, quantity: 2, unitPriceCents: product.priceCents })]);
+    expect(order).toMatchObject({ status: 'PAID', customerId, amountCents: 2 * product.priceCents, currency: 'USD', refundedCents: 0, reservationId: hold.reservationId, shippingAddress: result.shippingAddress });
+    expect(order.lines).toEqual([expect.objectContaining({ productId: product.productId, quantity: 2, unitPriceCents: product.priceCents })]);
     expect(order.statusHistory).toEqual([expect.objectContaining({ from: null, to: 'PAID', by: 'system:payments' })]);
     expect(await stockOf(stack, product.productId)).toEqual({ onHand: 3, reserved: 0 });
     const event = await q.queues[QUEUES.analytics].getJob(`${order._id}-paid`);
-    expect(event?.data).toMatchObject({ kind: 'order.paid', orderId: order._id, paymentId: result.paymentId, totalCents: order.totalCents });
+    expect(event?.data).toMatchObject({ kind: 'order.paid', orderId: order._id, paymentId: result.paymentId, amountCents: order.amountCents });
   });
 
   it('a result delivered three times (same job id, and new job ids) still makes one order and one event', async () => {
@@ -82,7 +82,7 @@ describe('payment results become orders, exactly once', () => {
     expect(await orders().findById(attempt._id).lean()).toMatchObject({ status: 'FAILED' });
   });
 
-  it('failed, then paid, then cancelled: the stock is sold once and comes back once', async () => {
+  it('failed, then paid, then canceled: the stock is sold once and comes back once', async () => {
     const product = await createProduct(stack, 2);
     const hold = await reserve(stack, product, 2);
     const failed = paymentResult(customerId, hold, { outcome: 'failed', failureReason: 'card_declined' });
@@ -96,8 +96,8 @@ describe('payment results become orders, exactly once', () => {
     expect(await stockOf(stack, product.productId)).toEqual({ onHand: 0, reserved: 0 });
 
     const admin = await stack.tokenFor('cus_admin', 'ADMIN');
-    const cancelled = await stack.gql(`mutation($id: ID!) { cancelOrder(orderId: $id, reason: "changed mind") { status } }`, { id: paid._id }, { token: admin });
-    expect(cancelled.errors).toBeUndefined();
+    const canceled = await stack.gql(`mutation($id: ID!) { cancelOrder(orderId: $id, reason: "changed mind") { status } }`, { id: paid._id }, { token: admin });
+    expect(canceled.errors).toBeUndefined();
     await waitFor('the stock to come back', async () => (await stockOf(stack, product.productId)).onHand === 2);
     // Delivered again (a retry of the cancel's messages): no second return.
     await q.publish({ ...failed, outcome: 'failed' });

@@ -12,7 +12,7 @@ import { startStack, type TestStack } from './support/stack';
 const PAGE_INFO = 'pageInfo { hasNextPage hasPreviousPage startCursor endCursor }';
 const PAGE_VARS = '$first: Int, $after: String, $last: Int, $before: String';
 const PAGE_ARGS = 'first: $first, after: $after, last: $last, before: $before';
-const ORDER_FIELDS = `${PAGE_INFO} edges { cursor node { id status totalCents createdAt } }`;
+const ORDER_FIELDS = `${PAGE_INFO} edges { cursor node { id status amountCents createdAt } }`;
 
 const MY_ORDERS = `query(${PAGE_VARS}) { myOrders(${PAGE_ARGS}) { ${ORDER_FIELDS} } }`;
 const CUSTOMER_ORDERS = `query(${PAGE_VARS}) { me { orders(${PAGE_ARGS}) { ${ORDER_FIELDS} } } }`;
@@ -52,10 +52,10 @@ describe('every list pages through its items exactly once while items are being 
   async function addOrder(): Promise<string> {
     const createdAt = randomDayOf2024();
     const _id = newId('order');
-    const totalCents = 100 * randomInt(1, 40);
+    const amountCents = 100 * randomInt(1, 40);
     await stack.orders.deps.orders.collection.insertOne({
       _id, paymentId: newId('payment'), customerId: dana, status: statuses[randomInt(statuses.length)],
-      items: [{ productId: newId('product'), name: 'Thing', unitPriceCents: totalCents, quantity: 1 }], totalCents, refundedCents: 0, currency: 'USD',
+      lines: [{ productId: newId('product'), name: 'Thing', unitPriceCents: amountCents, quantity: 1 }], amountCents, refundedCents: 0, currency: 'USD',
       reservationId: newId('reservation'), statusHistory: [], outbox: [], outboxDone: [], outboxPending: 0, createdAt, updatedAt: createdAt,
     } as never);
     return _id;
@@ -144,7 +144,7 @@ describe('every list pages through its items exactly once while items are being 
 
   it.each([
     ['CREATED_AT', newestFirst],
-    ['AMOUNT', (n: Node) => [n.totalCents as number]],
+    ['AMOUNT', (n: Node) => [n.amountCents as number]],
     ['STATUS', (n: Node) => [n.status as string, String(n.createdAt)]],
   ] as const)('admin orders sorted by %s, in both directions', async (sortBy, key) => {
     for (const direction of ['ASC', 'DESC'] as const) {

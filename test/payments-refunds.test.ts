@@ -46,7 +46,7 @@ describe('refunds go through Stripe and publish cumulative refunded results', ()
     expect(rest.data.refundPayment).toMatchObject({ status: 'REFUNDED', refundedCents: 3000 });
 
     const jobs = await publishedResults(results, payment._id);
-    expect(jobs.map((j) => [j.id, j.data.outcome, j.data.refundedCents, j.data.totalCents])).toEqual([
+    expect(jobs.map((j) => [j.id, j.data.outcome, j.data.refundedCents, j.data.amountCents])).toEqual([
       [`${payment._id}-refunded-1000`, 'refunded', 1000, 3000],
       [`${payment._id}-refunded-3000`, 'refunded', 3000, 3000],
     ]);
@@ -127,7 +127,7 @@ describe('refunds go through Stripe and publish cumulative refunded results', ()
 
   it('a refund request from orders is processed by the payments worker once per refund job id', async () => {
     const payment = await seedPayment(stack, { status: 'SUCCEEDED' });
-    const request: RefundRequest = { paymentId: payment._id, orderId: newId('order'), reason: 'order_cancelled', requestId: 'req-cancel-1' };
+    const request: RefundRequest = { paymentId: payment._id, orderId: newId('order'), reason: 'order_canceled', requestId: 'req-cancel-1' };
     await addJob(refunds, refundRequestsQueue, request);
     // The same request again under another job id (e.g. after the completed set was trimmed).
     await addJob(refunds, refundRequestsQueue, request, `${refundJobId(request)}-again`);

@@ -51,8 +51,8 @@ describe('the safety net: messages Redis lost after they were marked published',
     return { product, payment };
   }
 
-  /** An order saved by the orders worker, its messages published; `cancelled`: cancelled afterwards (refund + restock owed). */
-  async function orderWithPublishedMessages(cancelled: boolean) {
+  /** An order saved by the orders worker, its messages published; `canceled`: canceled afterwards (refund + restock owed). */
+  async function orderWithPublishedMessages(canceled: boolean) {
     const product = await createProduct(stack, 5);
     const hold = await reserve(stack, product, 2);
     const products = internalClient({ url: stack.config.peers.products, target: 'products', service: 'orders', internalSecret: stack.config.internalSecret });
@@ -60,9 +60,9 @@ describe('the safety net: messages Redis lost after they were marked published',
     const payment = await seedPayment(stack, { status: 'SUCCEEDED', lines: hold.lines, amountCents: 2 * product.priceCents, reservationId: hold.reservationId });
     const result = paymentResult(payment.customerId, hold, { paymentId: payment._id });
     const paid = orderFromPaymentResult(result, newId('order'), 'PAID', new Date());
-    const owed = cancelled ? followUpsFor(paid, 'CANCELLED', new Date(), 'req-cancel') : [];
+    const owed = canceled ? followUpsFor(paid, 'CANCELED', new Date(), 'req-cancel') : [];
     const outbox = [...paid.outbox, ...owed];
-    const status = cancelled ? 'CANCELLED' : 'PAID';
+    const status = canceled ? 'CANCELED' : 'PAID';
     const saved = (await orders().create({ ...paid, status, outbox, outboxPending: outbox.length })).toObject() as OrderDoc;
     await publishOutbox(orders(), stack.orders.deps.queues.publisher, saved);
     return { product, payment, order: (await orders().findById(saved._id).lean<OrderDoc>())! };
@@ -88,7 +88,7 @@ describe('the safety net: messages Redis lost after they were marked published',
     afterCrash = {
       result: await jobState(q.queues[QUEUES.paymentResults], `${a.payment._id}-succeeded`),
       analytics: await jobState(q.queues[QUEUES.analytics], `${b.order._id}-paid`),
-      refund: await jobState(q.queues[QUEUES.refunds], `refund-${c.order._id}-order_cancelled`),
+      refund: await jobState(q.queues[QUEUES.refunds], `refund-${c.order._id}-order_canceled`),
     };
 
     const config = { ...stack.config, port: 0 };
@@ -114,7 +114,7 @@ describe('the safety net: messages Redis lost after they were marked published',
   it('a paid payment whose result was lost gets its order, exactly one, with its stock sold once', async () => {
     const order = await waitFor('the order of the lost result', () => orders().findOne({ paymentId: a.payment._id, status: 'PAID' }).lean<OrderDoc>(), 30_000);
     expect(await orders().countDocuments({ paymentId: a.payment._id })).toBe(1);
-    expect(order.totalCents).toBe(a.payment.amountCents);
+    expect(order.amountCents).toBe(a.payment.amountCents);
     expect(await stockOf(stack, a.product.productId)).toEqual({ onHand: 3, reserved: 0 });
     expect(await jobState(q.queues[QUEUES.paymentResults], `${a.payment._id}-succeeded`)).toBe('completed');
   });
@@ -124,11 +124,11 @@ describe('the safety net: messages Redis lost after they were marked published',
     const marker = await waitFor('the analytics event applied', () => analytics.appliedEvents.findOne({ _id: `${b.order._id}-paid`, state: 'done' }).lean(), 30_000);
     expect(marker.duplicates).toBe(0);
     const customer = await waitFor('the customer rollup', () => analytics.customers.findOne({ customerId: b.order.customerId }).lean(), 10_000);
-    expect(customer).toMatchObject({ orderCount: 1, lifetimeValueCents: b.order.totalCents });
+    expect(customer).toMatchObject({ orderCount: 1, lifetimeValueCents: b.order.amountCents });
   });
 
-  it('a cancelled order whose refund and restock were lost is refunded once and its stock comes back once', async () => {
-    const refunded = await waitFor('the order to show the refund', () => orders().findOne({ _id: c.order._id, refundedCents: c.order.totalCents }).lean<OrderDoc>(), 30_000);
+  it('a canceled order whose refund and restock were lost is refunded once and its stock comes back once', async () => {
+    const refunded = await waitFor('the order to show the refund', () => orders().findOne({ _id: c.order._id, refundedCents: c.order.amountCents }).lean<OrderDoc>(), 30_000);
     expect(refunded.refundedCents).toBe(c.payment.amountCents);
     const payment = await loadPayment(stack, c.payment._id);
     expect(payment).toMatchObject({ status: 'REFUNDED', refundedCents: c.payment.amountCents });

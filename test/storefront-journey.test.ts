@@ -67,11 +67,11 @@ describe('a shopper buys through the gateway: cart → checkout → pay → orde
     for (let i = 0; i < 3; i++) expect((await deliver(stack, event)).status).toBe(200);
 
     const order = await waitFor(async () => {
-      const page = ok<any>(await stack.gql(`{ myOrders { totalCount edges { node { id status totalCents items { quantity product { name } } payment { id status } } } } }`, {}, { token })).myOrders;
+      const page = ok<any>(await stack.gql(`{ myOrders { totalCount edges { node { id status amountCents lines { quantity product { name } } payment { id status } } } } }`, {}, { token })).myOrders;
       return page.totalCount > 0 && page;
     }, 30_000, 'the order');
     expect(order.totalCount).toBe(1);
-    expect(order.edges[0].node).toMatchObject({ status: 'PAID', totalCents: 5_900, payment: { id: checkout.payment.id, status: 'SUCCEEDED' } });
+    expect(order.edges[0].node).toMatchObject({ status: 'PAID', amountCents: 5_900, payment: { id: checkout.payment.id, status: 'SUCCEEDED' } });
 
     await waitFor(async () => (await stack.products.deps.stock.current(lamp))!.onHand === 9, 20_000, 'the stock to be sold');
     expect(await stack.products.deps.stock.current(lamp)).toMatchObject({ onHand: 9, reserved: 0 });

@@ -37,7 +37,7 @@ query BrowseProducts {
 
 query MyOrders {
   myOrders(first: 5) {
-    edges { node { id status totalCents currency createdAt items { name quantity } payment { status } } }
+    edges { node { id status amountCents currency createdAt lines { name quantity } payment { status } } }
   }
 }
 

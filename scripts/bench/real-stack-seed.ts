@@ -21,9 +21,9 @@ export const STOREFRONT_QUERY = `query Storefront($first: Int!) {
 
 export const ORDER_QUERY = `query Order($id: ID!) {
   order(id: $id) {
-    id status totalCents currency
+    id status amountCents currency
     customer { id email name }
-    items { quantity unitPriceCents product { id name priceCents stock { available } } }
+    lines { quantity unitPriceCents product { id name priceCents stock { available } } }
     payment { id status amountCents }
   }
 }`;
@@ -39,9 +39,9 @@ export async function seedRealStack(uri: string, dbPrefix: string, products: num
     const orderId = newId('order');
     await customerModel(customers).create({ _id: customerId, email: `bench-${customerId.slice(-6)}@example.com`, name: 'Bench Customer' });
     const lines = picked.map((p, i) => ({ productId: p._id, name: p.name, unitPriceCents: p.priceCents, quantity: i + 1 }));
-    const totalCents = lines.reduce((s, l) => s + l.unitPriceCents * l.quantity, 0);
-    await paymentModel(payments).create({ _id: paymentId, customerId, status: 'SUCCEEDED', lines, amountCents: totalCents, currency: 'USD', reservationId: newId('reservation') });
-    await orderModel(orders).create({ _id: orderId, paymentId, customerId, status: 'PAID', items: lines, totalCents, currency: 'USD', reservationId: newId('reservation') });
+    const amountCents = lines.reduce((s, l) => s + l.unitPriceCents * l.quantity, 0);
+    await paymentModel(payments).create({ _id: paymentId, customerId, status: 'SUCCEEDED', lines, amountCents, currency: 'USD', reservationId: newId('reservation') });
+    await orderModel(orders).create({ _id: orderId, paymentId, customerId, status: 'PAID', lines, amountCents, currency: 'USD', reservationId: newId('reservation') });
     return { orderId, customerId };
   } finally {
     await Promise.all([customers, catalog, orders, payments].map((c) => c.close()));

@@ -91,7 +91,7 @@ export function outcomes(stories: Story[]): Record<string, number> {
     const key = s.oversold
       ? 'oversold'
       : kinds.includes('cancelOrder')
-        ? 'cancelled'
+        ? 'canceled'
         : kinds.includes('refund')
           ? 'refunded'
           : !kinds.includes('succeeded')

@@ -35,7 +35,7 @@ describe('the seeded history plan', () => {
     expect(year.length).toBeLessThan(21_000);
     for (const s of year.slice(0, 500)) {
       expect(s.lines.length).toBeGreaterThanOrEqual(1);
-      expect(s.totalCents).toBe(s.lines.reduce((sum, l) => sum + l.unitPriceCents * l.quantity, 0));
+      expect(s.amountCents).toBe(s.lines.reduce((sum, l) => sum + l.unitPriceCents * l.quantity, 0));
     }
   });
 
@@ -58,7 +58,7 @@ describe('the seeded history plan', () => {
     expect(share('lighting', 0)).toBeGreaterThan(share('lighting', 6) * 1.5);
   });
 
-  it('has every kind of ending: declined, abandoned, retried, oversold, cancelled, returned in full and in part, delivered', () => {
+  it('has every kind of ending: declined, abandoned, retried, oversold, canceled, returned in full and in part, delivered', () => {
     const n = year.length;
     expect(count(year, (s) => s.oversold) / n).toBeCloseTo(0.012, 2);
     expect(count(year, endingWith('failed')) / n).toBeCloseTo(0.07, 1);
@@ -66,8 +66,8 @@ describe('the seeded history plan', () => {
     expect(count(year, endingWith('canceled'))).toBeGreaterThan(0);
     expect(count(year, endingWith('cancelOrder')) / n).toBeCloseTo(0.035, 1);
     const refunds = year.flatMap((s) => s.steps.filter((step) => step.kind === 'refund').map((step) => ({ s, cumulative: (step as { cumulativeCents: number }).cumulativeCents })));
-    expect(refunds.some((r) => r.cumulative === r.s.totalCents)).toBe(true);
-    expect(refunds.some((r) => r.cumulative < r.s.totalCents)).toBe(true);
+    expect(refunds.some((r) => r.cumulative === r.s.amountCents)).toBe(true);
+    expect(refunds.some((r) => r.cumulative < r.s.amountCents)).toBe(true);
     expect(count(year, endingWith('delivered')) / n).toBeGreaterThan(0.8);
   });
 

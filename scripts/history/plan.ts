@@ -5,7 +5,7 @@ import { createRandom, zipfWeights, type Random } from './random';
 
 /**
  * The seeded history as a list of stories, one per checkout: who bought what, when, and what
- * happened next (the payment failed or succeeded, the order was cancelled, shipped, delivered,
+ * happened next (the payment failed or succeeded, the order was canceled, shipped, delivered,
  * returned). Pure and deterministic: the same input and seed number give the same stories with the
  * same ids. replay.ts then makes each story happen through the domain functions.
  */
@@ -40,7 +40,7 @@ export interface Story {
   shippingAddress: AddressSnapshot;
   lines: LineSnapshot[];
   currency: string;
-  totalCents: number;
+  amountCents: number;
   /** When the customer checked out (the payment is created). */
   checkoutAt: Date;
   /** The stock turned out to be gone when the payment succeeded (the order is refunded). */
@@ -68,8 +68,8 @@ export const OUTCOME_RATES = {
   abandonedAfterDecline: 0.3,
   /** Paid, but the stock was gone by then (the hold had expired): refunded at once. */
   oversold: 0.012,
-  /** Paid, then cancelled before it shipped. */
-  cancelled: 0.035,
+  /** Paid, then canceled before it shipped. */
+  canceled: 0.035,
   /** Delivered, then returned in full, or in part. */
   returned: 0.025,
   partlyReturned: 0.025,
@@ -139,7 +139,7 @@ function basket(random: Random, products: PlanProduct[], weights: number[]): Lin
 }
 
 function story(index: number, seed: number, checkoutAt: Date, shopper: PlanShopper, lines: LineSnapshot[], random: Random, end: Date): Story {
-  const totalCents = lines.reduce((s, l) => s + l.unitPriceCents * l.quantity, 0);
+  const amountCents = lines.reduce((s, l) => s + l.unitPriceCents * l.quantity, 0);
   const id = (prefix: string) => historyId(prefix, seed, index, checkoutAt);
   const base = {
     index,
@@ -150,15 +150,15 @@ function story(index: number, seed: number, checkoutAt: Date, shopper: PlanShopp
     shippingAddress: shopper.address,
     lines,
     currency: 'USD',
-    totalCents,
+    amountCents,
     checkoutAt,
   };
-  const { steps, oversold } = whatHappened(random, checkoutAt, lines, totalCents);
+  const { steps, oversold } = whatHappened(random, checkoutAt, lines, amountCents);
   return { ...base, oversold, steps: steps.filter((s) => s.at < end) };
 }
 
 /** The steps after checkout, each a little after the one before. */
-function whatHappened(random: Random, checkoutAt: Date, lines: LineSnapshot[], totalCents: number): { steps: Step[]; oversold: boolean } {
+function whatHappened(random: Random, checkoutAt: Date, lines: LineSnapshot[], amountCents: number): { steps: Step[]; oversold: boolean } {
   const steps: Step[] = [];
   let at = new Date(checkoutAt.getTime() + random.int(1, 6) * MINUTE);
   // Whole seconds, as Stripe dates its events.
@@ -174,7 +174,7 @@ function whatHappened(random: Random, checkoutAt: Date, lines: LineSnapshot[], t
   steps.push({ kind: 'succeeded', at });
   if (random.chance(OUTCOME_RATES.oversold)) return { steps, oversold: true };
 
-  if (random.chance(OUTCOME_RATES.cancelled)) {
+  if (random.chance(OUTCOME_RATES.canceled)) {
     const byCustomer = random.chance(0.7);
     steps.push({ kind: 'cancelOrder', at: after(20 * MINUTE, 10 * HOUR), by: byCustomer ? 'customer' : 'admin', reason: byCustomer ? 'ordered by mistake' : 'address could not be verified' });
     return { steps, oversold: false };
@@ -185,15 +185,15 @@ function whatHappened(random: Random, checkoutAt: Date, lines: LineSnapshot[], t
   steps.push({ kind: 'delivered', at: after(36 * HOUR, 5 * 24 * HOUR) });
 
   const returns = random.weighted([OUTCOME_RATES.returned, OUTCOME_RATES.partlyReturned, 1 - OUTCOME_RATES.returned - OUTCOME_RATES.partlyReturned]);
-  if (returns === 0) steps.push({ kind: 'refund', at: after(2 * 24 * HOUR, 20 * 24 * HOUR), cumulativeCents: totalCents });
-  if (returns === 1) steps.push({ kind: 'refund', at: after(2 * 24 * HOUR, 15 * 24 * HOUR), cumulativeCents: partialRefund(lines, totalCents) });
+  if (returns === 0) steps.push({ kind: 'refund', at: after(2 * 24 * HOUR, 20 * 24 * HOUR), cumulativeCents: amountCents });
+  if (returns === 1) steps.push({ kind: 'refund', at: after(2 * 24 * HOUR, 15 * 24 * HOUR), cumulativeCents: partialRefund(lines, amountCents) });
   return { steps, oversold: false };
 }
 
 /** One unit of the cheapest line back (a partly returned order), never the whole amount. */
-function partialRefund(lines: LineSnapshot[], totalCents: number): number {
+function partialRefund(lines: LineSnapshot[], amountCents: number): number {
   const cheapest = Math.min(...lines.map((l) => l.unitPriceCents));
-  return cheapest < totalCents ? cheapest : Math.floor(totalCents / 2);
+  return cheapest < amountCents ? cheapest : Math.floor(amountCents / 2);
 }
 
 /**

@@ -71,7 +71,7 @@ const STATUSES_OF_STEP: Record<Step['kind'], OrderStatus[]> = {
   failed: ['FAILED'],
   succeeded: ['PAID', 'OVERSOLD_REFUNDED'],
   canceled: [],
-  cancelOrder: ['CANCELLED'],
+  cancelOrder: ['CANCELED'],
   processing: ['PROCESSING'],
   shipped: ['SHIPPED'],
   delivered: ['DELIVERED'],
@@ -144,7 +144,7 @@ export async function openHistoryPipeline(conns: { orders: Connection; payments:
   }
 
   async function apply(story: Story, step: Step, index: number): Promise<void> {
-    const facts = { _id: story.paymentId, intentId: story.intentId, amountCents: story.totalCents, currency: story.currency, customerId: story.customerId };
+    const facts = { _id: story.paymentId, intentId: story.intentId, amountCents: story.amountCents, currency: story.currency, customerId: story.customerId };
     const eventId = `evt_${story.paymentId}_${index}`;
     switch (step.kind) {
       case 'failed':
@@ -191,7 +191,7 @@ export async function openHistoryPipeline(conns: { orders: Connection; payments:
         idempotencyKey: `history-${story.paymentId}`,
         status: 'PENDING',
         lines: story.lines,
-        amountCents: story.totalCents,
+        amountCents: story.amountCents,
         currency: story.currency,
         reservationId: story.reservationId,
         shippingAddress: story.shippingAddress,

@@ -7,7 +7,7 @@ const result: PaymentResult = {
   customerId: 'cus_1',
   outcome: 'succeeded',
   lines: [{ productId: 'prod_1', name: 'Widget', sku: 'W-1', unitPriceCents: 250, quantity: 2 }],
-  totalCents: 500,
+  amountCents: 500,
   currency: 'EUR',
   refundedCents: 0,
   reservationId: 'res_1',
@@ -20,12 +20,12 @@ const now = new Date('2024-05-01T10:00:01.000Z');
 describe('payment result → order mapping', () => {
   it('snapshots lines, totals, currency, customer and address, and owes one paid event and the confirmation email', () => {
     const order = orderFromPaymentResult(result, 'ord_1', 'PAID', now);
-    expect(order).toMatchObject({ _id: 'ord_1', paymentId: 'pay_1', customerId: 'cus_1', status: 'PAID', items: result.lines, totalCents: 500, currency: 'EUR', reservationId: 'res_1', refundedCents: 0, shippingAddress: result.shippingAddress });
+    expect(order).toMatchObject({ _id: 'ord_1', paymentId: 'pay_1', customerId: 'cus_1', status: 'PAID', lines: result.lines, amountCents: 500, currency: 'EUR', reservationId: 'res_1', refundedCents: 0, shippingAddress: result.shippingAddress });
     expect(order.statusHistory).toEqual([{ from: null, to: 'PAID', at: now, by: 'system:payments', reason: 'payment succeeded' }]);
     expect(order.outbox.map((e) => e.id)).toEqual(['ord_1-paid', 'notify-ord_1-ORDER_PLACED']);
     expect(order.outboxPending).toBe(2);
     const event = analyticsEventSchema.parse(JSON.parse(order.outbox[0].payload));
-    expect(event).toMatchObject({ eventId: 'ord_1-paid', kind: 'order.paid', orderId: 'ord_1', totalCents: 500, refundCents: 0, occurredAt: result.occurredAt });
+    expect(event).toMatchObject({ eventId: 'ord_1-paid', kind: 'order.paid', orderId: 'ord_1', amountCents: 500, refundCents: 0, occurredAt: result.occurredAt });
   });
 
   it('records a failed attempt that keeps its hold (the customer may pay again), and releases it once the payment is canceled', () => {
@@ -50,9 +50,9 @@ describe('payment result → order mapping', () => {
     expect(refundRequestSchema.parse(JSON.parse(order.outbox[0].payload))).toMatchObject({ paymentId: 'pay_1', orderId: 'ord_3', reason: 'oversold' });
   });
 
-  it('cancelling owes a refund request, a restock of the sold units and a cancelled event', () => {
+  it('canceling owes a refund request, a restock of the sold units and a canceled event', () => {
     const order = orderFromPaymentResult(result, 'ord_4', 'PAID', now);
-    expect(followUpsFor(order, 'CANCELLED', now, 'req-2').map((e) => e.id)).toEqual(['refund-ord_4-order_cancelled', 'restock-res_1', 'ord_4-cancelled', 'notify-ord_4-CANCELLED']);
+    expect(followUpsFor(order, 'CANCELED', now, 'req-2').map((e) => e.id)).toEqual(['refund-ord_4-order_canceled', 'restock-res_1', 'ord_4-canceled', 'notify-ord_4-CANCELED']);
     expect(followUpsFor(order, 'REFUNDED', now, 'req-2')).toEqual([]);
   });
 

@@ -15,7 +15,7 @@ import { statusNotifications } from './notifications/entries';
  * Pure mappings from orders to the messages they owe other domains, and from payment results to
  * new orders. Every payload is validated here, so nothing invalid ever reaches an outbox.
  */
-type OrderFacts = Pick<OrderDoc, '_id' | 'paymentId' | 'customerId' | 'items' | 'totalCents' | 'currency' | 'reservationId'> &
+type OrderFacts = Pick<OrderDoc, '_id' | 'paymentId' | 'customerId' | 'lines' | 'amountCents' | 'currency' | 'reservationId'> &
   // A stored order has these; a new one (orderFromPaymentResult) has no status yet.
   Partial<Pick<OrderDoc, 'status' | 'refundedCents' | 'placedAt' | 'createdAt'>> &
   // What the customer's email about the change shows (notifications/entries.ts).
@@ -24,12 +24,12 @@ type OrderFacts = Pick<OrderDoc, '_id' | 'paymentId' | 'customerId' | 'items' | 
 const ANALYTICS_SUFFIX: Record<Exclude<AnalyticsKind, 'order.refunded' | 'order.status_changed'>, string> = {
   'order.paid': 'paid',
   'order.failed': 'failed',
-  'order.cancelled': 'cancelled',
+  'order.canceled': 'canceled',
   'order.oversold': 'oversold',
 };
 
 /**
- * `${orderId}-paid`, `-failed`, `-cancelled`, `-oversold`, `-refunded-<cumulativeCents>`, `-status-<STATUS>`
+ * `${orderId}-paid`, `-failed`, `-canceled`, `-oversold`, `-refunded-<cumulativeCents>`, `-status-<STATUS>`
  * (an order enters each status at most once: the lifecycle table has no cycles).
  */
 export function analyticsEventId(orderId: string, kind: AnalyticsKind, cumulativeRefundCents = 0, toStatus?: OrderStatus): string {
@@ -57,8 +57,8 @@ export function analyticsEntry(
     orderId: order._id,
     paymentId: order.paymentId,
     customerId: order.customerId,
-    lines: order.items.map(({ productId, name, sku, unitPriceCents, quantity }) => ({ productId, name, ...(sku ? { sku } : {}), unitPriceCents, quantity })),
-    totalCents: order.totalCents,
+    lines: order.lines.map(({ productId, name, sku, unitPriceCents, quantity }) => ({ productId, name, ...(sku ? { sku } : {}), unitPriceCents, quantity })),
+    amountCents: order.amountCents,
     refundCents: refund.stepCents,
     refundedCents: refund.cumulativeCents,
     fromStatus: order.status ?? null,
@@ -86,8 +86,8 @@ export function orderFromPaymentResult(r: PaymentResult, orderId: string, status
     _id: orderId,
     paymentId: r.paymentId,
     customerId: r.customerId,
-    items: r.lines,
-    totalCents: r.totalCents,
+    lines: r.lines,
+    amountCents: r.amountCents,
     currency: r.currency,
     reservationId: r.reservationId,
     placedAt: new Date(r.occurredAt),
@@ -137,11 +137,11 @@ function domainFollowUps(order: OrderFacts, status: OrderStatus, occurredAt: Dat
       return [analytics('order.failed')];
     case 'OVERSOLD_REFUNDED':
       return [refundEntry(order, 'oversold', requestId), analytics('order.oversold')];
-    case 'CANCELLED':
+    case 'CANCELED':
       return [
-        refundEntry(order, 'order_cancelled', requestId),
-        inventoryEntry(order, 'restock', 'order cancelled', requestId),
-        analytics('order.cancelled'),
+        refundEntry(order, 'order_canceled', requestId),
+        inventoryEntry(order, 'restock', 'order canceled', requestId),
+        analytics('order.canceled'),
       ];
     case 'PROCESSING':
     case 'SHIPPED':

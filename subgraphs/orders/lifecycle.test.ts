@@ -1,5 +1,5 @@
 import { AppError } from '../lib/errors';
-import { TRANSITIONS, assertTransition, canTransition, isCancellable, refundTarget, trackingTarget } from './lifecycle';
+import { TRANSITIONS, assertTransition, canTransition, isCancelable, refundTarget, trackingTarget } from './lifecycle';
 import { ORDER_STATUSES } from './model';
 
 describe('order lifecycle table', () => {
@@ -10,9 +10,9 @@ describe('order lifecycle table', () => {
   });
 
   it('lets customers and admins cancel only while PAID or PROCESSING', () => {
-    const cancellable = ORDER_STATUSES.filter((s) => isCancellable(s, 'customer'));
-    expect(cancellable).toEqual(['PAID', 'PROCESSING']);
-    expect(ORDER_STATUSES.filter((s) => isCancellable(s, 'admin'))).toEqual(['PAID', 'PROCESSING']);
+    const cancelable = ORDER_STATUSES.filter((s) => isCancelable(s, 'customer'));
+    expect(cancelable).toEqual(['PAID', 'PROCESSING']);
+    expect(ORDER_STATUSES.filter((s) => isCancelable(s, 'admin'))).toEqual(['PAID', 'PROCESSING']);
   });
 
   it('leaves refund statuses to the payment pipeline', () => {
@@ -22,7 +22,7 @@ describe('order lifecycle table', () => {
   });
 
   it('keeps terminal statuses terminal', () => {
-    for (const s of ['CANCELLED', 'REFUNDED', 'OVERSOLD_REFUNDED'] as const) {
+    for (const s of ['CANCELED', 'REFUNDED', 'OVERSOLD_REFUNDED'] as const) {
       expect(Object.keys(TRANSITIONS[s])).toEqual([]);
       for (const to of ORDER_STATUSES) expect(canTransition(s, to, 'admin')).toBe(false);
     }
@@ -54,6 +54,6 @@ describe('order lifecycle table', () => {
     expect(trackingTarget('PROCESSING')).toEqual({ to: 'SHIPPED', moves: true });
     expect(trackingTarget('SHIPPED')).toEqual({ to: 'SHIPPED', moves: false });
     expect(trackingTarget('DELIVERED')).toBeNull();
-    expect(trackingTarget('CANCELLED')).toBeNull();
+    expect(trackingTarget('CANCELED')).toBeNull();
   });
 });

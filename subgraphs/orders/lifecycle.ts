@@ -12,13 +12,13 @@ export const TRANSITIONS: Readonly<Record<OrderStatus, Partial<Record<OrderStatu
   PAID: {
     PROCESSING: ['admin'],
     SHIPPED: ['admin'],
-    CANCELLED: ['customer', 'admin'],
+    CANCELED: ['customer', 'admin'],
     REFUNDED: ['payments'],
     PARTIALLY_REFUNDED: ['payments'],
   },
   PROCESSING: {
     SHIPPED: ['admin'],
-    CANCELLED: ['customer', 'admin'],
+    CANCELED: ['customer', 'admin'],
     REFUNDED: ['payments'],
     PARTIALLY_REFUNDED: ['payments'],
   },
@@ -28,7 +28,7 @@ export const TRANSITIONS: Readonly<Record<OrderStatus, Partial<Record<OrderStatu
   // A payment that failed once and then succeeded (Stripe allows retries on one intent) is not lost.
   FAILED: { PAID: ['payments'], OVERSOLD_REFUNDED: ['payments'] },
   // Terminal: refunds arriving later only raise refundedCents.
-  CANCELLED: {},
+  CANCELED: {},
   REFUNDED: {},
   OVERSOLD_REFUNDED: {},
 };
@@ -53,13 +53,13 @@ export function assertTransition(from: OrderStatus, to: OrderStatus, actor: Acto
 }
 
 /** Statuses from which `actor` may cancel. */
-export function isCancellable(status: OrderStatus, actor: Actor = 'customer'): boolean {
-  return canTransition(status, 'CANCELLED', actor);
+export function isCancelable(status: OrderStatus, actor: Actor = 'customer'): boolean {
+  return canTransition(status, 'CANCELED', actor);
 }
 
 /** Where a (cumulative) refund puts an order. */
-export function refundTarget(totalCents: number, refundedCents: number): 'REFUNDED' | 'PARTIALLY_REFUNDED' {
-  return refundedCents >= totalCents ? 'REFUNDED' : 'PARTIALLY_REFUNDED';
+export function refundTarget(amountCents: number, refundedCents: number): 'REFUNDED' | 'PARTIALLY_REFUNDED' {
+  return refundedCents >= amountCents ? 'REFUNDED' : 'PARTIALLY_REFUNDED';
 }
 
 /** Adding tracking ships an order that is not yet shipped; on a SHIPPED order it only corrects the tracking. */

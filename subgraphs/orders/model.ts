@@ -3,7 +3,7 @@ import { outboxIndex, outboxSchemaFields, type OutboxEntry } from '../lib/outbox
 export type { OutboxEntry };
 import type { AddressSnapshot, LineSnapshot } from '../lib/queues';
 
-export const ORDER_STATUSES = ['PAID', 'PROCESSING', 'SHIPPED', 'DELIVERED', 'CANCELLED', 'REFUNDED', 'PARTIALLY_REFUNDED', 'FAILED', 'OVERSOLD_REFUNDED'] as const;
+export const ORDER_STATUSES = ['PAID', 'PROCESSING', 'SHIPPED', 'DELIVERED', 'CANCELED', 'REFUNDED', 'PARTIALLY_REFUNDED', 'FAILED', 'OVERSOLD_REFUNDED'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 export interface StatusChange {
@@ -27,8 +27,8 @@ export interface OrderDoc {
   paymentId: string;
   customerId: string;
   status: OrderStatus;
-  items: LineSnapshot[];
-  totalCents: number;
+  lines: LineSnapshot[];
+  amountCents: number;
   refundedCents: number;
   currency: string;
   reservationId: string;
@@ -58,8 +58,8 @@ const orderSchema = new Schema<OrderDoc>(
     paymentId: { type: String, required: true },
     customerId: { type: String, required: true },
     status: { type: String, enum: ORDER_STATUSES, required: true },
-    items: { type: [lineSchema], required: true },
-    totalCents: { type: Number, required: true },
+    lines: { type: [lineSchema], required: true },
+    amountCents: { type: Number, required: true },
     refundedCents: { type: Number, default: 0 },
     currency: { type: String, required: true },
     reservationId: { type: String, required: true },
@@ -83,11 +83,11 @@ orderSchema.index({ customerId: 1, createdAt: -1, _id: -1 });
 /** Admin list filtered by status, by creation time (either direction) or sorted by status. */
 orderSchema.index({ status: 1, createdAt: 1, _id: 1 });
 /** Admin list filtered by status, sorted by amount. */
-orderSchema.index({ status: 1, totalCents: 1, _id: 1 });
+orderSchema.index({ status: 1, amountCents: 1, _id: 1 });
 /** Admin list unfiltered or by date range, by creation time; analytics reconciliation's first order and createdAt window. */
 orderSchema.index({ createdAt: 1, _id: 1 });
 /** Admin list by amount range, or sorted by amount. */
-orderSchema.index({ totalCents: 1, _id: 1 });
+orderSchema.index({ amountCents: 1, _id: 1 });
 /** Analytics reconciliation's window on the payment outcome time. */
 orderSchema.index({ placedAt: 1 });
 /** The outbox relay: orders with unpublished messages, oldest change first. */

@@ -132,13 +132,13 @@ async function onRefunded(r: PaymentResult, deps: PaymentResultDeps): Promise<Or
 }
 
 function refundUpdate(order: OrderDoc, r: PaymentResult) {
-  const target = refundTarget(order.totalCents, r.refundedCents);
+  const target = refundTarget(order.amountCents, r.refundedCents);
   const moves = target !== order.status && canTransition(order.status, target, 'payments');
   const refund = { stepCents: r.refundedCents - order.refundedCents, cumulativeCents: r.refundedCents };
   const event = analyticsEntry(order, 'order.refunded', r.occurredAt, r.requestId, { to: moves ? target : order.status, refund });
   // The customer is told of refunds on a live order (a cancellation's or oversold order's email already named the amount).
   const emails = refundNotifications(order, moves || target === order.status ? target : null, refund, r.occurredAt, r.requestId);
-  const history = moves ? { statusHistory: { from: order.status, to: target, at: new Date(), by: PAYMENTS_ACTOR, reason: `refunded ${r.refundedCents} of ${order.totalCents}` } } : {};
+  const history = moves ? { statusHistory: { from: order.status, to: target, at: new Date(), by: PAYMENTS_ACTOR, reason: `refunded ${r.refundedCents} of ${order.amountCents}` } } : {};
   return { $set: { refundedCents: r.refundedCents, ...(moves ? { status: target } : {}) }, $push: { outbox: { $each: [event, ...emails] }, ...history }, $inc: { outboxPending: 1 + emails.length } };
 }
 

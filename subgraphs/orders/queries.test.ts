@@ -9,7 +9,7 @@ describe('order listing builders', () => {
 
   it('combines admin filters', () => {
     const f = adminFilterSchema.parse({ status: 'PAID', customerId: 'cus_1', minAmountCents: 100, maxAmountCents: 900, from: '2024-01-01T00:00:00Z' });
-    expect(adminFilter(f)).toEqual({ status: 'PAID', customerId: 'cus_1', totalCents: { $gte: 100, $lte: 900 }, createdAt: { $gte: new Date('2024-01-01T00:00:00Z') } });
+    expect(adminFilter(f)).toEqual({ status: 'PAID', customerId: 'cus_1', amountCents: { $gte: 100, $lte: 900 }, createdAt: { $gte: new Date('2024-01-01T00:00:00Z') } });
     expect(adminFilter({})).toEqual({});
   });
 
@@ -23,7 +23,7 @@ describe('order listing builders', () => {
 
   it('sorts stably, one direction for every key (so one index serves both directions)', () => {
     const sort = (s: Parameters<typeof sortKeys>[0]) => mongoSort(sortKeys(s), false);
-    expect(sort({ sortBy: 'AMOUNT', direction: 'ASC' })).toEqual({ totalCents: 1, _id: 1 });
+    expect(sort({ sortBy: 'AMOUNT', direction: 'ASC' })).toEqual({ amountCents: 1, _id: 1 });
     expect(sort({ sortBy: 'CREATED_AT', direction: 'DESC' })).toEqual({ createdAt: -1, _id: -1 });
     expect(sort({ sortBy: 'STATUS', direction: 'DESC' })).toEqual({ status: -1, createdAt: -1, _id: -1 });
     expect(sort({ sortBy: 'STATUS', direction: 'ASC' })).toEqual({ status: 1, createdAt: 1, _id: 1 });

@@ -47,7 +47,7 @@ export function adminFilter(f: AdminFilter = {}): FilterQuery<OrderDoc> {
   if (f.status) q.status = f.status;
   if (f.customerId) q.customerId = f.customerId;
   if (f.minAmountCents != null || f.maxAmountCents != null) {
-    q.totalCents = { ...(f.minAmountCents != null ? { $gte: f.minAmountCents } : {}), ...(f.maxAmountCents != null ? { $lte: f.maxAmountCents } : {}) };
+    q.amountCents = { ...(f.minAmountCents != null ? { $gte: f.minAmountCents } : {}), ...(f.maxAmountCents != null ? { $lte: f.maxAmountCents } : {}) };
   }
   if (f.from || f.to) q.createdAt = { ...(f.from ? { $gte: f.from } : {}), ...(f.to ? { $lte: f.to } : {}) };
   return q;
@@ -64,7 +64,7 @@ export const CUSTOMER_SORT: SortKey[] = [createdAt(-1), idKey(-1)];
  */
 export function sortKeys({ sortBy, direction }: SortArgs): SortKey[] {
   const d = direction === 'ASC' ? 1 : -1;
-  if (sortBy === 'AMOUNT') return [{ field: 'totalCents', direction: d, type: 'number' }, idKey(d)];
+  if (sortBy === 'AMOUNT') return [{ field: 'amountCents', direction: d, type: 'number' }, idKey(d)];
   if (sortBy === 'STATUS') return [{ field: 'status', direction: d, type: 'string' }, createdAt(d), idKey(d)];
   return [createdAt(d), idKey(d)];
 }

@@ -82,7 +82,7 @@ export const resolvers: GraphQLResolverMap<OrdersContext> = {
     id: (o: OrderDoc) => o._id,
     customer: (o: OrderDoc) => ({ __typename: 'Customer', id: o.customerId }),
     payment: (o: OrderDoc) => ({ __typename: 'Payment', id: o.paymentId }),
-    items: (o: OrderDoc) => o.items.map((line) => ({ ...line, product: { __typename: 'Product', id: line.productId } })),
+    lines: (o: OrderDoc) => o.lines.map((line) => ({ ...line, product: { __typename: 'Product', id: line.productId } })),
     refundedCents: (o: OrderDoc) => o.refundedCents ?? 0,
     tracking: (o: OrderDoc) => (o.tracking ? { ...o.tracking, updatedAt: iso(o.tracking.updatedAt) } : null),
     statusHistory: (o: OrderDoc) => (o.statusHistory ?? []).map((c: StatusChange) => ({ ...c, at: iso(c.at) })),

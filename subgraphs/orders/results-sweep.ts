@@ -12,13 +12,13 @@ import type { OrderDoc } from './model';
  * The orders side of the safety net (lib/safety-net.ts): every message an order published must
  * have had its effect after the grace period.
  * - analytics events: a marker in analytics_applied_events (same database), one $in per page;
- * - refund requests (cancelled or oversold orders, always "refund the rest"): the order's
+ * - refund requests (canceled or oversold orders, always "refund the rest"): the order's
  *   refundedCents reaching its total (payments' `refunded` result comes back to the order);
  * - inventory commands (release, restock): products' reservations are not visible from here, so
  *   their jobs are only checked for being gone from Redis. Republishing one is harmless: a
  *   restock or release changes a reservation once at most.
  */
-type SweptOrder = SettledDoc & Pick<OrderDoc, 'totalCents' | 'refundedCents'>;
+type SweptOrder = SettledDoc & Pick<OrderDoc, 'amountCents' | 'refundedCents'>;
 
 /** What is known about one published entry's effect: shown, missing, or out of sight (pure). */
 export function entryEffect(order: SweptOrder, entry: OutboxEntry, appliedEvents: Set<string>): 'shown' | OwedMessage['effect'] {
@@ -26,7 +26,7 @@ export function entryEffect(order: SweptOrder, entry: OutboxEntry, appliedEvents
     case analyticsEventsQueue.name:
       return appliedEvents.has(entry.id) ? 'shown' : 'missing';
     case refundRequestsQueue.name:
-      return (order.refundedCents ?? 0) >= order.totalCents ? 'shown' : 'missing';
+      return (order.refundedCents ?? 0) >= order.amountCents ? 'shown' : 'missing';
     case inventoryCommandsQueue.name:
     default:
       return 'unverifiable';
@@ -64,7 +64,7 @@ async function appliedAmong(deps: OrdersSafetyNetDeps, orders: SweptOrder[]): Pr
 export async function sweepOrderMessages(deps: OrdersSafetyNetDeps, window: { from: Date; to: Date }, pageSize: number): Promise<PassResult> {
   let result: PassResult = { ...noRestores(), checked: 0 };
   const restore = { model: deps.orders, queues: deps.queues, publisher: deps.publisher, logger: deps.logger };
-  for await (const page of settledPages<SweptOrder>(deps.orders, window, pageSize, {}, { totalCents: 1, refundedCents: 1 })) {
+  for await (const page of settledPages<SweptOrder>(deps.orders, window, pageSize, {}, { amountCents: 1, refundedCents: 1 })) {
     const owed = owedMessages(page, await appliedAmong(deps, page));
     result = { ...addRestores(result, await restoreLostMessages(owed, restore)), checked: result.checked + page.length };
   }

@@ -42,22 +42,22 @@ export function createOrdersService({ orders, queues, logger }: OrdersServiceDep
     return order;
   }
 
-  /** Cancelling keeps the order and its history: it refunds the payment and returns the stock, both via queues. */
+  /** Canceling keeps the order and its history: it refunds the payment and returns the stock, both via queues. */
   async function cancel(orderId: string, caller: Caller, reason?: string): Promise<OrderDoc> {
     const order = await ownedOrder(orderId, caller);
     const updated = await applyTransition(orders, order, {
-      to: 'CANCELLED',
+      to: 'CANCELED',
       actor: caller.role === 'ADMIN' ? 'admin' : 'customer',
       by: byOf(caller),
-      reason: reason ?? 'cancelled',
-      outbox: followUpsFor(order, 'CANCELLED', new Date(), requestId()),
+      reason: reason ?? 'canceled',
+      outbox: followUpsFor(order, 'CANCELED', new Date(), requestId()),
     });
     return changed(updated);
   }
 
-  /** Admin moves along the table; CANCELLED goes through cancel() so the refund and stock return happen. */
+  /** Admin moves along the table; CANCELED goes through cancel() so the refund and stock return happen. */
   async function setStatus(orderId: string, to: OrderStatus, caller: Caller, reason?: string): Promise<OrderDoc> {
-    if (to === 'CANCELLED') return cancel(orderId, caller, reason);
+    if (to === 'CANCELED') return cancel(orderId, caller, reason);
     const order = await ownedOrder(orderId, caller);
     return changed(await applyTransition(orders, order, { to, actor: 'admin', by: byOf(caller), reason, outbox: followUpsFor(order, to, new Date(), requestId()) }));
   }

@@ -12,7 +12,7 @@ export function resultPayload(payment: PaymentDoc, record: ResultRecord): Paymen
     customerId: payment.customerId,
     outcome: record.outcome,
     lines: payment.lines.map((l) => ({ productId: l.productId, name: l.name, sku: l.sku ?? undefined, unitPriceCents: l.unitPriceCents, quantity: l.quantity })),
-    totalCents: payment.amountCents,
+    amountCents: payment.amountCents,
     currency: payment.currency,
     refundedCents: record.refundedCents,
     reservationId: payment.reservationId,

@@ -9,7 +9,7 @@ describe('which recorded payment outcomes an order shows (the payments safety ne
 
   it('a success shows as any status but a failed attempt', () => {
     expect(orderReflects(order('PAID'), { outcome: 'succeeded', refundedCents: 0 })).toBe(true);
-    expect(orderReflects(order('CANCELLED'), { outcome: 'succeeded', refundedCents: 0 })).toBe(true);
+    expect(orderReflects(order('CANCELED'), { outcome: 'succeeded', refundedCents: 0 })).toBe(true);
     expect(orderReflects(order('FAILED'), { outcome: 'succeeded', refundedCents: 0 })).toBe(false);
   });
 

@@ -24,7 +24,7 @@ export interface PaymentsWorkerOptions {
 }
 
 /**
- * A refund asked for by orders (order cancelled, or oversold), done once per refundJobId: that id
+ * A refund asked for by orders (order canceled, or oversold), done once per refundJobId: that id
  * is the Stripe idempotency key and the payment's refund record key. Requests that can never
  * succeed fail at once; a payment whose success we have not recorded yet is retried with backoff.
  */

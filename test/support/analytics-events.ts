@@ -7,13 +7,13 @@ import { incrementsOf, planIncrements, type RollupKind } from '../../subgraphs/o
  * Many analytics events of every kind, and the rollups they must add up to, for the exactly-once
  * stories: the expectation folds the worker's own plan (planIncrements) in memory, once per event.
  */
-const KINDS: AnalyticsEvent['kind'][] = ['order.paid', 'order.paid', 'order.paid', 'order.failed', 'order.paid', 'order.refunded', 'order.paid', 'order.cancelled', 'order.paid', 'order.oversold'];
+const KINDS: AnalyticsEvent['kind'][] = ['order.paid', 'order.paid', 'order.paid', 'order.failed', 'order.paid', 'order.refunded', 'order.paid', 'order.canceled', 'order.paid', 'order.oversold'];
 /** The status move each kind reports (a refund or a cancellation of an order paid earlier). */
 const MOVES: Record<string, [from: string | null, to: string]> = {
   'order.paid': [null, 'PAID'],
   'order.failed': [null, 'FAILED'],
   'order.refunded': ['PAID', 'PARTIALLY_REFUNDED'],
-  'order.cancelled': ['PAID', 'CANCELLED'],
+  'order.canceled': ['PAID', 'CANCELED'],
   'order.oversold': [null, 'OVERSOLD_REFUNDED'],
 };
 
@@ -26,8 +26,8 @@ export function manyEvents(n: number, start: string): AnalyticsEvent[] {
     const orderId = newId('order');
     const lines = [{ productId: products[i % 4], name: 'p', unitPriceCents: 100 * (1 + (i % 5)), quantity: 1 + (i % 3) }];
     if (i % 2 === 0) lines.push({ productId: products[(i + 1) % 4], name: 'q', unitPriceCents: 250, quantity: 2 });
-    const totalCents = lines.reduce((s, l) => s + l.unitPriceCents * l.quantity, 0);
-    const refundCents = kind === 'order.refunded' ? Math.ceil(totalCents / 2) : 0;
+    const amountCents = lines.reduce((s, l) => s + l.unitPriceCents * l.quantity, 0);
+    const refundCents = kind === 'order.refunded' ? Math.ceil(amountCents / 2) : 0;
     const occurredAt = new Date(Date.parse(start) + i * 7 * 3_600_000).toISOString();
     return analyticsEventSchema.parse({
       eventId: `${orderId}-${kind.slice('order.'.length)}${refundCents ? `-${refundCents}` : ''}`,
@@ -36,7 +36,7 @@ export function manyEvents(n: number, start: string): AnalyticsEvent[] {
       paymentId: newId('payment'),
       customerId: customers[i % 5],
       lines,
-      totalCents,
+      amountCents,
       refundCents,
       refundedCents: refundCents,
       fromStatus: MOVES[kind][0],

@@ -37,7 +37,7 @@ export function scenarioEvents(ids: ScenarioIds): AnalyticsEvent[] {
   const [pa, pb] = ids.products;
   const line = (productId: string, unitPriceCents: number, quantity: number): LineSnapshot => ({ productId, name: productId, unitPriceCents, quantity });
   const order = (i: number, customerId: string, lines: LineSnapshot[], facts: Fact[]): AnalyticsEvent[] => {
-    const totalCents = lines.reduce((s, l) => s + l.unitPriceCents * l.quantity, 0);
+    const amountCents = lines.reduce((s, l) => s + l.unitPriceCents * l.quantity, 0);
     let fromStatus: string | null = null;
     let refunded = 0;
     return facts.map(([kind, toStatus, occurredAt, cumulative = refunded]) => {
@@ -49,7 +49,7 @@ export function scenarioEvents(ids: ScenarioIds): AnalyticsEvent[] {
         paymentId: ids.payments[i],
         customerId,
         lines,
-        totalCents,
+        amountCents,
         refundCents: cumulative - refunded,
         refundedCents: cumulative,
         fromStatus,
@@ -78,8 +78,8 @@ export function scenarioEvents(ids: ScenarioIds): AnalyticsEvent[] {
     ]),
     ...order(4, bob, [line(pb, 500, 2)], [
       ['order.paid', 'PAID', '2024-02-05T15:00:00Z'],
-      ['order.cancelled', 'CANCELLED', '2024-02-05T16:00:00Z'],
-      ['order.refunded', 'CANCELLED', '2024-02-05T16:05:00Z', 1000],
+      ['order.canceled', 'CANCELED', '2024-02-05T16:00:00Z'],
+      ['order.refunded', 'CANCELED', '2024-02-05T16:05:00Z', 1000],
     ]),
     ...order(5, alice, [line(pa, 1000, 4)], [
       ['order.oversold', 'OVERSOLD_REFUNDED', '2024-02-02T08:00:00Z'],
@@ -99,7 +99,7 @@ export const SCENARIO_FIGURES = {
   succeeded: 5,
   failed: 1,
   oversold: 1,
-  cancelled: 1,
+  canceled: 1,
   /** Orders 3 and 4 (the oversold order's automatic refund is no refund of revenue). */
   refunded: 2,
   revenueCents: 2500 + 2000 + 3000 + 1000 + 1000,
@@ -108,7 +108,7 @@ export const SCENARIO_FIGURES = {
   averageOrderValueCents: 1900,
   successRate: 5 / 7,
   /** Each order once, in its current status. */
-  ordersByStatus: { DELIVERED: 1, PAID: 2, FAILED: 1, REFUNDED: 1, CANCELLED: 1, OVERSOLD_REFUNDED: 1 },
+  ordersByStatus: { DELIVERED: 1, PAID: 2, FAILED: 1, REFUNDED: 1, CANCELED: 1, OVERSOLD_REFUNDED: 1 },
   /** Days Feb 1–6 by the day each order was placed: total, successful, failed, revenue, refunds. */
   days: [
     { period: '2024-02-01', total: 1, successful: 1, failed: 0, revenueCents: 2500, refundsCents: 0 },
@@ -138,15 +138,15 @@ export function scenarioOrdersAndPayments(ids: ScenarioIds, events: AnalyticsEve
     const placedAt = new Date(first.placedAt);
     const history = facts.filter((e) => e.fromStatus !== e.toStatus).map((e) => ({ from: e.fromStatus, to: e.toStatus, at: new Date(e.occurredAt), by: 'scenario' }));
     const refunded = last.refundedCents;
-    const paymentStatus = last.toStatus === 'FAILED' ? 'FAILED' : refunded >= first.totalCents ? 'REFUNDED' : refunded ? 'PARTIALLY_REFUNDED' : 'SUCCEEDED';
+    const paymentStatus = last.toStatus === 'FAILED' ? 'FAILED' : refunded >= first.amountCents ? 'REFUNDED' : refunded ? 'PARTIALLY_REFUNDED' : 'SUCCEEDED';
     return {
       order: {
-        _id: orderId, paymentId: ids.payments[i], customerId: first.customerId, status: last.toStatus, items: first.lines, totalCents: first.totalCents, refundedCents: refunded,
+        _id: orderId, paymentId: ids.payments[i], customerId: first.customerId, status: last.toStatus, lines: first.lines, amountCents: first.amountCents, refundedCents: refunded,
         currency: first.currency, reservationId: `res_scenario${i}`, placedAt, statusHistory: history, outbox: [], outboxDone: [], outboxPending: 0, createdAt: placedAt, updatedAt: placedAt,
       },
       payment: {
         _id: ids.payments[i], customerId: first.customerId, idempotencyKey: `scenario-${i}`, status: paymentStatus, lines: first.lines,
-        amountCents: first.totalCents, refundedCents: refunded, currency: first.currency, reservationId: `res_scenario${i}`, results: [], outbox: [], outboxDone: [], outboxPending: 0, refunds: [], createdAt: placedAt, updatedAt: placedAt,
+        amountCents: first.amountCents, refundedCents: refunded, currency: first.currency, reservationId: `res_scenario${i}`, results: [], outbox: [], outboxDone: [], outboxPending: 0, refunds: [], createdAt: placedAt, updatedAt: placedAt,
       },
     };
   });

@@ -76,7 +76,7 @@ export function inventoryHarness() {
   const reserve = (input: Record<string, unknown>) => payments<{ reserveStock: Reservation }>(RESERVE, { input }).then((d) => d.reserveStock);
   const commit = (id: string) => payments<{ commitReservation: Reservation }>(COMMIT, { id }).then((d) => d.commitReservation);
   const release = (id: string) => payments<{ releaseReservation: Reservation | null }>(RELEASE, { id }).then((d) => d.releaseReservation);
-  /** What the `restock` inventory command does for a cancelled order. */
+  /** What the `restock` inventory command does for a canceled order. */
   const restockSold = (id: string) => stack.products.deps.inventory.restock(id).then((r) => r && { ...r, status: r.publicStatus });
   const errorOf = (p: Promise<unknown>) => p.then(() => { throw new Error('expected an error'); }, (err: { code: string; details: Record<string, unknown> }) => err);
 

@@ -55,13 +55,13 @@ export async function reserve(stack: TestStack, product: { productId: string }, 
 }
 
 export function paymentResult(customerId: string, hold: { reservationId: string; lines: PaymentResult['lines'] }, overrides: Partial<PaymentResult> = {}): PaymentResult {
-  const totalCents = hold.lines.reduce((s, l) => s + l.unitPriceCents * l.quantity, 0);
+  const amountCents = hold.lines.reduce((s, l) => s + l.unitPriceCents * l.quantity, 0);
   return {
     paymentId: newId('payment'),
     customerId,
     outcome: 'succeeded',
     lines: hold.lines,
-    totalCents,
+    amountCents,
     currency: 'USD',
     refundedCents: 0,
     reservationId: hold.reservationId,

@@ -1,9 +1,9 @@
 /** The storefront query from issue 2: one order, answered by all four subgraphs. */
 export const ORDER_QUERY = `query Order($id: ID!) {
   order(id: $id) {
-    id status totalCents currency
+    id status amountCents currency
     customer { id email }
-    items { quantity unitPriceCents product { id name } }
+    lines { quantity unitPriceCents product { id name } }
     payment { id status }
   }
 }`;

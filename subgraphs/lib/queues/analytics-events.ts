@@ -4,7 +4,7 @@ import { defineQueue } from './define';
 import { isoDateTime as isoDate, lineSnapshotSchema, requestIdSchema } from './snapshots';
 
 /** `order.status_changed`: a move with no business fact of its own (PROCESSING, SHIPPED, DELIVERED). */
-export const ANALYTICS_KINDS = ['order.paid', 'order.failed', 'order.cancelled', 'order.refunded', 'order.oversold', 'order.status_changed'] as const;
+export const ANALYTICS_KINDS = ['order.paid', 'order.failed', 'order.canceled', 'order.refunded', 'order.oversold', 'order.status_changed'] as const;
 export type AnalyticsKind = (typeof ANALYTICS_KINDS)[number];
 
 /** An order status name (the orders domain's OrderStatus); upper case, so it is also a safe stored key. */
@@ -22,7 +22,7 @@ export const analyticsEventSchema = z.object({
   paymentId: z.string().min(1),
   customerId: z.string().min(1),
   lines: z.array(lineSnapshotSchema),
-  totalCents: centsSchema,
+  amountCents: centsSchema,
   /** For order.refunded: the amount of this refund step (not cumulative). */
   refundCents: centsSchema.default(0),
   /** The order's cumulative refunded amount after this fact (before it: refundedCents − refundCents). */

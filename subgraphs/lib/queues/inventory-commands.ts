@@ -4,7 +4,7 @@ import { requestIdSchema } from './snapshots';
 
 /**
  * `release`: give back a hold that will never be paid (the payment was canceled). `restock`: a
- * sold reservation's units come back on hand (its order was cancelled). Two commands with two job
+ * sold reservation's units come back on hand (its order was canceled). Two commands with two job
  * ids (`release-<id>`, `restock-<id>`), so neither can be mistaken for, or deduplicated as, the other.
  */
 export const inventoryCommandSchema = z.object({
@@ -24,5 +24,5 @@ export const inventoryCommandsQueue = defineQueue({
   schema: inventoryCommandSchema,
   jobId: inventoryJobId,
   money: true,
-  description: 'orders → products: release a hold that will never be paid, restock a cancelled order',
+  description: 'orders → products: release a hold that will never be paid, restock a canceled order',
 });

@@ -4,7 +4,7 @@ import { defineQueue } from './define';
 import { addressSnapshotSchema, isoDateTime, lineSnapshotSchema, requestIdSchema } from './snapshots';
 
 /** The steps of an order a customer is emailed about, one email each. */
-export const NOTIFICATION_EVENTS = ['ORDER_PLACED', 'PAYMENT_FAILED', 'SHIPPED', 'DELIVERED', 'CANCELLED', 'REFUNDED', 'PARTIALLY_REFUNDED', 'OVERSOLD_REFUNDED'] as const;
+export const NOTIFICATION_EVENTS = ['ORDER_PLACED', 'PAYMENT_FAILED', 'SHIPPED', 'DELIVERED', 'CANCELED', 'REFUNDED', 'PARTIALLY_REFUNDED', 'OVERSOLD_REFUNDED'] as const;
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 
 /**
@@ -17,7 +17,7 @@ export const notificationSchema = z.object({
   customerId: z.string().min(1),
   event: z.enum(NOTIFICATION_EVENTS),
   lines: z.array(lineSnapshotSchema).min(1),
-  totalCents: centsSchema,
+  amountCents: centsSchema,
   currency: currencySchema,
   /** The order's cumulative refunded amount after this step. */
   refundedCents: centsSchema.default(0),

@@ -12,7 +12,7 @@ export const paymentResultSchema = z.object({
   customerId: z.string().min(1),
   outcome: z.enum(PAYMENT_OUTCOMES),
   lines: z.array(lineSnapshotSchema).min(1),
-  totalCents: centsSchema,
+  amountCents: centsSchema,
   currency: currencySchema,
   /** Cumulative amount refunded so far (refunded outcome); 0 otherwise. */
   refundedCents: centsSchema.default(0),

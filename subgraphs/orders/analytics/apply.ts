@@ -42,7 +42,7 @@ function newMarker(event: AnalyticsEvent, now: Date): AppliedEventDoc {
     paymentId: event.paymentId,
     customerId: event.customerId,
     currency: event.currency,
-    totalCents: event.totalCents,
+    amountCents: event.amountCents,
     refundCents: event.refundCents,
     occurredAt: new Date(event.occurredAt),
     targets: planIncrements(event),

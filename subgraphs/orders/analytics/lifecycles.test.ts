@@ -30,7 +30,7 @@ function lifecycle(steps: Step[], orderId = 'ord_1'): { events: AnalyticsEvent[]
       paymentId: 'pay_1',
       customerId: 'cus_1',
       lines: LINES,
-      totalCents: TOTAL,
+      amountCents: TOTAL,
       refundCents: cumulative - refunded,
       refundedCents: cumulative,
       fromStatus: from,
@@ -45,7 +45,7 @@ function lifecycle(steps: Step[], orderId = 'ord_1'): { events: AnalyticsEvent[]
     return event;
   });
   const order: OrderFact = {
-    _id: orderId, paymentId: 'pay_1', customerId: 'cus_1', status: from as unknown as OrderFact['status'], items: LINES, totalCents: TOTAL, refundedCents: refunded,
+    _id: orderId, paymentId: 'pay_1', customerId: 'cus_1', status: from as unknown as OrderFact['status'], lines: LINES, amountCents: TOTAL, refundedCents: refunded,
     currency: 'USD', placedAt: new Date(placedAt), createdAt: new Date(placedAt),
   };
   return { events, order };
@@ -56,7 +56,7 @@ const LIFECYCLES: Record<string, Step[]> = {
   paid: [PAID],
   failed: [{ kind: 'order.failed', to: 'FAILED', at: '2024-02-01T10:00:00Z' }],
   'failed, then paid the next day': [{ kind: 'order.failed', to: 'FAILED', at: '2024-02-01T23:50:00Z' }, { kind: 'order.paid', to: 'PAID', at: '2024-02-02T00:10:00Z' }],
-  'cancelled, then refunded': [PAID, { kind: 'order.cancelled', to: 'CANCELLED', at: '2024-02-01T11:00:00Z' }, { kind: 'order.refunded', to: 'CANCELLED', at: '2024-02-01T11:05:00Z', refundedCents: TOTAL }],
+  'canceled, then refunded': [PAID, { kind: 'order.canceled', to: 'CANCELED', at: '2024-02-01T11:00:00Z' }, { kind: 'order.refunded', to: 'CANCELED', at: '2024-02-01T11:05:00Z', refundedCents: TOTAL }],
   'partially refunded': [PAID, { kind: 'order.refunded', to: 'PARTIALLY_REFUNDED', at: '2024-02-03T10:00:00Z', refundedCents: 700 }],
   'refunded in full in two steps': [
     PAID,
@@ -103,8 +103,8 @@ const EXPECTED: Record<string, { period: Record<string, number>; customer: Recor
   paid: { period: { attempted: 1, succeeded: 1, revenueCents: TOTAL, 'byStatus.PAID': 1 }, customer: { orderCount: 1, lifetimeValueCents: TOTAL } },
   failed: { period: { attempted: 1, failed: 1, 'byStatus.FAILED': 1 }, customer: {} },
   'failed, then paid the next day': { period: { attempted: 1, succeeded: 1, revenueCents: TOTAL, 'byStatus.PAID': 1 }, customer: { orderCount: 1, lifetimeValueCents: TOTAL } },
-  'cancelled, then refunded': {
-    period: { attempted: 1, succeeded: 1, cancelled: 1, refunded: 1, revenueCents: TOTAL, refundsCents: TOTAL, 'byStatus.CANCELLED': 1 },
+  'canceled, then refunded': {
+    period: { attempted: 1, succeeded: 1, canceled: 1, refunded: 1, revenueCents: TOTAL, refundsCents: TOTAL, 'byStatus.CANCELED': 1 },
     customer: { orderCount: 1 },
   },
   'partially refunded': {

@@ -17,7 +17,7 @@ export interface AppliedEventDoc {
   paymentId: string;
   customerId: string;
   currency: string;
-  totalCents: number;
+  amountCents: number;
   refundCents: number;
   occurredAt: Date;
   /** The increments this event makes, stored before any is applied so a retry redoes exactly these. */
@@ -41,7 +41,7 @@ export interface PeriodRollupDoc {
   attempted?: number;
   succeeded?: number;
   failed?: number;
-  cancelled?: number;
+  canceled?: number;
   refunded?: number;
   oversold?: number;
   revenueCents?: number;
@@ -79,7 +79,7 @@ const appliedEventSchema = new Schema<AppliedEventDoc>(
     paymentId: { type: String, required: true },
     customerId: { type: String, required: true },
     currency: { type: String, required: true },
-    totalCents: { type: Number, required: true },
+    amountCents: { type: Number, required: true },
     refundCents: { type: Number, default: 0 },
     occurredAt: { type: Date, required: true },
     targets: { type: Schema.Types.Mixed, default: [] },
@@ -103,7 +103,7 @@ const periodRollupSchema = new Schema<PeriodRollupDoc>(
     attempted: Number,
     succeeded: Number,
     failed: Number,
-    cancelled: Number,
+    canceled: Number,
     refunded: Number,
     oversold: Number,
     revenueCents: Number,

@@ -12,16 +12,16 @@ import { addSafely } from './safe-integers';
  * The definitions (docs/analytics.md, "What each figure means"):
  * - attempted: 1 for every order (an order exists once a payment attempt had an outcome);
  * - succeeded: 1 if its payment succeeded and the stock was ours (every status but FAILED and
- *   OVERSOLD_REFUNDED; a cancelled or refunded order was paid first);
+ *   OVERSOLD_REFUNDED; a canceled or refunded order was paid first);
  * - failed: 1 while its payment has failed and not (yet) succeeded; oversold: 1 if OVERSOLD_REFUNDED;
- * - cancelled: 1 if CANCELLED; refunded: 1 if it was paid and has money refunded;
+ * - canceled: 1 if CANCELED; refunded: 1 if it was paid and has money refunded;
  * - revenueCents: its total if paid; refundsCents: its refunded amount if paid (an oversold order
  *   never brought revenue, so its automatic refund takes none back);
  * - byStatus: 1 for its current status;
  * - per product (if paid): units and gross revenue of its lines;
  * - its customer (if paid): one order, and total − refunded as lifetime value.
  */
-export const PERIOD_COUNTERS = ['attempted', 'succeeded', 'failed', 'cancelled', 'refunded', 'oversold', 'revenueCents', 'refundsCents'] as const;
+export const PERIOD_COUNTERS = ['attempted', 'succeeded', 'failed', 'canceled', 'refunded', 'oversold', 'revenueCents', 'refundsCents'] as const;
 export type PeriodCounter = (typeof PERIOD_COUNTERS)[number];
 
 /** A period's counters and how many of its orders are in each status now (status → count). */
@@ -46,7 +46,7 @@ export interface OrderFigures {
 
 /** The facts of an order that never change. */
 export interface OrderFacts {
-  totalCents: number;
+  amountCents: number;
   lines: LineSnapshot[];
 }
 
@@ -60,7 +60,7 @@ export interface OrderState {
 const NEVER_PAID = new Set(['FAILED', 'OVERSOLD_REFUNDED']);
 
 export function zeroPeriodFigures(): PeriodFigures {
-  return { attempted: 0, succeeded: 0, failed: 0, cancelled: 0, refunded: 0, oversold: 0, revenueCents: 0, refundsCents: 0, byStatus: {} };
+  return { attempted: 0, succeeded: 0, failed: 0, canceled: 0, refunded: 0, oversold: 0, revenueCents: 0, refundsCents: 0, byStatus: {} };
 }
 
 export function orderFigures(order: OrderFacts, state: OrderState | null): OrderFigures {
@@ -73,14 +73,14 @@ export function orderFigures(order: OrderFacts, state: OrderState | null): Order
     succeeded: paid ? 1 : 0,
     failed: state.status === 'FAILED' ? 1 : 0,
     oversold: state.status === 'OVERSOLD_REFUNDED' ? 1 : 0,
-    cancelled: state.status === 'CANCELLED' ? 1 : 0,
+    canceled: state.status === 'CANCELED' ? 1 : 0,
     refunded: refunded > 0 ? 1 : 0,
-    revenueCents: paid ? order.totalCents : 0,
+    revenueCents: paid ? order.amountCents : 0,
     refundsCents: refunded,
     byStatus: { [state.status]: 1 },
   });
   if (!paid) return figures;
-  figures.customer = { orderCount: 1, lifetimeValueCents: order.totalCents - refunded };
+  figures.customer = { orderCount: 1, lifetimeValueCents: order.amountCents - refunded };
   for (const line of order.lines) {
     const p = figures.products.get(line.productId) ?? { unitsSold: 0, revenueCents: 0 };
     figures.products.set(line.productId, { unitsSold: p.unitsSold + line.quantity, revenueCents: p.revenueCents + line.unitPriceCents * line.quantity });

@@ -97,6 +97,6 @@ export function rate(part: number, whole: number): number {
 }
 
 /** Integer average of minor units (half up); 0 when there is nothing to divide. */
-export function averageCents(totalCents: number, count: number): number {
-  return count > 0 ? Math.round(totalCents / count) : 0;
+export function averageCents(sumCents: number, count: number): number {
+  return count > 0 ? Math.round(sumCents / count) : 0;
 }

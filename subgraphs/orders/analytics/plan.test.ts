@@ -14,7 +14,7 @@ const event = (over: Partial<AnalyticsEvent>): AnalyticsEvent =>
       { productId: 'prod_a', name: 'A', unitPriceCents: 500, quantity: 1 },
       { productId: 'prod_b', name: 'B', unitPriceCents: 250, quantity: 4 },
     ],
-    totalCents: 2500,
+    amountCents: 2500,
     refundedCents: 0,
     fromStatus: null,
     toStatus: 'PAID',
@@ -83,8 +83,8 @@ describe('what an analytics event adds to the rollups', () => {
 
 describe('reconciliation classes', () => {
   const order = (id: string, paymentId: string, over: Record<string, unknown> = {}) => ({
-    _id: id, paymentId, customerId: 'cus_1', status: 'PAID' as const, items: [{ productId: 'prod_a', name: 'A', unitPriceCents: 100, quantity: 1 }],
-    totalCents: 100, refundedCents: 0, currency: 'USD', createdAt: new Date('2024-01-01T00:00:00Z'), ...over,
+    _id: id, paymentId, customerId: 'cus_1', status: 'PAID' as const, lines: [{ productId: 'prod_a', name: 'A', unitPriceCents: 100, quantity: 1 }],
+    amountCents: 100, refundedCents: 0, currency: 'USD', createdAt: new Date('2024-01-01T00:00:00Z'), ...over,
   });
   const payment = (id: string, over: Record<string, unknown> = {}) => ({ id, status: 'SUCCEEDED', amountCents: 100, refundedCents: 0, currency: 'USD', ...over });
 

@@ -65,7 +65,7 @@ function statesOf(e: AnalyticsEvent): { before: OrderState | null; after: OrderS
 
 export function planIncrements(e: AnalyticsEvent): RollupTarget[] {
   const { before, after } = statesOf(e);
-  const change = figuresChange({ totalCents: e.totalCents, lines: e.lines }, before, after);
+  const change = figuresChange({ amountCents: e.amountCents, lines: e.lines }, before, after);
   const periodInc = nonZero(change.period);
   const byStatus = nonZero(change.period.byStatus);
   const productFigures = [...change.products]

@@ -37,7 +37,7 @@ export interface PaymentFact {
   currency: string;
 }
 
-export type OrderFact = Pick<OrderDoc, '_id' | 'paymentId' | 'customerId' | 'status' | 'items' | 'totalCents' | 'refundedCents' | 'currency' | 'createdAt' | 'placedAt'>;
+export type OrderFact = Pick<OrderDoc, '_id' | 'paymentId' | 'customerId' | 'status' | 'lines' | 'amountCents' | 'refundedCents' | 'currency' | 'createdAt' | 'placedAt'>;
 
 export interface RollupDrift {
   currency: string;
@@ -91,7 +91,7 @@ export function classify(input: Pick<ReconciliationInput, 'payments' | 'orders' 
     const order = orderByPayment.get(p.id);
     if (CAPTURED.has(p.status)) {
       if (!order || order.status === 'FAILED') add('PAID_WITHOUT_ORDER', p.id);
-      else if (order.totalCents !== p.amountCents || order.currency !== p.currency || (order.refundedCents ?? 0) !== p.refundedCents) add('AMOUNT_OR_CURRENCY_MISMATCH', p.id);
+      else if (order.amountCents !== p.amountCents || order.currency !== p.currency || (order.refundedCents ?? 0) !== p.refundedCents) add('AMOUNT_OR_CURRENCY_MISMATCH', p.id);
       else {
         add('MATCHED', p.id);
         // OVERSOLD_REFUNDED is terminal: the current status says it all.
@@ -117,7 +117,7 @@ export function recompute(orders: OrderFact[]) {
   const products = new Map<string, ProductFigures>();
   const customers = new Map<string, CustomerFigures>();
   for (const o of orders) {
-    const figures = orderFigures({ totalCents: o.totalCents, lines: o.items }, { status: o.status, refundedCents: o.refundedCents ?? 0 });
+    const figures = orderFigures({ amountCents: o.amountCents, lines: o.lines }, { status: o.status, refundedCents: o.refundedCents ?? 0 });
     periods.set(o.currency, addPeriodFigures(periods.get(o.currency) ?? zeroPeriodFigures(), figures.period));
     for (const [productId, f] of figures.products) {
       const key = `${o.currency}:${productId}`;

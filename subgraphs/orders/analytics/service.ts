@@ -10,7 +10,7 @@ export interface SalesPoint {
   total: number;
   successful: number;
   failed: number;
-  cancelled: number;
+  canceled: number;
   refunded: number;
   oversold: number;
   revenueCents: number;
@@ -56,7 +56,7 @@ export function figuresOf(doc: StoredFigures | null | undefined): PeriodFigures 
 
 /** A chart bucket: the orders placed in it and their money (`total` = successful + failed + oversold). */
 export function toSalesPoint(f: PeriodFigures): Omit<SalesPoint, 'period'> {
-  return { total: f.attempted, successful: f.succeeded, failed: f.failed, cancelled: f.cancelled, refunded: f.refunded, oversold: f.oversold, revenueCents: f.revenueCents, refundsCents: f.refundsCents };
+  return { total: f.attempted, successful: f.succeeded, failed: f.failed, canceled: f.canceled, refunded: f.refunded, oversold: f.oversold, revenueCents: f.revenueCents, refundsCents: f.refundsCents };
 }
 
 /** How many of the range's orders are in each status now: every status, in the OrderStatus enum's order. */

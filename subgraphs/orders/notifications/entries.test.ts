@@ -5,8 +5,8 @@ import { refundNotifications, statusNotifications, type NotifiedOrder } from './
 const order: NotifiedOrder = {
   _id: 'ord_1',
   customerId: 'cus_1',
-  items: [{ productId: 'prod_1', name: 'Widget', sku: 'W-1', unitPriceCents: 250, quantity: 2 }],
-  totalCents: 500,
+  lines: [{ productId: 'prod_1', name: 'Widget', sku: 'W-1', unitPriceCents: 250, quantity: 2 }],
+  amountCents: 500,
   currency: 'EUR',
   refundedCents: 0,
   shippingAddress: { line1: '1 Main St', city: 'Paris', postalCode: '75001', country: 'FR' },
@@ -29,7 +29,7 @@ describe('the emails an order owes', () => {
   });
 
   it('a cancellation announces what is still to be refunded, an oversold order its whole total', () => {
-    expect(payload(statusNotifications({ ...order, refundedCents: 100 }, 'CANCELLED', new Date(), 'r'))).toMatchObject({ refundCents: 400, refundedCents: 100 });
+    expect(payload(statusNotifications({ ...order, refundedCents: 100 }, 'CANCELED', new Date(), 'r'))).toMatchObject({ refundCents: 400, refundedCents: 100 });
     expect(payload(statusNotifications(order, 'OVERSOLD_REFUNDED', new Date(), 'r'))).toMatchObject({ refundCents: 500 });
   });
 

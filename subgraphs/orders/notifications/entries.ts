@@ -6,7 +6,7 @@ import type { OrderDoc, OrderStatus } from '../model';
  * The customer emails an order owes, as outbox entries on the order (written in the same update
  * as the change that causes them, like every other follow-up; see ../events.ts).
  */
-export type NotifiedOrder = Pick<OrderDoc, '_id' | 'customerId' | 'items' | 'totalCents' | 'currency'> &
+export type NotifiedOrder = Pick<OrderDoc, '_id' | 'customerId' | 'lines' | 'amountCents' | 'currency'> &
   Partial<Pick<OrderDoc, 'refundedCents' | 'shippingAddress' | 'tracking' | 'failureReason'>>;
 
 /** The email of entering each status; PROCESSING is internal (no email). */
@@ -15,7 +15,7 @@ const EVENT_OF_STATUS: Partial<Record<OrderStatus, NotificationEvent>> = {
   FAILED: 'PAYMENT_FAILED',
   SHIPPED: 'SHIPPED',
   DELIVERED: 'DELIVERED',
-  CANCELLED: 'CANCELLED',
+  CANCELED: 'CANCELED',
   OVERSOLD_REFUNDED: 'OVERSOLD_REFUNDED',
 };
 
@@ -29,8 +29,8 @@ export function notificationEntry(order: NotifiedOrder, event: NotificationEvent
     orderId: order._id,
     customerId: order.customerId,
     event,
-    lines: order.items.map(({ productId, name, sku, unitPriceCents, quantity }) => ({ productId, name, ...(sku ? { sku } : {}), unitPriceCents, quantity })),
-    totalCents: order.totalCents,
+    lines: order.lines.map(({ productId, name, sku, unitPriceCents, quantity }) => ({ productId, name, ...(sku ? { sku } : {}), unitPriceCents, quantity })),
+    amountCents: order.amountCents,
     currency: order.currency,
     ...money,
     ...(order.shippingAddress ? { shippingAddress: order.shippingAddress } : {}),
@@ -49,7 +49,7 @@ export function statusNotifications(order: NotifiedOrder, status: OrderStatus, o
   const event = EVENT_OF_STATUS[status];
   if (!event) return [];
   const refunded = order.refundedCents ?? 0;
-  const refundCents = status === 'CANCELLED' ? order.totalCents - refunded : status === 'OVERSOLD_REFUNDED' ? order.totalCents : 0;
+  const refundCents = status === 'CANCELED' ? order.amountCents - refunded : status === 'OVERSOLD_REFUNDED' ? order.amountCents : 0;
   return [notificationEntry(order, event, occurredAt, requestId, { refundedCents: refunded, refundCents })];
 }
 

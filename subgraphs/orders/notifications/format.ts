@@ -83,7 +83,7 @@ export function emailView(n: Notification, shop: Pick<MailConfig, 'shopName' | '
     order: {
       number: n.orderId,
       url: `${shop.shopUrl}/orders/${encodeURIComponent(n.orderId)}`,
-      total: money(n.totalCents),
+      total: money(n.amountCents),
       refunded: money(n.refundedCents),
       lines: n.lines.map((l) => ({ name: l.name, quantity: l.quantity, unitPrice: money(l.unitPriceCents), lineTotal: money(l.unitPriceCents * l.quantity) })),
       address: addressLines(n.shippingAddress),

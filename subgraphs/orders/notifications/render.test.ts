@@ -11,7 +11,7 @@ const base: Notification = notificationSchema.parse({
     { productId: 'prod_6650a1b2c3d4e5f6bbbbbbbb', name: 'Desk <lamp> & "shade"', sku: 'LAMP-1', unitPriceCents: 4599, quantity: 2 },
     { productId: 'prod_6650a1b2c3d4e5f6cccccccc', name: 'LED bulb', unitPriceCents: 350, quantity: 4 },
   ],
-  totalCents: 10598,
+  amountCents: 10598,
   currency: 'USD',
   shippingAddress: { name: 'Ada Lovelace', line1: '1 Harbour St', city: 'Arlington', region: 'VA', postalCode: '22201', country: 'US' },
   occurredAt: '2026-05-01T10:00:00.000Z',
@@ -77,8 +77,8 @@ describe('customer emails', () => {
   });
 
   it('cancellation and refund emails state the amount refunded; a failed payment says what to do next', () => {
-    expect(render({ event: 'CANCELLED', refundCents: 10598 }).subject).toBe('Order ord_6650a1b2c3d4e5f601234567 cancelled: $105.98 refunded');
-    expect(render({ event: 'CANCELLED', refundCents: 10598 }).text).toContain('We are refunding $105.98');
+    expect(render({ event: 'CANCELED', refundCents: 10598 }).subject).toBe('Order ord_6650a1b2c3d4e5f601234567 canceled: $105.98 refunded');
+    expect(render({ event: 'CANCELED', refundCents: 10598 }).text).toContain('We are refunding $105.98');
     expect(render({ event: 'PARTIALLY_REFUNDED', refundCents: 1400, refundedCents: 1400 }).text).toContain('We have refunded $14.00 for order ord_6650a1b2c3d4e5f601234567. So far $14.00 of $105.98');
     expect(render({ event: 'OVERSOLD_REFUNDED', refundCents: 10598 }).text).toMatch(/apologise[\s\S]*\$105\.98/);
     const failed = render({ event: 'PAYMENT_FAILED', failureReason: 'insufficient_funds' }).text;

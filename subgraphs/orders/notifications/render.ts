@@ -25,7 +25,7 @@ export const TEMPLATE_OF: Record<NotificationEvent, string> = {
   PAYMENT_FAILED: 'payment-failed.hbs',
   SHIPPED: 'shipped.hbs',
   DELIVERED: 'delivered.hbs',
-  CANCELLED: 'cancelled.hbs',
+  CANCELED: 'canceled.hbs',
   REFUNDED: 'refunded.hbs',
   PARTIALLY_REFUNDED: 'partially-refunded.hbs',
   OVERSOLD_REFUNDED: 'oversold-refunded.hbs',
