@@ -1,32 +1,17 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureMail } from '../scripts/backing/mail';
-import { ROOT } from '../scripts/backing/processes';
 import { mailDefaultsIn, mailEnvSchema } from '../subgraphs/lib/config';
 import { createMailer } from '../subgraphs/orders/notifications/smtp';
 import { inbox } from './notifications-flows';
+import { REAL_STRIPE, STRONG_SECRETS, runEntryInProduction } from './support/production-entry';
 
-const PRODUCTION = { NODE_ENV: 'production', INTERNAL_SECRET: 'i'.repeat(40), JWT_SECRET: 'j'.repeat(40), STRIPE_SECRET_KEY: 'sk_live_0123456789abcdef', STRIPE_PUBLISHABLE_KEY: 'pk_live_0123456789abcdef', STRIPE_WEBHOOK_SECRET: 'whsec_0123456789abcdefghij' };
-
-/** Runs the notifications worker's entry with exactly `env` (plus PATH); resolves with its exit code and stderr. */
-function runWorker(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'subgraphs/orders/notifications/worker-main.ts'], { cwd: ROOT, env: { PATH: process.env.PATH!, PORT: '0', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (c) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr });
-    });
-  });
-}
+const PRODUCTION = { ...STRONG_SECRETS, ...REAL_STRIPE };
 
 describe('where customer emails go in production', () => {
   it('the notifications worker refuses to start without an SMTP server, a real sender and the shop URL', async () => {
-    const { code, stderr } = await runWorker(PRODUCTION);
+    const { code, stderr } = await runEntryInProduction('subgraphs/orders/notifications/worker-main.ts', PRODUCTION);
     expect(code).toBe(1);
     for (const variable of ['SMTP_URL', 'MAIL_FROM', 'SHOP_URL']) expect(stderr).toContain(variable);
   });

@@ -1,24 +1,5 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { developmentDefaultsIn, baseEnvSchema } from '../subgraphs/lib/config';
-
-const ROOT = path.resolve(__dirname, '..');
-const STRONG = { INTERNAL_SECRET: 'i'.repeat(40), JWT_SECRET: 'j'.repeat(40) };
-const REAL_STRIPE = { STRIPE_SECRET_KEY: 'sk_live_0123456789abcdef', STRIPE_PUBLISHABLE_KEY: 'pk_live_0123456789abcdef', STRIPE_WEBHOOK_SECRET: 'whsec_0123456789abcdefghij' };
-
-/** Runs a process entry in production with exactly `env` (plus PATH) and returns its exit code and stderr. */
-function runEntry(entry: string, env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: ROOT, env: { PATH: process.env.PATH!, NODE_ENV: 'production', PORT: '0', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (c) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr });
-    });
-  });
-}
+import { REAL_STRIPE, STRONG_SECRETS as STRONG, runEntryInProduction as runEntry } from './support/production-entry';
 
 /**
  * An attacker who knows this repository knows every development default. With NODE_ENV=production

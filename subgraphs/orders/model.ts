@@ -2,6 +2,7 @@ import { Schema, type Connection, type Model } from 'mongoose';
 import { outboxIndex, outboxSchemaFields, type OutboxEntry } from '../lib/outbox';
 export type { OutboxEntry };
 import type { AddressSnapshot, LineSnapshot } from '../lib/queues';
+import { addressSnapshotStoredSchema, lineSnapshotStoredSchema } from '../lib/snapshot-schemas';
 
 export const ORDER_STATUSES = ['PAID', 'PROCESSING', 'SHIPPED', 'DELIVERED', 'CANCELED', 'REFUNDED', 'PARTIALLY_REFUNDED', 'FAILED', 'OVERSOLD_REFUNDED'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
@@ -47,23 +48,18 @@ export interface OrderDoc {
   updatedAt: Date;
 }
 
-const lineSchema = new Schema<LineSnapshot>(
-  { productId: String, name: String, sku: String, unitPriceCents: Number, quantity: Number },
-  { _id: false },
-);
-
 const orderSchema = new Schema<OrderDoc>(
   {
     _id: { type: String, required: true },
     paymentId: { type: String, required: true },
     customerId: { type: String, required: true },
     status: { type: String, enum: ORDER_STATUSES, required: true },
-    lines: { type: [lineSchema], required: true },
+    lines: { type: [lineSnapshotStoredSchema], required: true },
     amountCents: { type: Number, required: true },
     refundedCents: { type: Number, default: 0 },
     currency: { type: String, required: true },
     reservationId: { type: String, required: true },
-    shippingAddress: { type: Schema.Types.Mixed },
+    shippingAddress: { type: addressSnapshotStoredSchema },
     placedAt: { type: Date },
     statusHistory: {
       type: [new Schema<StatusChange>({ from: String, to: String, at: Date, by: String, reason: String }, { _id: false })],

@@ -1,6 +1,7 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import { outboxIndex, outboxSchemaFields, type OutboxEntry } from '../lib/outbox';
 import type { AddressSnapshot, LineSnapshot, PaymentOutcome } from '../lib/queues';
+import { addressSnapshotStoredSchema, lineSnapshotStoredSchema } from '../lib/snapshot-schemas';
 
 export const PAYMENT_STATUSES = ['PENDING', 'SUCCEEDED', 'FAILED', 'CANCELED', 'PARTIALLY_REFUNDED', 'REFUNDED'] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
@@ -66,11 +67,6 @@ export interface PaymentDoc {
   updatedAt: Date;
 }
 
-const lineSchema = new Schema<LineSnapshot>({ productId: String, name: String, sku: String, unitPriceCents: Number, quantity: Number }, { _id: false });
-const addressSchema = new Schema<AddressSnapshot>(
-  { name: String, line1: String, line2: String, city: String, postalCode: String, region: String, country: String },
-  { _id: false },
-);
 const resultSchema = new Schema<ResultRecord>(
   { jobId: String, outcome: String, refundedCents: Number, occurredAt: Date, failureReason: String, requestId: String },
   { _id: false },
@@ -90,12 +86,12 @@ const paymentSchema = new Schema<PaymentDoc>(
       },
     },
     status: { type: String, enum: PAYMENT_STATUSES, default: 'PENDING' },
-    lines: { type: [lineSchema], required: true },
+    lines: { type: [lineSnapshotStoredSchema], required: true },
     amountCents: { type: Number, required: true },
     refundedCents: { type: Number, default: 0 },
     currency: { type: String, required: true },
     reservationId: { type: String, required: true },
-    shippingAddress: { type: addressSchema },
+    shippingAddress: { type: addressSnapshotStoredSchema },
     intentId: { type: String },
     failureReason: { type: String },
     results: { type: [resultSchema], default: [] },
