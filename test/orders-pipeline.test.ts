@@ -177,7 +177,7 @@ describe('payment results become orders, exactly once', () => {
     const status = failed.data.queueStatus.find((s: { name: string }) => s.name === 'payment-results');
     expect(status.failed).toBeGreaterThanOrEqual(1);
     expect(status.completed).toBeGreaterThanOrEqual(1);
-    expect(failed.data.queueStatus.map((s: { name: string }) => s.name).sort()).toEqual(['analytics-events', 'inventory-commands', 'payment-results', 'refund-requests']);
+    expect(failed.data.queueStatus.map((s: { name: string }) => s.name).sort()).toEqual(['analytics-events', 'inventory-commands', 'notifications', 'payment-results', 'refund-requests']);
 
     const retried = await stack.gql(`mutation($id: ID!) { retryFailedJob(queue: PAYMENT_RESULTS, jobId: $id) { id state } }`, { id: jobId }, { token: admin });
     expect(retried.errors).toBeUndefined();
