@@ -1,5 +1,5 @@
 import type { LineSnapshot } from '../../lib/queues';
-import { addSafely } from './safe-integers';
+import { addSafely, safeInteger } from './safe-integers';
 
 /**
  * What ONE order contributes to the analytics figures, as a pure function of its facts (which
@@ -110,4 +110,23 @@ export function addPeriodFigures(a: PeriodFigures, b: PeriodFigures): PeriodFigu
   for (const k of PERIOD_COUNTERS) sum[k] = addSafely(a[k], b[k], k);
   for (const s of new Set([...Object.keys(a.byStatus), ...Object.keys(b.byStatus)])) sum.byStatus[s] = addSafely(a.byStatus[s] ?? 0, b.byStatus[s] ?? 0, `byStatus.${s}`);
   return sum;
+}
+
+/** Units and revenue of one product in one period's `products` map (stored counters, checked when read). */
+export type ProductTotals = { unitsSold?: unknown; revenueCents?: unknown };
+
+/**
+ * Several periods' product maps summed per map key (checked sums) and ranked: revenue, then units,
+ * descending, then the key in byte order, so equal figures always come out in the same order.
+ */
+export function rankProducts(maps: Array<Record<string, ProductTotals>>, limit?: number): Array<{ key: string; unitsSold: number; revenueCents: number }> {
+  const totals = new Map<string, { unitsSold: number; revenueCents: number }>();
+  for (const map of maps) {
+    for (const [key, f] of Object.entries(map)) {
+      const t = totals.get(key) ?? { unitsSold: 0, revenueCents: 0 };
+      totals.set(key, { unitsSold: addSafely(t.unitsSold, safeInteger(f.unitsSold, 'unitsSold'), 'unitsSold'), revenueCents: addSafely(t.revenueCents, safeInteger(f.revenueCents, 'revenueCents'), 'revenueCents') });
+    }
+  }
+  const ranked = [...totals].map(([key, t]) => ({ key, ...t })).sort((a, b) => b.revenueCents - a.revenueCents || b.unitsSold - a.unitsSold || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return limit === undefined ? ranked : ranked.slice(0, limit);
 }

@@ -1,6 +1,6 @@
-import type { PipelineStage } from 'mongoose';
 import { ORDER_STATUSES } from '../model';
-import type { AnalyticsModels, PeriodRollupDoc } from './model';
+import type { AnalyticsModels, PeriodProductsDoc, PeriodRollupDoc } from './model';
+import { addPeriodFigures, rankProducts } from './order-figures';
 import { PERIOD_COUNTERS, periodRollupId, productIdFromMapKey, zeroPeriodFigures, type PeriodCounter, type PeriodFigures } from './plan';
 import { averageCents, coverRange, listPeriods, rate, zeroFill, type DateRange, type Granularity } from './periods';
 import { safeInteger } from './safe-integers';
@@ -65,31 +65,6 @@ export function statusCounts(f: PeriodFigures): OrderStatistics['ordersByStatus'
 }
 
 /**
- * `$sum` of every period counter and status count over the matched documents: one `$group` with one
- * accumulator each (a `$group` output name may not hold a dot, so `byStatus.PAID` sums into `byStatus_PAID`).
- */
-const SUM_FIGURES = {
-  ...Object.fromEntries(PERIOD_COUNTERS.map((k) => [k, { $sum: `$${k}` }])),
-  ...Object.fromEntries(ORDER_STATUSES.map((s) => [`byStatus_${s}`, { $sum: `$byStatus.${s}` }])),
-};
-
-function figuresOfSum(sum: Record<string, unknown> | undefined): PeriodFigures {
-  return figuresOf(sum && { ...sum, byStatus: Object.fromEntries(ORDER_STATUSES.map((s) => [s, sum[`byStatus_${s}`]])) });
-}
-
-/** Each listed document's `products` map unwound and summed per product, best sellers first. */
-function productTotalsPipeline(ids: string[], limit?: number): PipelineStage[] {
-  return [
-    { $match: { _id: { $in: ids } } },
-    { $project: { products: { $objectToArray: { $ifNull: ['$products', {}] } } } },
-    { $unwind: '$products' },
-    { $group: { _id: '$products.k', unitsSold: { $sum: '$products.v.unitsSold' }, revenueCents: { $sum: '$products.v.revenueCents' } } },
-    { $sort: { revenueCents: -1, unitsSold: -1, _id: 1 } },
-    ...(limit === undefined ? [] : [{ $limit: limit }]),
-  ];
-}
-
-/**
  * Admin analytics answered from the rollups only, one query each: the cost grows with the number
  * of periods asked for, never with the number of orders. The index each read uses is listed in
  * docs/analytics.md, "Indexes".
@@ -99,8 +74,9 @@ export function analyticsService(m: AnalyticsModels) {
   async function rangeFigures(range: DateRange, currency: string): Promise<PeriodFigures> {
     const ids = coveringIds(range, currency);
     if (!ids.length) return zeroPeriodFigures();
-    const [sum] = await m.periods.aggregate<Record<string, unknown>>([{ $match: { _id: { $in: ids } } }, { $group: { _id: null, ...SUM_FIGURES } }]);
-    return figuresOfSum(sum);
+    // One read by _id, summed here (checked sums): no $group, whose cost on the local server outweighs a dozen documents.
+    const docs = await m.periods.find({ _id: { $in: ids } }, { pending: 0 }).lean<PeriodRollupDoc[]>();
+    return docs.reduce((sum, d) => addPeriodFigures(sum, figuresOf(d)), zeroPeriodFigures());
   }
 
   return {
@@ -138,8 +114,10 @@ export function analyticsService(m: AnalyticsModels) {
     async topProducts(range: DateRange, currency: string, limit?: number): Promise<TopProduct[]> {
       const ids = coveringIds(range, currency);
       if (!ids.length) return [];
-      const rows = await m.periodProducts.aggregate<{ _id: string; unitsSold: unknown; revenueCents: unknown }>(productTotalsPipeline(ids, limit));
-      return rows.map((r) => ({ productId: productIdFromMapKey(r._id), unitsSold: safeInteger(r.unitsSold, 'unitsSold'), revenueCents: safeInteger(r.revenueCents, 'revenueCents') }));
+      // Summed here, not by $objectToArray + $unwind: mongo-java-server copies the document per unwound
+      // element (O(products²) per month document, seconds for a year); this is O(documents × products).
+      const docs = await m.periodProducts.find({ _id: { $in: ids } }, { products: 1 }).lean<PeriodProductsDoc[]>();
+      return rankProducts(docs.map((d) => d.products ?? {}), limit).map(({ key, ...t }) => ({ productId: productIdFromMapKey(key), ...t }));
     },
 
     /** By lifetime value; every customer of the currency when no limit is given. */
