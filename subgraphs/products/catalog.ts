@@ -1,11 +1,11 @@
-import type { FilterQuery } from 'mongoose';
 import { BadUserInputError, ConflictError, NotFoundError, isDuplicateKeyError } from '../lib/errors';
 import { newId } from '../lib/ids';
 import { paginate, type Connection, type PageRequest } from '../lib/pagination';
-import { escapeRegex } from '../lib/regex';
 import { SORT_KEYS } from './sorts';
 import type { Stock } from './stock';
+import { createCandidateSearch, listFilter, type ListSpec } from './catalog-search';
 import { nameKey, searchTerms, type CatalogModels, type ProductDoc } from './model';
+import { createSearchIndex, prefixesOf } from './search-index';
 import { searchWords, type CreateProductInput, type ProductsArgs, type UpdateProductInput } from './validation';
 
 /**
@@ -16,12 +16,20 @@ import { searchWords, type CreateProductInput, type ProductsArgs, type UpdatePro
 export const visibleTo = (product: ProductDoc | null, admin: boolean): ProductDoc | null => (product && (product.active || admin) ? product : null);
 
 const UPDATE_ATTEMPTS = 5;
+/**
+ * Searches whose words narrow to at most this many products are answered from the search index
+ * (catalog-search.ts); wider ones scan, which is cheaper than reading that many products by id.
+ */
+export const SEARCH_FETCH_LIMIT = 5000;
 /** The fields the derived search fields (nameKey, searchTerms) are computed from. */
 const SEARCH_SOURCES = ['sku', 'name', 'description'] as const;
 type SearchSource = (typeof SEARCH_SOURCES)[number];
+const pickSources = (from: Partial<Record<SearchSource, string>>) => Object.fromEntries(SEARCH_SOURCES.filter((f) => from[f] !== undefined).map((f) => [f, from[f]]));
 
-export function createCatalog(models: CatalogModels, stock: Stock) {
+export function createCatalog(models: CatalogModels, stock: Stock, opts: { searchFetchLimit?: number } = {}) {
   const { products, categories } = models;
+  const searchIndex = createSearchIndex(models);
+  const searchList = createCandidateSearch(products, searchIndex, opts.searchFetchLimit ?? SEARCH_FETCH_LIMIT);
 
   async function categoryIdsFor(categoryId: string, includeDescendants: boolean): Promise<string[]> {
     if (!includeDescendants) return [categoryId];
@@ -29,27 +37,23 @@ export function createCatalog(models: CatalogModels, stock: Stock) {
     return [categoryId, ...descendants.map((c) => c._id)];
   }
 
-  async function buildFilter(args: ProductsArgs, admin: boolean): Promise<FilterQuery<ProductDoc>> {
+  async function specOf(args: ProductsArgs, admin: boolean): Promise<ListSpec> {
     const f = args.filter;
-    const and: FilterQuery<ProductDoc>[] = [];
-    if (!admin) and.push({ active: true });
-    else if (f.active != null) and.push({ active: f.active });
-    if (f.categoryId) {
-      const ids = await categoryIdsFor(f.categoryId, f.includeDescendants ?? true);
-      and.push(ids.length === 1 ? { categoryId: ids[0] } : { categoryId: { $in: ids } });
-    }
-    if (f.minPriceCents != null || f.maxPriceCents != null) {
-      and.push({ priceCents: { ...(f.minPriceCents != null ? { $gte: f.minPriceCents } : {}), ...(f.maxPriceCents != null ? { $lte: f.maxPriceCents } : {}) } });
-    }
-    if (f.inStockOnly) and.push({ available: { $gt: 0 } });
-    // Anchored, case-sensitive prefix on lower-cased terms: MongoDB answers it from the searchTerms index.
-    for (const word of searchWords(f.search)) and.push({ searchTerms: new RegExp(`^${escapeRegex(word)}`) });
-    return and.length ? { $and: and } : {};
+    return {
+      active: admin ? (f.active ?? null) : true,
+      categoryIds: f.categoryId ? await categoryIdsFor(f.categoryId, f.includeDescendants ?? true) : null,
+      minPriceCents: f.minPriceCents ?? null,
+      maxPriceCents: f.maxPriceCents ?? null,
+      inStockOnly: f.inStockOnly ?? false,
+      words: searchWords(f.search),
+    };
   }
 
-  /** One page of products; customers see active ones only (buildFilter). */
+  /** One page of products; customers see active ones only (specOf). A search the index narrows down is answered from it. */
   async function list(args: ProductsArgs, page: PageRequest, admin: boolean): Promise<Connection<ProductDoc>> {
-    return paginate(products, await buildFilter(args, admin), SORT_KEYS[args.sort], page);
+    const spec = await specOf(args, admin);
+    const sort = SORT_KEYS[args.sort];
+    return (await searchList(spec, sort, page)) ?? paginate(products, listFilter(spec), sort, page);
   }
 
   /** By SKU (the unique index), with the same visibility as by id. */
@@ -70,7 +74,9 @@ export function createCatalog(models: CatalogModels, stock: Stock) {
     await requireCategory(input.categoryId, ['input', 'categoryId']);
     const { initialStock, ...fields } = input;
     const stockFields = { onHand: initialStock, reserved: 0, available: initialStock, holds: [], returning: [] };
-    const doc = { _id: newId('product'), ...fields, active: true, ...stockFields, nameKey: nameKey(fields.name), searchTerms: searchTerms(fields) };
+    const doc = { _id: newId('product'), ...fields, active: true, ...stockFields, nameKey: nameKey(fields.name), searchTerms: searchTerms(fields), searchVersion: 1 };
+    // Index entries first (search-index.ts): once the product is stored, search finds it.
+    await searchIndex.add(doc._id, prefixesOf(doc.searchTerms), doc.searchVersion);
     const created = (await products.create(doc).catch(skuTaken)).toObject();
     // The initial stock is in the movement log like any other change.
     if (initialStock > 0) await stock.logAdjustment(created._id, initialStock, 'initial stock', actor);
@@ -79,23 +85,33 @@ export function createCatalog(models: CatalogModels, stock: Stock) {
 
   /**
    * One atomic update. The derived search fields come from sku, name and description together:
-   * when the edit gives only some of them, the update is conditional on the others being what we
-   * read, so a concurrent edit of those is never overwritten with stale search terms (re-read
-   * and try again).
+   * when the edit gives any of them, the update is conditional on the searchVersion we read (and
+   * bumps it), so a concurrent edit of those is never overwritten with stale search terms (re-read
+   * and try again). The search index gets the new prefixes before the write and loses the dropped
+   * ones after it (search-index.ts says why that order keeps it complete).
    */
   async function update(id: string, input: UpdateProductInput): Promise<ProductDoc> {
     if (input.categoryId !== undefined) await requireCategory(input.categoryId, ['input', 'categoryId']);
-    const unread = SEARCH_SOURCES.filter((f) => input[f] === undefined);
-    if (unread.length === SEARCH_SOURCES.length) return setFields(id, input);
+    if (SEARCH_SOURCES.every((f) => input[f] === undefined)) return setFields(id, input);
     for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
-      const current: Partial<Pick<ProductDoc, SearchSource>> | null = unread.length ? await products.findById(id, { sku: 1, name: 1, description: 1 }).lean() : {};
+      const current = await products.findById(id, { sku: 1, name: 1, description: 1, searchTerms: 1, searchVersion: 1 }).lean<ProductDoc>();
       if (!current) throw new NotFoundError('Product');
-      const read = Object.fromEntries(unread.map((f) => [f, current[f]]));
-      const next = { ...read, ...input } as Pick<ProductDoc, SearchSource>;
-      const derived = { nameKey: nameKey(next.name), searchTerms: searchTerms(next) };
-      const updated = await products.findOneAndUpdate({ _id: id, ...read }, { $set: { ...input, ...derived } }, { new: true }).lean().catch(skuTaken);
-      if (updated) return updated;
-      if (!unread.length) throw new NotFoundError('Product');
+      const next = { ...pickSources(current), ...pickSources(input) } as Pick<ProductDoc, SearchSource>;
+      const terms = searchTerms(next);
+      const version = (current.searchVersion ?? 0) + 1;
+      // An unversioned product may have no entries at all: give it every prefix.
+      const before = current.searchVersion == null ? new Set<string>() : prefixesOf(current.searchTerms ?? []);
+      const after = prefixesOf(terms);
+      await searchIndex.add(id, [...after].filter((p) => !before.has(p)), version);
+      const updated = await products
+        .findOneAndUpdate({ _id: id, searchVersion: current.searchVersion ?? { $exists: false } }, { $set: { ...input, nameKey: nameKey(next.name), searchTerms: terms, searchVersion: version } }, { new: true })
+        .lean()
+        .catch(skuTaken);
+      if (updated) {
+        // The write stands; an entry left behind by a failure here only costs a re-check.
+        await searchIndex.remove(id, [...before].filter((p) => !after.has(p)), version).catch(() => undefined);
+        return updated;
+      }
     }
     throw new ConflictError('The product is being changed by someone else; try again');
   }
@@ -122,6 +138,6 @@ export function createCatalog(models: CatalogModels, stock: Stock) {
     return adjusted;
   }
 
-  return { list, bySku, create, update, archive, adjustStock };
+  return { list, bySku, create, update, archive, adjustStock, searchIndex };
 }
 export type Catalog = ReturnType<typeof createCatalog>;

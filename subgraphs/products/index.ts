@@ -29,7 +29,11 @@ export function startProductsService(config: ServiceConfig) {
         const expiryQueue = openQueue(reservationExpiryQueue, queueDeps(redis!, config.queuePrefix));
         const stock = createStock(models);
         const inventory = createInventory({ models, stock, expiryQueue, logger });
-        return { ...models, models, stock, catalog: createCatalog(models, stock), categoryService: createCategories(models), inventory, expiryQueue };
+        const catalog = createCatalog(models, stock);
+        // Products stored before the search index existed (or written around the catalog) get their entries.
+        const backfilled = await catalog.searchIndex.backfill();
+        if (backfilled) logger.info('search index backfilled', { products: backfilled });
+        return { ...models, models, stock, catalog, categoryService: createCategories(models), inventory, expiryQueue };
       },
       context: (base, deps) => ({
         ...base,

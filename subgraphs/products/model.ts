@@ -43,6 +43,12 @@ export interface ProductDoc {
   nameKey: string;
   /** Lower-cased words of sku, name and description, for indexed word-prefix search. */
   searchTerms: string[];
+  /**
+   * Bumped by every write of searchTerms (search-index.ts): the version its prefix entries carry.
+   * Absent on products written before the search index existed (or by code that bypasses the
+   * catalog); `backfill` indexes those.
+   */
+  searchVersion?: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -65,6 +71,7 @@ const productSchema = new Schema<ProductDoc>(
     returning: { type: [new Schema<ReturnKey>({ r: String, t: String }, { _id: false })], default: [] },
     nameKey: { type: String, default: '' },
     searchTerms: { type: [String], default: [] },
+    searchVersion: { type: Number },
   },
   { timestamps: true, versionKey: false },
 );
@@ -207,6 +214,24 @@ const stockMovementSchema = new Schema<StockMovementDoc>(
   { versionKey: false },
 );
 
+/**
+ * One document per word prefix (search-index.ts): `_id` is the prefix, `e` maps a product id to
+ * 2·searchVersion+1 (it has a term with this prefix) or 2·searchVersion (it no longer has), `n`
+ * counts entries roughly; past a cap the prefix is `over` and searches on it scan instead.
+ * Read and written by `_id` only.
+ */
+export interface SearchPrefixDoc {
+  _id: string;
+  e: Record<string, number>;
+  n: number;
+  over?: boolean;
+}
+
+const searchPrefixSchema = new Schema<SearchPrefixDoc>(
+  { _id: { type: String, required: true }, e: { type: Schema.Types.Mixed, default: {} }, n: { type: Number, default: 0 }, over: Boolean },
+  { versionKey: false, minimize: false },
+);
+
 export function productModel(conn: Connection): Model<ProductDoc> {
   return conn.models.Product ?? conn.model<ProductDoc>('Product', productSchema);
 }
@@ -220,13 +245,18 @@ export function stockMovementModel(conn: Connection): Model<StockMovementDoc> {
   return conn.models.StockMovement ?? conn.model<StockMovementDoc>('StockMovement', stockMovementSchema, 'stock_movements');
 }
 
+export function searchPrefixModel(conn: Connection): Model<SearchPrefixDoc> {
+  return conn.models.SearchPrefix ?? conn.model<SearchPrefixDoc>('SearchPrefix', searchPrefixSchema, 'product_search_prefixes');
+}
+
 export interface CatalogModels {
   products: Model<ProductDoc>;
   categories: Model<CategoryDoc>;
   reservations: Model<ReservationDoc>;
   movements: Model<StockMovementDoc>;
+  searchPrefixes: Model<SearchPrefixDoc>;
 }
 
 export function catalogModels(conn: Connection): CatalogModels {
-  return { products: productModel(conn), categories: categoryModel(conn), reservations: reservationModel(conn), movements: stockMovementModel(conn) };
+  return { products: productModel(conn), categories: categoryModel(conn), reservations: reservationModel(conn), movements: stockMovementModel(conn), searchPrefixes: searchPrefixModel(conn) };
 }

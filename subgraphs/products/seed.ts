@@ -1,6 +1,7 @@
 import type { Connection } from 'mongoose';
 import { ensureIndexes } from '../lib/mongo';
 import { catalogModels, nameKey, searchTerms } from './model';
+import { createSearchIndex, prefixesOf } from './search-index';
 
 /**
  * Demo catalog for `npm run seed`: a small category tree and a few hundred products with prices
@@ -67,6 +68,7 @@ export async function seedCatalog(conn: Connection, opts: SeedCatalogOptions = {
     idBySlug.set(c.slug, doc!._id);
   }
 
+  const searchIndex = createSearchIndex(models);
   const leaves = Object.keys(NOUNS);
   const count = opts.products ?? 300;
   for (let i = 0; i < count; i++) {
@@ -78,10 +80,18 @@ export async function seedCatalog(conn: Connection, opts: SeedCatalogOptions = {
     const onHand = Math.floor(random() * 60);
     const images = [`https://images.example.com/products/${sku.toLowerCase()}.jpg`];
     const createdAt = new Date(Date.UTC(2024, 0, 1) + i * 3_600_000);
+    // New terms get their search entries first, at the product's next version (search-index.ts);
+    // entries of replaced terms stay behind, which only costs a re-check. Unchanged: nothing to do.
+    const terms = searchTerms({ sku, name, description });
+    const existing = await models.products.findOne({ sku }, { _id: 1, searchVersion: 1, searchTerms: 1 }).lean();
+    const unchanged = existing?.searchVersion != null && existing.searchTerms.join(' ') === terms.join(' ');
+    const version = unchanged ? existing.searchVersion! : (existing?.searchVersion ?? 0) + 1;
+    if (!unchanged) await searchIndex.add(existing?._id ?? stableId('prod', sku), prefixesOf(terms), version);
     await models.products.updateOne(
       { sku },
       {
-        $set: { name, description, priceCents, currency, categoryId: idBySlug.get(leaf)!, images, nameKey: nameKey(name), searchTerms: searchTerms({ sku, name, description }) },
+        $set: { name, description, priceCents, currency, categoryId: idBySlug.get(leaf)!, images, nameKey: nameKey(name), searchTerms: terms },
+        $max: { searchVersion: version },
         $setOnInsert: { _id: stableId('prod', sku), active: true, onHand, reserved: 0, available: onHand, holds: [], returning: [], createdAt, updatedAt: createdAt },
       },
       { upsert: true, timestamps: false },
