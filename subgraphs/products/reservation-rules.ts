@@ -48,7 +48,7 @@ export const MOVES = {
   retake: { from: ['RELEASED', 'EXPIRED'], onlySettled: true, to: 'RETAKING', retakes: true },
   /** Every line is held again (recording which write holds each): sell it. */
   retaken: { from: ['RETAKING'], to: 'COMMITTED' },
-  /** A sold reservation's order was cancelled: the units come back on hand, once. */
+  /** A sold reservation's order was canceled: the units come back on hand, once. */
   return: { from: ['COMMITTED'], onlySettled: true, to: 'RETURNED' },
 } as const satisfies Record<string, Move>;
 export type MoveName = keyof typeof MOVES;
@@ -112,7 +112,7 @@ export function nextStep(command: Command, status: ReservationStatus): Step {
       if (status === 'PENDING' || status === 'HELD') return move('release');
       return answer;
     case 'restock':
-      // A sold reservation whose order was cancelled: its units come back on hand, once.
+      // A sold reservation whose order was canceled: its units come back on hand, once.
       if (status === 'COMMITTED') return move('return');
       return answer;
     case 'expire':
