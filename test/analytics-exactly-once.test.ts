@@ -57,7 +57,7 @@ describe('analytics counts every event exactly once', () => {
     const queue: Queue = openQueue(analyticsEventsQueue, deps).queue;
     const workers: Worker[] = [createAnalyticsWorker(first, deps), createAnalyticsWorker(second, deps)];
     try {
-      expect(workers.map((w) => w.opts.concurrency)).toEqual([8, 8]);
+      expect(workers.map((w) => w.opts.concurrency)).toEqual([DEFAULT_ANALYTICS_CONCURRENCY, DEFAULT_ANALYTICS_CONCURRENCY]);
       const deliveries = seededShuffle([...events.map((e) => ({ e, jobId: `${e.eventId}-1` })), ...events.map((e) => ({ e, jobId: `${e.eventId}-2` }))], 42);
       await queue.addBulk(deliveries.map(({ e, jobId }) => ({ name: analyticsEventsQueue.jobName, data: e, opts: { jobId } })));
       await waitFor('400 analytics jobs', async () => {

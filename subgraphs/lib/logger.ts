@@ -25,10 +25,34 @@ export function addLogTransport(transport: Transport): () => void {
 
 /** Structured JSON logs, one line per event, tagged with the service name, at the configured level (LOG_LEVEL). */
 export function createLogger(service: string, level: string): Logger {
-  return winston.createLogger({
+  const logger = winston.createLogger({
     level,
     defaultMeta: { service },
     format: winston.format.combine(requestIdFormat(), winston.format.timestamp(), winston.format.errors({ stack: true }), winston.format.json()),
     transports: [new winston.transports.Console({ stderrLevels: ['error'] }), ...extraTransports],
   });
+  return skippingDisabledLevels(logger);
+}
+
+/**
+ * winston formats every line (request scope, timestamp, JSON) and only then lets each transport
+ * drop those below its level: a per-job `info` at LOG_LEVEL=warn still cost a JSON.stringify. The
+ * level methods here ask isLevelEnabled first (it weighs the logger's and every transport's level,
+ * as the transports would), so what is written is unchanged; only the work for nothing goes.
+ */
+function skippingDisabledLevels(logger: Logger): Logger {
+  for (const level of Object.keys(logger.levels)) {
+    const write = (logger as unknown as Record<string, (...args: unknown[]) => Logger>)[level];
+    if (typeof write !== 'function') continue;
+    Object.defineProperty(logger, level, {
+      configurable: true,
+      writable: true,
+      // `this`, as winston's own methods: a child logger (Object.create of this one) logs as itself.
+      value: function (this: Logger | undefined, ...args: unknown[]) {
+        const self = this ?? logger;
+        return self.isLevelEnabled(level) ? write.apply(self, args) : self;
+      },
+    });
+  }
+  return logger;
 }

@@ -11,8 +11,10 @@ export const SWEEP_INTERVAL_MS = 30_000;
 /**
  * Jobs in flight per worker process. Events of a day all hit the same few rollup documents; the
  * store applies each `$inc` atomically, so any concurrency (and any number of processes) is safe.
+ * An event is four round trips and little CPU: at 8 the worker waited on the network while events
+ * queued behind the orders worker's (raised with it, see PAYMENT_RESULTS_CONCURRENCY).
  */
-export const DEFAULT_ANALYTICS_CONCURRENCY = 8;
+export const DEFAULT_ANALYTICS_CONCURRENCY = 32;
 
 /** Consumes the analytics-events queue: each event applied to the rollups once (apply.ts); duplicates end as no-ops. */
 export function createAnalyticsWorker(models: AnalyticsModels, deps: QueueDeps & { logger: Logger }, concurrency = DEFAULT_ANALYTICS_CONCURRENCY): Worker {

@@ -4,7 +4,6 @@ import de.bwaldvogel.mongo.MongoBackend;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.ServerVersion;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
-import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import java.io.File;
 import java.net.InetSocketAddress;
 import java.util.concurrent.CountDownLatch;
@@ -39,7 +38,7 @@ public final class MongoServerMain {
     }
 
     MongoBackend backend = switch (backendName) {
-      case "memory" -> new MemoryBackend();
+      case "memory" -> new IdFirstMemoryBackend();
       case "h2" -> {
         File store = new File(file);
         if (store.getParentFile() != null) store.getParentFile().mkdirs();
