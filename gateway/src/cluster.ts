@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../../subgraphs/lib/logger';
+import { exitWithParent } from '../../subgraphs/lib/main';
 
 /**
  * Cluster mode (GATEWAY_WORKERS > 1): this primary process serves nothing itself; it forks that
@@ -17,6 +18,8 @@ export interface ClusterOptions {
   workers: number;
   timeoutMs: number;
   logger: Logger;
+  /** The orchestrator's pid (STACK_PARENT_PID under npm start): the primary stops with it. */
+  parentPid?: number;
   restartDelayMs?: number;
 }
 
@@ -54,14 +57,5 @@ export function runGatewayCluster(opts: ClusterOptions): void {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
-  exitWithParent(() => stop('SIGTERM'));
-}
-
-/** Under `npm start`, stop if the orchestrator dies without cleaning up (as lib/main.ts does for single processes). */
-function exitWithParent(stop: () => void): void {
-  const parent = Number(process.env.STACK_PARENT_PID);
-  if (!parent) return;
-  setInterval(() => {
-    if (process.ppid !== parent) stop();
-  }, 1000).unref();
+  if (opts.parentPid) exitWithParent(opts.parentPid, () => stop('SIGTERM'));
 }

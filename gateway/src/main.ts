@@ -1,5 +1,5 @@
 // lib/main loads tracing, which must come before anything that loads http or express.
-import { runMain } from '../../subgraphs/lib/main';
+import { runMain, runtimeEnv } from '../../subgraphs/lib/main';
 import cluster from 'node:cluster';
 import { parseEnvOrExit } from '../../subgraphs/lib/env';
 import { createLogger } from '../../subgraphs/lib/logger';
@@ -11,8 +11,9 @@ const env = parseEnvOrExit(gatewayEnvSchema);
 const workers = gatewayWorkers(env);
 
 if (cluster.isPrimary && workers > 1) {
+  const runtime = runtimeEnv();
   // Workers get the whole stop budget, plus a moment to report it.
-  runGatewayCluster({ workers, timeoutMs: Number(process.env.SHUTDOWN_TIMEOUT_MS ?? 25_000) + 5_000, logger: createLogger('gateway', env.LOG_LEVEL) });
+  runGatewayCluster({ workers, timeoutMs: runtime.SHUTDOWN_TIMEOUT_MS + 5_000, parentPid: runtime.STACK_PARENT_PID, logger: createLogger('gateway', env.LOG_LEVEL) });
 } else {
   runMain('gateway', gatewayEnvSchema, (parsed) => startGateway(gatewayConfigFromEnv(parsed)));
 }

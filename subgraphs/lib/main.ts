@@ -7,14 +7,17 @@ import type { RunningService } from './service';
 import { configureShutdown, onShutdownSignal } from './shutdown';
 
 /** What every process's runtime needs besides its service settings: logging, shutdown timing (shutdown.ts), its parent. */
-const runtimeEnvSchema = z.object({
+export const runtimeEnvSchema = z.object({
   NODE_ENV: z.string().default('development'),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(25_000),
   SHUTDOWN_DRAIN_DELAY_MS: z.coerce.number().int().min(0).optional(),
   /** Set by `npm start` for its children: a child whose orchestrator is gone stops itself. */
-  STACK_PARENT_PID: z.coerce.number().int().positive().optional(),
+  STACK_PARENT_PID: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().positive().optional()),
 });
+
+/** The runtime settings of this process (printing every problem and exiting 1 if they are invalid). */
+export const runtimeEnv = () => parseEnvOrExit(runtimeEnvSchema);
 
 /**
  * The whole of a process's main(): validate the environment (print every problem, exit 1),
@@ -22,7 +25,7 @@ const runtimeEnvSchema = z.object({
  */
 export function runMain<S extends z.ZodType>(name: string, schema: S, start: (env: z.infer<S>) => Promise<RunningService>): void {
   const env = parseEnvOrExit(schema);
-  const runtime = parseEnvOrExit(runtimeEnvSchema);
+  const runtime = runtimeEnv();
   configureShutdown({
     timeoutMs: runtime.SHUTDOWN_TIMEOUT_MS,
     // In production, give load balancers time to see readiness fail before the listener closes.
@@ -42,7 +45,7 @@ export function runMain<S extends z.ZodType>(name: string, schema: S, start: (en
 }
 
 /** Under `npm start`, a child stops itself if the orchestrator dies without cleaning up (no orphans). */
-function exitWithParent(parent: number, stop: () => void): void {
+export function exitWithParent(parent: number, stop: () => void): void {
   setInterval(() => {
     if (process.ppid !== parent) stop();
   }, 1000).unref();
