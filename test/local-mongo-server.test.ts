@@ -33,4 +33,17 @@ describe('the local MongoDB server of npm start', () => {
     expect(after.doc).toMatchObject({ paymentId: 'p1', amountCents: 1999 });
     expect(after.duplicate).toBe(11000);
   });
+
+  it('moves a document by a conditional write on its _id and state, and only from that state', async () => {
+    const moved = await withServer(async (db) => {
+      const orders = db.collection('moves');
+      await orders.insertOne({ _id: 'o1' as never, status: 'PAID' });
+      const fromPaid = await orders.findOneAndUpdate({ _id: 'o1' as never, status: 'PAID' }, { $set: { status: 'SHIPPED' } }, { returnDocument: 'after' });
+      const again = await orders.updateOne({ _id: 'o1' as never, status: 'PAID' }, { $set: { status: 'CANCELED' } });
+      return { fromPaid: fromPaid?.status, againMatched: again.matchedCount };
+    });
+    const stored = await withServer((db) => db.collection('moves').findOne({ _id: 'o1' as never }));
+    expect(moved).toEqual({ fromPaid: 'SHIPPED', againMatched: 0 });
+    expect(stored).toMatchObject({ status: 'SHIPPED' });
+  });
 });

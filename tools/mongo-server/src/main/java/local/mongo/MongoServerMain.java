@@ -3,7 +3,6 @@ package local.mongo;
 import de.bwaldvogel.mongo.MongoBackend;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.ServerVersion;
-import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import java.io.File;
 import java.net.InetSocketAddress;
 import java.util.concurrent.CountDownLatch;
@@ -42,7 +41,7 @@ public final class MongoServerMain {
       case "h2" -> {
         File store = new File(file);
         if (store.getParentFile() != null) store.getParentFile().mkdirs();
-        yield new H2Backend(store.getPath());
+        yield new IdFirstH2Backend(store.getPath());
       }
       default -> { fail("unknown backend " + backendName + " (expected memory or h2)"); yield null; }
     };
