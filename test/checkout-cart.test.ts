@@ -4,7 +4,7 @@ import { startStack, type TestStack } from './support/stack';
 const CART_FIELDS = `id totalQuantity lines { quantity product { id name priceCents currency stock { available } } }`;
 const CART = `query { cart { ${CART_FIELDS} } }`;
 const ADD = `mutation Add($productId: ID!, $quantity: Int!) { addToCart(productId: $productId, quantity: $quantity) { ${CART_FIELDS} } }`;
-const SET = `mutation Set($productId: ID!, $quantity: Int!) { setCartItemQuantity(productId: $productId, quantity: $quantity) { ${CART_FIELDS} } }`;
+const SET = `mutation Set($productId: ID!, $quantity: Int!) { setCartLineQuantity(productId: $productId, quantity: $quantity) { ${CART_FIELDS} } }`;
 const REMOVE = `mutation Remove($productId: ID!) { removeFromCart(productId: $productId) { ${CART_FIELDS} } }`;
 const CLEAR = `mutation { clearCart { ${CART_FIELDS} } }`;
 const CREATE_PRODUCT = `mutation Create($input: CreateProductInput!) { createProduct(input: $input) { id } }`;
@@ -45,10 +45,10 @@ describe('a customer keeps a cart and sees current prices and stock through the 
     expect(two.data.addToCart).toMatchObject({ totalQuantity: 4, lines: [{ product: { id: mug } }, { product: { id: tee, priceCents: 2500, stock: { available: 3 } } }] });
 
     const changed = await stack.gql(SET, { productId: mug, quantity: 5 }, { token });
-    expect(changed.data.setCartItemQuantity.lines.map((l: any) => [l.product.id, l.quantity])).toEqual([[mug, 5], [tee, 1]]);
+    expect(changed.data.setCartLineQuantity.lines.map((l: any) => [l.product.id, l.quantity])).toEqual([[mug, 5], [tee, 1]]);
 
     const zero = await stack.gql(SET, { productId: tee, quantity: 0 }, { token });
-    expect(zero.data.setCartItemQuantity.lines.map((l: any) => l.product.id)).toEqual([mug]);
+    expect(zero.data.setCartLineQuantity.lines.map((l: any) => l.product.id)).toEqual([mug]);
 
     await stack.gql(ADD, { productId: tee, quantity: 2 }, { token });
     const removed = await stack.gql(REMOVE, { productId: mug }, { token });

@@ -76,7 +76,7 @@ export const resolvers: GraphQLResolverMap<PaymentsContext> = {
       const { productId, quantity } = parseInput(addToCartSchema, args);
       return ctx.deps.carts.add(customerId, productId, quantity);
     },
-    setCartItemQuantity: (_: unknown, args: unknown, ctx: PaymentsContext) => {
+    setCartLineQuantity: (_: unknown, args: unknown, ctx: PaymentsContext) => {
       const { customerId } = requireSignedIn(ctx);
       const { productId, quantity } = parseInput(setQuantitySchema, args);
       return ctx.deps.carts.setQuantity(customerId, productId, quantity);
