@@ -33,7 +33,7 @@ import { ensureIndexes } from '../subgraphs/lib/mongo';
 import { analyticsEventSchema } from '../subgraphs/lib/queues';
 import { ORDER_STATUSES, orderModel, type OrderDoc } from '../subgraphs/orders/model';
 import { allAnalyticsModels, analyticsModels, type AnalyticsModels } from '../subgraphs/orders/analytics/model';
-import { analyticsService, type AnalyticsService } from '../subgraphs/orders/analytics/service';
+import { createAnalyticsService, type AnalyticsService } from '../subgraphs/orders/analytics/service';
 import { DEFAULT_ANALYTICS_CONCURRENCY } from '../subgraphs/orders/analytics/worker';
 import { makeOrder, RollupFold, type BenchOrder } from './bench/analytics-data';
 import { proveBulkSeed } from './bench/analytics-proof';
@@ -67,7 +67,7 @@ async function openSizeDb(conn: mongoose.Connection, size: number): Promise<Size
   const models = analyticsModels(db);
   const orders = size <= ORDERS_UP_TO ? orderModel(db) : undefined;
   await ensureIndexes([...(orders ? [orders] : []), ...allAnalyticsModels(models)]);
-  return { size, models, service: analyticsService(models), orders, rollupDocuments: 0, seed: { generateSeconds: 0, ordersInsertSeconds: 0, rollupWriteSeconds: 0 } };
+  return { size, models, service: createAnalyticsService(models), orders, rollupDocuments: 0, seed: { generateSeconds: 0, ordersInsertSeconds: 0, rollupWriteSeconds: 0 } };
 }
 
 /** Generates orders 0..largest once, folding their events; writes each size's orders and, at its boundary, its rollups. */

@@ -9,8 +9,8 @@ import { createRedis } from '../subgraphs/lib/redis';
 import { bootstrapAdmin } from '../subgraphs/customers/admin';
 import { loginLimiter } from '../subgraphs/customers/login-limiter';
 import { customerModel, refreshTokenModel } from '../subgraphs/customers/model';
-import { customersService } from '../subgraphs/customers/service';
-import { sessionStore } from '../subgraphs/customers/sessions';
+import { createCustomersService } from '../subgraphs/customers/service';
+import { createSessionStore } from '../subgraphs/customers/sessions';
 import { loadStackEnv } from './backing/stack-env';
 
 /**
@@ -54,8 +54,8 @@ async function main(): Promise<void> {
   try {
     const models = { customers: customerModel(conn), refreshTokens: refreshTokenModel(conn) };
     await models.customers.createIndexes();
-    const sessions = sessionStore({ refreshTokens: models.refreshTokens, jwtSecret: env.JWT_SECRET, logger });
-    const service = customersService({ models, sessions, limiter: loginLimiter(redis, env.QUEUE_PREFIX), redis, queuePrefix: env.QUEUE_PREFIX, logger });
+    const sessions = createSessionStore({ refreshTokens: models.refreshTokens, jwtSecret: env.JWT_SECRET, logger });
+    const service = createCustomersService({ models, sessions, limiter: loginLimiter(redis, env.QUEUE_PREFIX), redis, queuePrefix: env.QUEUE_PREFIX, logger });
     const result = await bootstrapAdmin(service, { email: values.email, password, name: values.name ?? 'Administrator' });
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {

@@ -1,6 +1,6 @@
 /**
  * bench:analytics: what is timed. The admin dashboard's reads (gateway/public/admin/app.js), each
- * alone and as the page load they make together, answered by analyticsService from the rollups;
+ * alone and as the page load they make together, answered by createAnalyticsService from the rollups;
  * and the same statistics aggregated from the orders on the fly. Timing is interleaved: each run
  * goes once through every (size, query) cell, so the noise of a shared machine falls on every size
  * alike and the ratios between sizes hold even when absolute times wander.

@@ -1,5 +1,5 @@
 import { reconciliationReport } from '../../subgraphs/orders/analytics/reconcile';
-import { analyticsService } from '../../subgraphs/orders/analytics/service';
+import { createAnalyticsService } from '../../subgraphs/orders/analytics/service';
 import type { OrderDoc } from '../../subgraphs/orders/model';
 import type { PaymentDoc } from '../../subgraphs/payments/model';
 import type { ProductDoc, ReservationDoc } from '../../subgraphs/products/model';
@@ -92,7 +92,7 @@ export async function chaosFigures(o: Observer, fates: Map<string, PaymentFate>,
   const succeeded = payments.filter((p) => p.status === 'SUCCEEDED');
   const expectedRevenueCents = succeeded.reduce((s, p) => s + p.amountCents, 0);
   const allTime = { from: new Date(Date.UTC(2000, 0, 1)), to: new Date(Date.UTC(2100, 0, 1)) };
-  const rollup = await analyticsService(o.analytics).rangeFigures(allTime, 'USD');
+  const rollup = await createAnalyticsService(o.analytics).rangeFigures(allTime, 'USD');
   const rollupOff = [rollup.succeeded !== succeeded.length, rollup.revenueCents !== expectedRevenueCents, rollup.failed !== fates.size - succeeded.length].filter(Boolean).length;
   const report = await reconciliationReport({ orders: o.orders, analytics: o.analytics, payments: paymentsFromDatabase(o.paymentsDb), redis });
   const stock = await stockFigures(o, catalog, payments, paidIds);

@@ -8,8 +8,8 @@ import { loginLimiter } from './login-limiter';
 import { moveLegacyAddresses } from './legacy-addresses';
 import { customerModel, refreshTokenModel, type CustomerDoc } from './model';
 import { resolvers, type CustomersContext } from './resolvers';
-import { customersService } from './service';
-import { sessionStore } from './sessions';
+import { createCustomersService } from './service';
+import { createSessionStore } from './sessions';
 
 export const typeDefs = loadSubgraphSchema('customers');
 
@@ -19,7 +19,7 @@ export interface CustomersOptions {
 }
 
 export function startCustomersService(config: ServiceConfig, options: CustomersOptions = {}) {
-  return startSubgraphService<CustomersContext, { service: ReturnType<typeof customersService> }>(
+  return startSubgraphService<CustomersContext, { service: ReturnType<typeof createCustomersService> }>(
     {
       name: 'customers',
       typeDefs,
@@ -29,9 +29,9 @@ export function startCustomersService(config: ServiceConfig, options: CustomersO
         const models = { customers: customerModel(conn), refreshTokens: refreshTokenModel(conn) };
         await ensureIndexes([models.customers, models.refreshTokens]);
         await moveLegacyAddresses(conn, models.customers, logger);
-        const sessions = sessionStore({ refreshTokens: models.refreshTokens, jwtSecret: config.jwtSecret, logger });
+        const sessions = createSessionStore({ refreshTokens: models.refreshTokens, jwtSecret: config.jwtSecret, logger });
         const limiter = loginLimiter(redis!, config.queuePrefix, logger);
-        const service = customersService({ models, sessions, limiter, redis: redis!, queuePrefix: config.queuePrefix, logger });
+        const service = createCustomersService({ models, sessions, limiter, redis: redis!, queuePrefix: config.queuePrefix, logger });
         const flagged = await service.syncDisabledFlags();
         if (flagged) logger.info('disabled accounts flagged for the gateway', { count: flagged });
         if (options.admin) logger.info('admin account from environment', await bootstrapAdmin(service, options.admin));

@@ -34,7 +34,7 @@ const withAddress = (customerId: string, addressId: string) => ({ _id: customerI
 const addressIn = (customer: CustomerDoc, addressId: string) => customer.addresses.find((a) => a._id === addressId)!;
 
 /** Customer business rules; resolvers parse and authorize, then call these. */
-export function customersService(deps: CustomersDeps) {
+export function createCustomersService(deps: CustomersDeps) {
   const { customers } = deps.models;
   const load = (id: string) => customers.findById(id).lean<CustomerDoc>();
   // Made now, not on the first unknown-email sign-in, which would otherwise take two scrypt runs.
@@ -221,4 +221,4 @@ export function customersService(deps: CustomersDeps) {
     },
   };
 }
-export type CustomersService = ReturnType<typeof customersService>;
+export type CustomersService = ReturnType<typeof createCustomersService>;

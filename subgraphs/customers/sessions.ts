@@ -20,7 +20,7 @@ export const hashRefreshToken = (token: string) => createHash('sha256').update(t
 const newFamilyId = () => `fam_${randomBytes(12).toString('hex')}`;
 
 /** Sessions: access JWTs plus opaque, rotated, revocable refresh tokens stored as SHA-256 only. */
-export function sessionStore(deps: { refreshTokens: Model<RefreshTokenDoc>; jwtSecret: string; logger: Logger }) {
+export function createSessionStore(deps: { refreshTokens: Model<RefreshTokenDoc>; jwtSecret: string; logger: Logger }) {
   const { refreshTokens } = deps;
 
   async function issue(customer: CustomerDoc, familyId: string): Promise<TokenPair> {
@@ -78,4 +78,4 @@ export function sessionStore(deps: { refreshTokens: Model<RefreshTokenDoc>; jwtS
     },
   };
 }
-export type SessionStore = ReturnType<typeof sessionStore>;
+export type SessionStore = ReturnType<typeof createSessionStore>;

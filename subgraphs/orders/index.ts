@@ -6,7 +6,7 @@ import { loadSubgraphSchema } from '../lib/schema-file';
 import { startSubgraphService } from '../lib/subgraph-service';
 import { closeOrders, ordersContext, setupOrders, type OrdersDeps } from './deps';
 import { notificationsContext, withNotificationResolvers, type NotificationsContext } from './notifications/resolvers';
-import { notificationsService, type NotificationsService } from './notifications/service';
+import { createNotificationsService, type NotificationsService } from './notifications/service';
 import { resolvers, type OrdersContext } from './resolvers';
 import { withInternalResolvers } from './resolvers.internal';
 
@@ -27,7 +27,7 @@ export function startOrdersService(config: ServiceConfig) {
         await ensureIndexes(analytics.allModels);
         const orders = await setupOrders(conn, redis!, config.queuePrefix, logger);
         // Customer emails: admins read and resend them here; the notifications worker sends them.
-        const notifications = notificationsService(conn, orders.queues.publisher, logger);
+        const notifications = createNotificationsService(conn, orders.queues.publisher, logger);
         await ensureIndexes([notifications.records]);
         return { ...orders, analytics, notifications };
       },

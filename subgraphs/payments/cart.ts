@@ -41,7 +41,7 @@ export function setLine(lines: CartLineDoc[], productId: string, quantity: numbe
 const MAX_CART_ATTEMPTS = 20;
 
 /** `products` answers whether a product is on sale (an internal call to the products subgraph). */
-export function cartStore(carts: Model<CartDoc>, products: InternalCall) {
+export function createCartStore(carts: Model<CartDoc>, products: InternalCall) {
   /** The customer's cart, created empty on first use (the unique customerId lets one creation win). */
   async function get(customerId: string): Promise<CartDoc> {
     const found = await carts.findOne({ customerId }).lean<CartDoc>();
@@ -89,7 +89,7 @@ export function cartStore(carts: Model<CartDoc>, products: InternalCall) {
     },
   };
 }
-export type CartStore = ReturnType<typeof cartStore>;
+export type CartStore = ReturnType<typeof createCartStore>;
 
 const PRODUCT_FOR_CART = `query ProductForCart($id: ID!) { product(id: $id) { id active } }`;
 

@@ -63,7 +63,7 @@ function mergeLines(lines: Array<{ productId: string; quantity: number }>) {
 
 const nullsToUndefined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined));
 
-export function checkoutService(deps: CheckoutDeps) {
+export function createCheckoutService(deps: CheckoutDeps) {
   async function releaseReservation(reservationId: string, requestId: string): Promise<void> {
     try {
       await deps.products(RELEASE_RESERVATION, { reservationId });

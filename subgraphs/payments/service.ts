@@ -6,8 +6,8 @@ import type { Logger } from '../lib/logger';
 import { paymentsByOutcome } from '../lib/metrics';
 import { inventoryCommandsQueue, openQueue, paymentResultsQueue, queueDeps, type TypedQueue } from '../lib/queues';
 import { createRedis } from '../lib/redis';
-import { cartStore } from './cart';
-import { checkoutService } from './checkout';
+import { createCartStore } from './cart';
+import { createCheckoutService } from './checkout';
 import type { LedgerDeps } from './ledger';
 import type { PaymentsModels } from './model';
 import { queuesPublisher } from '../lib/outbox';
@@ -23,10 +23,10 @@ export interface PaymentsDeps extends LedgerDeps {
   redis: Redis;
   resultsQueue: TypedQueue<typeof paymentResultsQueue.schema>;
   inventoryQueue: TypedQueue<typeof inventoryCommandsQueue.schema>;
-  carts: ReturnType<typeof cartStore>;
+  carts: ReturnType<typeof createCartStore>;
   /** Internal GraphQL calls to the products subgraph (SERVICE identity). */
   products: InternalCall;
-  checkout: ReturnType<typeof checkoutService>;
+  checkout: ReturnType<typeof createCheckoutService>;
   config: ServiceConfig;
 }
 
@@ -38,7 +38,7 @@ export function paymentsDeps(config: ServiceConfig, models: PaymentsModels, logg
   for (const q of [resultsQueue.queue, inventoryQueue.queue]) q.on('error', (err) => logger.warn('queue connection error', { queue: q.name, error: String(err) }));
   const call = (peer: 'products' | 'customers') => internalClient({ url: config.peers[peer], target: peer, service: 'payments', internalSecret: config.internalSecret, timeoutMs: 10_000 });
   const products = call('products');
-  const carts = cartStore(models.carts, products);
+  const carts = createCartStore(models.carts, products);
   const ledger: LedgerDeps = { payments: models.payments, publisher: queuesPublisher([resultsQueue], { redis, timeoutMs: 3_000 }), logger, onOutcome: countOutcome };
   return {
     ...ledger,
@@ -49,7 +49,7 @@ export function paymentsDeps(config: ServiceConfig, models: PaymentsModels, logg
     inventoryQueue,
     carts,
     products,
-    checkout: checkoutService({
+    checkout: createCheckoutService({
       payments: models.payments,
       carts,
       stripe,

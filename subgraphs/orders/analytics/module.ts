@@ -4,7 +4,7 @@ import { internalClient, InternalCallError, type InternalCall } from '../../lib/
 import { orderModel } from '../model';
 import { allAnalyticsModels, analyticsModels, type AnalyticsModels } from './model';
 import { reconciliationReport, type PaymentFact, type ReconciliationReport } from './reconcile';
-import { analyticsService, type AnalyticsService } from './service';
+import { createAnalyticsService, type AnalyticsService } from './service';
 
 /** Everything the orders subgraph needs for analytics: bind once in setup(), put on the context. */
 export interface AnalyticsModule {
@@ -56,7 +56,7 @@ export function analyticsModule(conn: Connection, config: ServiceConfig): Analyt
   return {
     models,
     allModels: allAnalyticsModels(models),
-    service: analyticsService(models),
+    service: createAnalyticsService(models),
     reconciliation: (from, to) =>
       reconciliationReport(
         {

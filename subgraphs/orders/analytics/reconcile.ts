@@ -6,7 +6,7 @@ import type { AnalyticsModels, PeriodRollupDoc } from './model';
 import { addPeriodFigures, orderFigures, PERIOD_COUNTERS, zeroPeriodFigures, type CustomerFigures, type PeriodFigures, type ProductFigures } from './order-figures';
 import { addUtcMonths, alignRange, coverRange, periodStart, startOfUtcMonth, type DateRange } from './periods';
 import { addSafely } from './safe-integers';
-import { analyticsService, figuresOf } from './service';
+import { createAnalyticsService, figuresOf } from './service';
 
 /**
  * Reconciliation: payments (the money), orders (the facts) and rollups (the figures) checked
@@ -238,7 +238,7 @@ export async function loadReconciliationData(src: ReconciliationSources, range: 
   const outside = [...paymentIds].filter((id) => !known.has(id));
   const extraOrders = outside.length ? ((await src.orders.find({ paymentId: { $in: outside } }).lean()) as OrderFact[]) : [];
   const duplicates = await src.analytics.appliedEvents.find({ duplicates: { $gt: 0 }, occurredAt: { $gte: range.from, $lt: range.to } }, { _id: 1 }).lean();
-  const service = analyticsService(src.analytics);
+  const service = createAnalyticsService(src.analytics);
   const { months } = coverRange(range);
   const buckets = await monthsWithTheirDays(src.analytics, months);
   const currencies = new Set<string>([...orders.map((o) => o.currency), ...buckets.map((d) => d.currency)]);

@@ -69,7 +69,7 @@ export function statusCounts(f: PeriodFigures): OrderStatistics['ordersByStatus'
  * of periods asked for, never with the number of orders. The index each read uses is listed in
  * docs/analytics.md, "Indexes".
  */
-export function analyticsService(m: AnalyticsModels) {
+export function createAnalyticsService(m: AnalyticsModels) {
   /** Totals over a day-aligned range: whole-month documents plus the ragged days, summed by the server. */
   async function rangeFigures(range: DateRange, currency: string): Promise<PeriodFigures> {
     const ids = coveringIds(range, currency);
@@ -128,7 +128,7 @@ export function analyticsService(m: AnalyticsModels) {
     },
   };
 }
-export type AnalyticsService = ReturnType<typeof analyticsService>;
+export type AnalyticsService = ReturnType<typeof createAnalyticsService>;
 
 /** The ids of the fewest period documents that exactly cover a range (coverRange): whole months plus ragged days. */
 function coveringIds(range: DateRange, currency: string): string[] {

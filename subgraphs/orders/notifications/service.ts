@@ -23,7 +23,7 @@ export interface NotificationsService {
 /** Only a settled email can be sent again; PENDING or SENDING is already on its way. */
 const RESENDABLE = ['SENT', 'FAILED'] as const;
 
-export function notificationsService(conn: Connection, publisher: OutboxPublisher, logger: Logger): NotificationsService {
+export function createNotificationsService(conn: Connection, publisher: OutboxPublisher, logger: Logger): NotificationsService {
   const records = notificationModel(conn);
 
   async function resend(orderId: string, event: NotificationEvent, requestId: string): Promise<NotificationDoc> {
