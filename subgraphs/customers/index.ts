@@ -7,7 +7,7 @@ import { bootstrapAdmin, type AdminSeed } from './admin';
 import { loginLimiter } from './login-limiter';
 import { moveLegacyAddresses } from './legacy-addresses';
 import { customerModel, refreshTokenModel, type CustomerDoc } from './model';
-import { resolvers, type CustomersContext } from './resolvers';
+import { resolvers, type CustomersContext, type CustomersServices } from './resolvers';
 import { createCustomersService } from './service';
 import { createSessionStore } from './sessions';
 
@@ -19,7 +19,7 @@ export interface CustomersOptions {
 }
 
 export function startCustomersService(config: ServiceConfig, options: CustomersOptions = {}) {
-  return startSubgraphService<CustomersContext, { service: ReturnType<typeof createCustomersService> }>(
+  return startSubgraphService<CustomersContext, { service: ReturnType<typeof createCustomersService>; services: CustomersServices }>(
     {
       name: 'customers',
       typeDefs,
@@ -35,12 +35,12 @@ export function startCustomersService(config: ServiceConfig, options: CustomersO
         const flagged = await service.syncDisabledFlags();
         if (flagged) logger.info('disabled accounts flagged for the gateway', { count: flagged });
         if (options.admin) logger.info('admin account from environment', await bootstrapAdmin(service, options.admin));
-        return { service };
+        return { service, services: { customers: service } };
       },
-      context: (base, { service }) => ({
+      context: (base, { service, services }) => ({
         ...base,
-        service,
         customerById: byIdLoader<CustomerDoc>(service.models.customers),
+        services,
       }),
     },
     config,

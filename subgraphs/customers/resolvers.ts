@@ -1,18 +1,19 @@
 import type DataLoader from 'dataloader';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { parseInput } from '../lib/errors';
-import { canAccessOwned, currentCustomerId, requireAdmin, requireService, requireSignedIn, type AuthContext } from '../lib/guards';
+import { canAccessOwned, currentCustomerId, requireAdmin, requireService, requireSignedIn } from '../lib/guards';
 import { pageArgsSchema } from '../lib/pagination';
-import type { BaseContext } from '../lib/subgraph-server';
+import type { SubgraphContext } from '../lib/subgraph-server';
 import * as inputs from './inputs';
 import type { AddressDoc, CustomerDoc } from './model';
 import type { AddressChange, CustomersService } from './service';
 import type { TokenPair } from './sessions';
 
-export interface CustomersContext extends BaseContext, AuthContext {
-  service: CustomersService;
-  customerById: DataLoader<string, CustomerDoc | null>;
+/** The customers domain's services, built once in index.ts. */
+export interface CustomersServices {
+  customers: CustomersService;
 }
+export type CustomersContext = SubgraphContext<{ customerById: DataLoader<string, CustomerDoc | null> }, CustomersServices>;
 type Ctx = CustomersContext;
 
 /**
@@ -50,52 +51,52 @@ export const resolvers: GraphQLResolverMap<CustomersContext> = {
     },
     customers: (_: unknown, args: unknown, ctx: Ctx) => {
       requireAdmin(ctx);
-      return ctx.service.list(parseInput(inputs.customerSearchSchema, args), parseInput(pageArgsSchema, args));
+      return ctx.services.customers.list(parseInput(inputs.customerSearchSchema, args), parseInput(pageArgsSchema, args));
     },
     shippingAddressForCheckout: (_: unknown, args: { customerId: string; addressId: string }, ctx: Ctx) => {
       requireService(ctx);
-      return ctx.service.checkoutAddress(parseInput(inputs.idSchema, args.customerId, ['customerId']), parseInput(inputs.idSchema, args.addressId, ['addressId']));
+      return ctx.services.customers.checkoutAddress(parseInput(inputs.idSchema, args.customerId, ['customerId']), parseInput(inputs.idSchema, args.addressId, ['addressId']));
     },
   },
   Mutation: {
-    register: (_: unknown, args: { input: unknown }, ctx: Ctx) => ctx.service.register(parseInput(inputs.registerSchema, args.input, ['input'])),
+    register: (_: unknown, args: { input: unknown }, ctx: Ctx) => ctx.services.customers.register(parseInput(inputs.registerSchema, args.input, ['input'])),
     login: async (_: unknown, args: unknown, ctx: Ctx) => {
       const { email, password } = parseInput(inputs.loginSchema, args);
-      return authPayload(await ctx.service.login(email, password, ctx.identity.ip));
+      return authPayload(await ctx.services.customers.login(email, password, ctx.identity.ip));
     },
-    refreshSession: async (_: unknown, args: unknown, ctx: Ctx) => authPayload(await ctx.service.refresh(parseInput(inputs.refreshTokenSchema, args).refreshToken)),
+    refreshSession: async (_: unknown, args: unknown, ctx: Ctx) => authPayload(await ctx.services.customers.refresh(parseInput(inputs.refreshTokenSchema, args).refreshToken)),
     logout: async (_: unknown, args: unknown, ctx: Ctx) => {
-      await ctx.service.logout(parseInput(inputs.refreshTokenSchema, args).refreshToken);
+      await ctx.services.customers.logout(parseInput(inputs.refreshTokenSchema, args).refreshToken);
       return true;
     },
     updateProfile: (_: unknown, args: { input: unknown }, ctx: Ctx) => {
       const { customerId } = requireSignedIn(ctx);
-      return ctx.service.updateProfile(customerId, parseInput(inputs.updateProfileSchema, args.input, ['input']));
+      return ctx.services.customers.updateProfile(customerId, parseInput(inputs.updateProfileSchema, args.input, ['input']));
     },
     changePassword: async (_: unknown, args: unknown, ctx: Ctx) => {
       const { customerId } = requireSignedIn(ctx);
       const { currentPassword, newPassword } = parseInput(inputs.changePasswordSchema, args);
-      return authPayload(await ctx.service.changePassword(customerId, currentPassword, newPassword, ctx.identity.ip));
+      return authPayload(await ctx.services.customers.changePassword(customerId, currentPassword, newPassword, ctx.identity.ip));
     },
     addAddress: async (_: unknown, args: { input: unknown }, ctx: Ctx) => {
       const { customerId } = requireSignedIn(ctx);
-      return flagged(await ctx.service.addAddress(customerId, parseInput(inputs.addAddressSchema, args.input, ['input'])));
+      return flagged(await ctx.services.customers.addAddress(customerId, parseInput(inputs.addAddressSchema, args.input, ['input'])));
     },
     updateAddress: async (_: unknown, args: { id: string; input: unknown }, ctx: Ctx) => {
       const { customerId } = requireSignedIn(ctx);
       const id = parseInput(inputs.idSchema, args.id, ['id']);
-      return flagged(await ctx.service.updateAddress(customerId, id, parseInput(inputs.updateAddressSchema, args.input, ['input'])));
+      return flagged(await ctx.services.customers.updateAddress(customerId, id, parseInput(inputs.updateAddressSchema, args.input, ['input'])));
     },
     removeAddress: async (_: unknown, args: { id: string }, ctx: Ctx) => {
       const { customerId } = requireSignedIn(ctx);
-      return ctx.service.removeAddress(customerId, parseInput(inputs.idSchema, args.id, ['id']));
+      return ctx.services.customers.removeAddress(customerId, parseInput(inputs.idSchema, args.id, ['id']));
     },
     setDefaultShippingAddress: async (_: unknown, args: { id: string }, ctx: Ctx) => {
       const { customerId } = requireSignedIn(ctx);
-      return ctx.service.setDefaultShippingAddress(customerId, parseInput(inputs.idSchema, args.id, ['id']));
+      return ctx.services.customers.setDefaultShippingAddress(customerId, parseInput(inputs.idSchema, args.id, ['id']));
     },
-    disableCustomer: (_: unknown, args: { id: string }, ctx: Ctx) => ctx.service.setDisabled(requireAdmin(ctx), parseInput(inputs.idSchema, args.id, ['id']), true),
-    enableCustomer: (_: unknown, args: { id: string }, ctx: Ctx) => ctx.service.setDisabled(requireAdmin(ctx), parseInput(inputs.idSchema, args.id, ['id']), false),
+    disableCustomer: (_: unknown, args: { id: string }, ctx: Ctx) => ctx.services.customers.setDisabled(requireAdmin(ctx), parseInput(inputs.idSchema, args.id, ['id']), true),
+    enableCustomer: (_: unknown, args: { id: string }, ctx: Ctx) => ctx.services.customers.setDisabled(requireAdmin(ctx), parseInput(inputs.idSchema, args.id, ['id']), false),
   },
   Customer: {
     __resolveReference: (ref: { id: string }, ctx: Ctx) => ctx.customerById.load(ref.id),

@@ -8,6 +8,7 @@ import type { Express } from 'express';
 import { formatError, isServerFault } from './errors';
 import type { MetricsAccess } from './metrics';
 import { createServiceApp, express, jsonError, listen, type ReadinessCheck, type RunningHttpServer } from './http';
+import type { AuthContext } from './guards';
 import { IDENTITY_HEADER, bindingFor, verifyIdentity, type Identity } from './identity';
 import type { Logger } from './logger';
 import { graphqlMetricsPlugin } from './metrics';
@@ -19,6 +20,14 @@ export interface BaseContext {
   requestId: string;
   logger: Logger;
 }
+
+/**
+ * Every subgraph's GraphQL context has this one shape: who asks (BaseContext), the request's own
+ * DataLoaders (`<thing>ById`, fresh per request so nothing is cached across callers), and
+ * `services`, the domain's service instances built once in its index.ts. Resolvers read only
+ * those two, never a Mongoose model.
+ */
+export type SubgraphContext<Loaders extends object, Services extends object> = BaseContext & AuthContext & Loaders & { services: Services };
 
 export interface SubgraphOptions<C extends BaseContext> {
   name: string;

@@ -6,7 +6,8 @@ import { closeAll } from './shutdown';
 import { closeResources, openResources, type RunningService, type ServiceResources } from './service';
 import { startSubgraph, type BaseContext } from './subgraph-server';
 
-export interface SubgraphServiceSpec<C extends BaseContext, D> {
+/** C is the subgraph's context: see SubgraphContext (loaders plus the domain's `services`). */
+export interface SubgraphServiceSpec<C extends BaseContext & { services: object }, D> {
   name: SubgraphName;
   typeDefs: DocumentNode;
   resolvers: GraphQLResolverMap<C>;
@@ -21,7 +22,7 @@ export interface SubgraphServiceSpec<C extends BaseContext, D> {
 }
 
 /** Connects a subgraph's resources, serves its schema, and gives back one stop() that drains then closes everything. */
-export async function startSubgraphService<C extends BaseContext, D>(spec: SubgraphServiceSpec<C, D>, config: ServiceConfig): Promise<RunningService & { deps: D }> {
+export async function startSubgraphService<C extends BaseContext & { services: object }, D>(spec: SubgraphServiceSpec<C, D>, config: ServiceConfig): Promise<RunningService & { deps: D }> {
   const res = await openResources(spec.name, config, { redis: spec.redis });
   const deps = await spec.setup(res);
   const server = await startSubgraph<C>({

@@ -1,14 +1,11 @@
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
-import { byFieldLoader, byIdLoader } from '../lib/loaders';
 import type { Logger } from '../lib/logger';
 import { ensureIndexes } from '../lib/mongo';
-import { orderModel, type OrderDoc } from './model';
+import { orderModel } from './model';
 import { openOrderQueues, type OrderQueues } from './queues';
 import { createOrderListing, type OrderListing } from './queries';
 import { createOrdersService, type OrdersService } from './service';
-import type { OrdersContext } from './resolvers';
-import type { BaseContext } from '../lib/subgraph-server';
 
 /** What the orders subgraph builds at start: its model, the pipeline queues (admin view, outbox publishing), the services. */
 export interface OrdersDeps {
@@ -23,18 +20,6 @@ export async function setupOrders(conn: Connection, redis: Redis, queuePrefix: s
   await ensureIndexes([orders]);
   const queues = openOrderQueues(redis, queuePrefix);
   return { orders, queues, ordersService: createOrdersService({ orders, queues, logger }), orderListing: createOrderListing(orders) };
-}
-
-export function ordersContext(base: BaseContext, deps: OrdersDeps): OrdersContext {
-  return {
-    ...base,
-    orderById: byIdLoader<OrderDoc>(deps.orders),
-    orderByPaymentId: byFieldLoader<OrderDoc & Record<string, unknown>>(deps.orders, 'paymentId'),
-    orders: deps.orders,
-    ordersService: deps.ordersService,
-    orderListing: deps.orderListing,
-    queues: deps.queues,
-  };
 }
 
 export const closeOrders = (deps: OrdersDeps) => [() => deps.queues.close()];

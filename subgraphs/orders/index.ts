@@ -1,21 +1,24 @@
 import type { ServiceConfig } from '../lib/config';
+import { byFieldLoader, byIdLoader } from '../lib/loaders';
 import { ensureIndexes } from '../lib/mongo';
-import { analyticsModule, type AnalyticsContext } from './analytics/module';
+import { analyticsModule, analyticsServices, type AnalyticsModule } from './analytics/module';
 import { withAnalyticsResolvers } from './analytics/resolvers';
 import { loadSubgraphSchema } from '../lib/schema-file';
 import { startSubgraphService } from '../lib/subgraph-service';
-import { closeOrders, ordersContext, setupOrders, type OrdersDeps } from './deps';
-import { notificationsContext, withNotificationResolvers, type NotificationsContext } from './notifications/resolvers';
+import { closeOrders, setupOrders, type OrdersDeps } from './deps';
+import type { OrderDoc } from './model';
+import { withNotificationResolvers } from './notifications/resolvers';
 import { createNotificationsService, type NotificationsService } from './notifications/service';
-import { resolvers, type OrdersContext } from './resolvers';
+import { resolvers, type OrdersContext, type OrdersServices } from './resolvers';
 import { withInternalResolvers } from './resolvers.internal';
+import { createQueueAdmin } from './service';
 
 export const typeDefs = loadSubgraphSchema('orders');
 
-type Deps = OrdersDeps & AnalyticsContext & { notifications: NotificationsService };
+type Deps = OrdersDeps & { analytics: AnalyticsModule; notifications: NotificationsService; services: OrdersServices };
 
 export function startOrdersService(config: ServiceConfig) {
-  return startSubgraphService<OrdersContext & AnalyticsContext & NotificationsContext, Deps>(
+  return startSubgraphService<OrdersContext, Deps>(
     {
       name: 'orders',
       typeDefs,
@@ -29,9 +32,22 @@ export function startOrdersService(config: ServiceConfig) {
         // Customer emails: admins read and resend them here; the notifications worker sends them.
         const notifications = createNotificationsService(conn, orders.queues.publisher, logger);
         await ensureIndexes([notifications.records]);
-        return { ...orders, analytics, notifications };
+        const services: OrdersServices = {
+          orders: orders.ordersService,
+          listing: orders.orderListing,
+          queues: createQueueAdmin(orders.queues),
+          analytics: analyticsServices(analytics),
+          notifications,
+        };
+        return { ...orders, analytics, notifications, services };
       },
-      context: (base, deps) => ({ ...ordersContext(base, deps), analytics: deps.analytics, ...notificationsContext(deps.notifications) }),
+      context: (base, deps) => ({
+        ...base,
+        orderById: byIdLoader<OrderDoc>(deps.orders),
+        orderByPaymentId: byFieldLoader<OrderDoc & Record<string, unknown>>(deps.orders, 'paymentId'),
+        notificationsByOrder: deps.notifications.byOrderLoader(),
+        services: deps.services,
+      }),
       closers: (deps) => closeOrders(deps),
     },
     config,

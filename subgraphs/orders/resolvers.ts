@@ -1,25 +1,32 @@
 import type DataLoader from 'dataloader';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import type { Model } from 'mongoose';
 import { z } from 'zod';
 import { parseInput } from '../lib/errors';
-import { ownedOrNull, requireAdmin, requireOwned, requireOwnerOrAdmin, requireSignedIn, type AuthContext } from '../lib/guards';
+import { ownedOrNull, requireAdmin, requireOwned, requireOwnerOrAdmin, requireSignedIn } from '../lib/guards';
 import { pageArgsSchema } from '../lib/pagination';
-import type { BaseContext } from '../lib/subgraph-server';
+import type { SubgraphContext } from '../lib/subgraph-server';
+import type { AnalyticsServices } from './analytics/module';
 import type { OrderDoc, StatusChange } from './model';
+import type { NotificationDoc } from './notifications/model';
+import type { NotificationsService } from './notifications/service';
 import { adminOrdersArgsSchema, customerOrdersArgsSchema, type OrderListing } from './queries';
-import { failedJobs, failedJobsArgsSchema, queueStatus, retryArgsSchema, retryFailedJob } from './queue-admin';
-import type { OrderQueues } from './queues';
-import { reasonSchema, settableStatusSchema, trackingSchema, type OrdersService } from './service';
+import { failedJobsArgsSchema, retryArgsSchema } from './queue-admin';
+import { reasonSchema, settableStatusSchema, trackingSchema, type OrdersService, type QueueAdmin } from './service';
 
-export interface OrdersContext extends BaseContext, AuthContext {
+/** The orders domain's services, built once in index.ts (analytics and notifications live in this subgraph too). */
+export interface OrdersServices {
+  orders: OrdersService;
+  listing: OrderListing;
+  queues: QueueAdmin;
+  analytics: AnalyticsServices;
+  notifications: NotificationsService;
+}
+export interface OrdersLoaders {
   orderById: DataLoader<string, OrderDoc | null>;
   orderByPaymentId: DataLoader<string, OrderDoc | null>;
-  orders: Model<OrderDoc>;
-  ordersService: OrdersService;
-  orderListing: OrderListing;
-  queues: OrderQueues;
+  notificationsByOrder: DataLoader<string, NotificationDoc[]>;
 }
+export type OrdersContext = SubgraphContext<OrdersLoaders, OrdersServices>;
 
 const idSchema = z.string().min(1).max(100);
 const iso = (d: Date | string | undefined | null) => (d ? new Date(d).toISOString() : null);
@@ -29,7 +36,7 @@ const args = (a: Record<string, unknown>) => Object.fromEntries(Object.entries(a
 
 /** myOrders and Customer.orders: one list, of one customer. */
 const customerOrders = (ctx: OrdersContext, customerId: string, a: unknown) =>
-  ctx.orderListing.forCustomer(customerId, parseInput(customerOrdersArgsSchema, a).status, parseInput(pageArgsSchema, a));
+  ctx.services.listing.forCustomer(customerId, parseInput(customerOrdersArgsSchema, a).status, parseInput(pageArgsSchema, a));
 
 export const resolvers: GraphQLResolverMap<OrdersContext> = {
   Query: {
@@ -41,26 +48,26 @@ export const resolvers: GraphQLResolverMap<OrdersContext> = {
     orders: (_: unknown, a: unknown, ctx: OrdersContext) => {
       requireAdmin(ctx);
       const { filter, ...sort } = parseInput(adminOrdersArgsSchema, a);
-      return ctx.orderListing.search(filter, sort, parseInput(pageArgsSchema, a));
+      return ctx.services.listing.search(filter, sort, parseInput(pageArgsSchema, a));
     },
     queueStatus: (_: unknown, __: unknown, ctx: OrdersContext) => {
       requireAdmin(ctx);
-      return queueStatus(ctx.queues);
+      return ctx.services.queues.status();
     },
     failedJobs: (_: unknown, raw: Record<string, unknown>, ctx: OrdersContext) => {
       requireAdmin(ctx);
-      return failedJobs(ctx.queues, parseInput(failedJobsArgsSchema, args(raw)));
+      return ctx.services.queues.failedJobs(parseInput(failedJobsArgsSchema, args(raw)));
     },
   },
   Mutation: {
     cancelOrder: (_: unknown, a: { orderId: unknown; reason?: unknown }, ctx: OrdersContext) => {
       const caller = requireSignedIn(ctx);
-      return ctx.ordersService.cancel(parseInput(idSchema, a.orderId, ['orderId']), caller, parseInput(reasonSchema, a.reason ?? undefined, ['reason']));
+      return ctx.services.orders.cancel(parseInput(idSchema, a.orderId, ['orderId']), caller, parseInput(reasonSchema, a.reason ?? undefined, ['reason']));
     },
     updateOrderStatus: (_: unknown, a: { orderId: unknown; status: unknown; reason?: unknown }, ctx: OrdersContext) => {
       requireAdmin(ctx);
       const caller = requireSignedIn(ctx);
-      return ctx.ordersService.setStatus(
+      return ctx.services.orders.setStatus(
         parseInput(idSchema, a.orderId, ['orderId']),
         parseInput(settableStatusSchema, a.status, ['status']),
         caller,
@@ -70,11 +77,11 @@ export const resolvers: GraphQLResolverMap<OrdersContext> = {
     updateTracking: (_: unknown, a: { orderId: unknown; carrier: unknown; trackingNumber: unknown }, ctx: OrdersContext) => {
       requireAdmin(ctx);
       const caller = requireSignedIn(ctx);
-      return ctx.ordersService.updateTracking(parseInput(idSchema, a.orderId, ['orderId']), parseInput(trackingSchema, { carrier: a.carrier, trackingNumber: a.trackingNumber }), caller);
+      return ctx.services.orders.updateTracking(parseInput(idSchema, a.orderId, ['orderId']), parseInput(trackingSchema, { carrier: a.carrier, trackingNumber: a.trackingNumber }), caller);
     },
     retryFailedJob: (_: unknown, raw: Record<string, unknown>, ctx: OrdersContext) => {
       requireAdmin(ctx);
-      return retryFailedJob(ctx.queues, parseInput(retryArgsSchema, args(raw)));
+      return ctx.services.queues.retry(parseInput(retryArgsSchema, args(raw)));
     },
   },
   Order: {

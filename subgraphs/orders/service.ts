@@ -3,12 +3,14 @@ import { z } from 'zod';
 import { ConflictError } from '../lib/errors';
 import { requireOwnedBy, type Caller } from '../lib/guards';
 import type { Logger } from '../lib/logger';
+import { inventoryJobId } from '../lib/queues';
 import { currentRequestScope } from '../lib/request-context';
 import { randomUUID } from 'node:crypto';
 import { followUpsFor } from './events';
 import { trackingTarget } from './lifecycle';
 import { ORDER_STATUSES, type OrderDoc, type OrderStatus } from './model';
 import { publishOutboxSoon } from '../lib/outbox';
+import { failedJobs, queueStatus, retryFailedJob, type failedJobsArgsSchema, type retryArgsSchema } from './queue-admin';
 import type { OrderQueues } from './queues';
 import { applyTransition, setWhileInStatus } from './transition';
 
@@ -27,6 +29,15 @@ export const trackingSchema = z.object({
 export const settableStatusSchema = z.enum(ORDER_STATUSES);
 
 export type { Caller };
+
+/** What the payments safety net compares for one payment's order (the internal paymentOrderStates query). */
+export interface PaymentOrderState {
+  paymentId: string;
+  status: OrderStatus;
+  refundedCents: number;
+  releaseRequested: boolean;
+}
+type StoredState = Pick<OrderDoc, 'paymentId' | 'status' | 'refundedCents' | 'reservationId'> & { outbox: Array<{ id: string }> };
 
 const requestId = () => currentRequestScope()?.requestId ?? randomUUID();
 const byOf = (caller: Caller) => (caller.role === 'ADMIN' ? `admin:${caller.customerId}` : caller.customerId);
@@ -76,6 +87,28 @@ export function createOrdersService({ orders, queues, logger }: OrdersServiceDep
     return setWhileInStatus(orders, order, set);
   }
 
-  return { ownedOrder, cancel, setStatus, updateTracking };
+  /** One $in on the unique paymentId index; only the fields the safety net compares. */
+  async function paymentStates(paymentIds: string[]): Promise<PaymentOrderState[]> {
+    if (!paymentIds.length) return [];
+    const docs = await orders
+      .find({ paymentId: { $in: paymentIds } }, { paymentId: 1, status: 1, refundedCents: 1, reservationId: 1, 'outbox.id': 1 })
+      .lean<StoredState[]>();
+    return docs.map((o) => {
+      const release = inventoryJobId({ command: 'release', reservationId: o.reservationId });
+      return { paymentId: o.paymentId, status: o.status, refundedCents: o.refundedCents ?? 0, releaseRequested: (o.outbox ?? []).some((e) => e.id === release) };
+    });
+  }
+
+  return { ownedOrder, cancel, setStatus, updateTracking, paymentStates };
 }
 export type OrdersService = ReturnType<typeof createOrdersService>;
+
+/** The admin view of the pipeline queues (queue-admin.ts), bound to this subgraph's queues. */
+export function createQueueAdmin(queues: OrderQueues) {
+  return {
+    status: () => queueStatus(queues),
+    failedJobs: (args: z.infer<typeof failedJobsArgsSchema>) => failedJobs(queues, args),
+    retry: (args: z.infer<typeof retryArgsSchema>) => retryFailedJob(queues, args),
+  };
+}
+export type QueueAdmin = ReturnType<typeof createQueueAdmin>;

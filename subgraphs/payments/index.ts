@@ -4,8 +4,8 @@ import { ensureIndexes } from '../lib/mongo';
 import { loadSubgraphSchema } from '../lib/schema-file';
 import { startSubgraphService } from '../lib/subgraph-service';
 import { paymentsModels, type PaymentDoc, type PaymentsModels } from './model';
-import { resolvers, type PaymentsContext } from './resolvers';
-import { closePaymentsDeps, paymentsDeps, type PaymentsDeps } from './service';
+import { resolvers, type PaymentsContext, type PaymentsServices } from './resolvers';
+import { closePaymentsDeps, createPaymentsService, paymentsDeps, type PaymentsDeps } from './service';
 import { mountStripeWebhook } from './webhook';
 
 export const typeDefs = loadSubgraphSchema('payments');
@@ -20,7 +20,7 @@ export async function ensurePaymentsIndexes(models: PaymentsModels): Promise<voi
  * (see outbox.ts) and readiness does not depend on it.
  */
 export function startPaymentsService(config: ServiceConfig) {
-  return startSubgraphService<PaymentsContext, { payments: PaymentsModels['payments']; service: PaymentsDeps }>(
+  return startSubgraphService<PaymentsContext, { payments: PaymentsModels['payments']; service: PaymentsDeps; services: PaymentsServices }>(
     {
       name: 'payments',
       typeDefs,
@@ -29,9 +29,11 @@ export function startPaymentsService(config: ServiceConfig) {
       async setup({ conn, logger }) {
         const models = paymentsModels(conn);
         await ensurePaymentsIndexes(models);
-        return { payments: models.payments, service: paymentsDeps(config, models, logger) };
+        const service = paymentsDeps(config, models, logger);
+        const services = { payments: createPaymentsService(service), carts: service.carts, checkout: service.checkout };
+        return { payments: models.payments, service, services };
       },
-      context: (base, { payments, service }) => ({ ...base, paymentById: byIdLoader<PaymentDoc>(payments), deps: service }),
+      context: (base, { payments, services }) => ({ ...base, paymentById: byIdLoader<PaymentDoc>(payments), services }),
       routes: (app, { service }) => mountStripeWebhook(app, { ...service, events: service.models.events, webhookSecret: config.stripe.webhookSecret }),
       closers: ({ service }) => [() => closePaymentsDeps(service, true)],
     },

@@ -2,21 +2,22 @@ import type DataLoader from 'dataloader';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { z } from 'zod';
 import { parseInput } from '../lib/errors';
-import { isAdmin, requireAdmin, requireOwned, requireSignedIn, type AuthContext } from '../lib/guards';
+import { isAdmin, requireAdmin, requireOwned, requireSignedIn } from '../lib/guards';
 import { pageArgsSchema } from '../lib/pagination';
-import type { BaseContext } from '../lib/subgraph-server';
+import type { SubgraphContext } from '../lib/subgraph-server';
 import { addToCartSchema, removeFromCartSchema, setQuantitySchema } from './cart';
 import { checkoutInputSchema } from './checkout';
-import { listPayments, paymentFilterSchema } from './listing';
+import { paymentFilterSchema } from './listing';
 import type { CartDoc, PaymentDoc } from './model';
-import { confirmPayment, findPayment, simulatePaymentWebhook } from './payment-actions';
-import { refundPayment } from './refunds';
-import type { PaymentsDeps } from './service';
+import type { PaymentsDeps, PaymentsService } from './service';
 
-export interface PaymentsContext extends BaseContext, AuthContext {
-  paymentById: DataLoader<string, PaymentDoc | null>;
-  deps: PaymentsDeps;
+/** The payments domain's services, built once in index.ts. */
+export interface PaymentsServices {
+  payments: PaymentsService;
+  carts: PaymentsDeps['carts'];
+  checkout: PaymentsDeps['checkout'];
 }
+export type PaymentsContext = SubgraphContext<{ paymentById: DataLoader<string, PaymentDoc | null> }, PaymentsServices>;
 
 const idArg = z.string().trim().min(1).max(64);
 const refundArgs = z.object({
@@ -30,7 +31,7 @@ const nullToUndefined = <T extends Record<string, unknown>>(o: T | null | undefi
 
 /** A payment the caller owns (or any, for admins), read fresh: the actions on it decide from its current state. */
 async function ownedPayment(ctx: PaymentsContext, paymentId: string): Promise<PaymentDoc> {
-  return requireOwned(ctx, await findPayment(ctx.deps, paymentId));
+  return requireOwned(ctx, await ctx.services.payments.find(paymentId));
 }
 
 export const resolvers: GraphQLResolverMap<PaymentsContext> = {
@@ -41,51 +42,51 @@ export const resolvers: GraphQLResolverMap<PaymentsContext> = {
     },
     myPayments: (_: unknown, args: unknown, ctx: PaymentsContext) => {
       const { customerId } = requireSignedIn(ctx);
-      return listPayments(ctx.deps.models.payments, { customerId }, parseInput(pageArgsSchema, args));
+      return ctx.services.payments.list({ customerId }, parseInput(pageArgsSchema, args));
     },
     payments: (_: unknown, args: { filter?: unknown }, ctx: PaymentsContext) => {
       requireAdmin(ctx);
       const filter = parseInput(paymentFilterSchema, args.filter ?? {}, ['filter']);
-      return listPayments(ctx.deps.models.payments, filter, parseInput(pageArgsSchema, args));
+      return ctx.services.payments.list(filter, parseInput(pageArgsSchema, args));
     },
-    cart: (_: unknown, __: unknown, ctx: PaymentsContext) => ctx.deps.carts.get(requireSignedIn(ctx).customerId),
+    cart: (_: unknown, __: unknown, ctx: PaymentsContext) => ctx.services.carts.get(requireSignedIn(ctx).customerId),
   },
   Mutation: {
     checkout: async (_: unknown, args: { input: unknown }, ctx: PaymentsContext) => {
       const { customerId } = requireSignedIn(ctx);
       const input = parseInput(checkoutInputSchema, nullToUndefined(args.input as Record<string, unknown>), ['input']);
-      return ctx.deps.checkout.checkout(customerId, input, ctx.requestId);
+      return ctx.services.checkout.checkout(customerId, input, ctx.requestId);
     },
     confirmPayment: async (_: unknown, args: { paymentId: unknown }, ctx: PaymentsContext) => {
       requireSignedIn(ctx);
       const payment = await ownedPayment(ctx, parseInput(idArg, args.paymentId, ['paymentId']));
-      return confirmPayment(ctx.deps, payment, ctx.requestId);
+      return ctx.services.payments.confirm(payment, ctx.requestId);
     },
     refundPayment: (_: unknown, args: unknown, ctx: PaymentsContext) => {
       requireAdmin(ctx);
       const { paymentId, amountCents, idempotencyKey } = parseInput(refundArgs, args);
-      return refundPayment(ctx.deps, { paymentId, amountCents: amountCents ?? undefined, key: `admin-${idempotencyKey}`, reason: 'admin', requestId: ctx.requestId });
+      return ctx.services.payments.refund({ paymentId, amountCents: amountCents ?? undefined, key: `admin-${idempotencyKey}`, reason: 'admin', requestId: ctx.requestId });
     },
     simulatePaymentWebhook: async (_: unknown, args: unknown, ctx: PaymentsContext) => {
       requireSignedIn(ctx);
       const { paymentId, outcome } = parseInput(simulateArgs, args);
-      return simulatePaymentWebhook(ctx.deps, await ownedPayment(ctx, paymentId), outcome);
+      return ctx.services.payments.simulateWebhook(await ownedPayment(ctx, paymentId), outcome);
     },
     addToCart: (_: unknown, args: unknown, ctx: PaymentsContext) => {
       const { customerId } = requireSignedIn(ctx);
       const { productId, quantity } = parseInput(addToCartSchema, args);
-      return ctx.deps.carts.add(customerId, productId, quantity);
+      return ctx.services.carts.add(customerId, productId, quantity);
     },
     setCartLineQuantity: (_: unknown, args: unknown, ctx: PaymentsContext) => {
       const { customerId } = requireSignedIn(ctx);
       const { productId, quantity } = parseInput(setQuantitySchema, args);
-      return ctx.deps.carts.setQuantity(customerId, productId, quantity);
+      return ctx.services.carts.setQuantity(customerId, productId, quantity);
     },
     removeFromCart: (_: unknown, args: unknown, ctx: PaymentsContext) => {
       const { customerId } = requireSignedIn(ctx);
-      return ctx.deps.carts.remove(customerId, parseInput(removeFromCartSchema, args).productId);
+      return ctx.services.carts.remove(customerId, parseInput(removeFromCartSchema, args).productId);
     },
-    clearCart: (_: unknown, __: unknown, ctx: PaymentsContext) => ctx.deps.carts.clear(requireSignedIn(ctx).customerId),
+    clearCart: (_: unknown, __: unknown, ctx: PaymentsContext) => ctx.services.carts.clear(requireSignedIn(ctx).customerId),
   },
   Payment: {
     __resolveReference: async (ref: { id: string }, ctx: PaymentsContext) => requireOwned(ctx, await ctx.paymentById.load(ref.id)),

@@ -9,7 +9,11 @@ import { createRedis } from '../lib/redis';
 import { createCartStore } from './cart';
 import { createCheckoutService } from './checkout';
 import type { LedgerDeps } from './ledger';
-import type { PaymentsModels } from './model';
+import { listPayments, type PaymentFilter } from './listing';
+import type { PaymentDoc, PaymentsModels } from './model';
+import { confirmPayment, findPayment, simulatePaymentWebhook, type SimulatedOutcome } from './payment-actions';
+import { refundPayment, type RefundRequestInput } from './refunds';
+import type { PageRequest } from '../lib/pagination';
 import { queuesPublisher } from '../lib/outbox';
 import { createStripe } from './stripe-client';
 
@@ -62,6 +66,19 @@ export function paymentsDeps(config: ServiceConfig, models: PaymentsModels, logg
     config,
   };
 }
+
+/** What the payments resolvers ask of payments (reads and the actions on one), so none of them touches a model. */
+export function createPaymentsService(deps: PaymentsDeps) {
+  return {
+    /** As stored now (not the request's loader: the actions decide from the current state). */
+    find: (paymentId: string) => findPayment(deps, paymentId),
+    list: (filter: PaymentFilter, page: PageRequest) => listPayments(deps.models.payments, filter, page),
+    confirm: (payment: PaymentDoc, requestId: string) => confirmPayment(deps, payment, requestId),
+    refund: (input: RefundRequestInput) => refundPayment(deps, input),
+    simulateWebhook: (payment: PaymentDoc, outcome: SimulatedOutcome) => simulatePaymentWebhook(deps, payment, outcome),
+  };
+}
+export type PaymentsService = ReturnType<typeof createPaymentsService>;
 
 /** payments_total{outcome}: counted once, when the outcome is recorded (not when republished). */
 function countOutcome(outcome: string): void {

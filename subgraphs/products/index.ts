@@ -7,13 +7,20 @@ import { startSubgraphService } from '../lib/subgraph-service';
 import { createStock, type Stock } from './stock';
 import { createInventory, type Inventory } from './inventory';
 import { createCatalog, type Catalog } from './catalog';
-import { createCategories, type Categories } from './categories';
+import { createCategories } from './categories';
 import { catalogModels, type CatalogModels, type CategoryDoc, type ProductDoc } from './model';
-import { resolvers, type ProductsContext } from './resolvers';
+import { resolvers, type ProductsContext, type ProductsServices } from './resolvers';
 
 export const typeDefs = loadSubgraphSchema('products');
 
-export type ProductsDeps = CatalogModels & { models: CatalogModels; stock: Stock; catalog: Catalog; categoryService: Categories; inventory: Inventory; expiryQueue: TypedQueue<typeof reservationExpiryQueue.schema> };
+export type ProductsDeps = CatalogModels & {
+  models: CatalogModels;
+  stock: Stock;
+  catalog: Catalog;
+  inventory: Inventory;
+  expiryQueue: TypedQueue<typeof reservationExpiryQueue.schema>;
+  services: ProductsServices;
+};
 
 export function startProductsService(config: ServiceConfig) {
   return startSubgraphService<ProductsContext, ProductsDeps>(
@@ -33,16 +40,13 @@ export function startProductsService(config: ServiceConfig) {
         // Products stored before the search index existed (or written around the catalog) get their entries.
         const backfilled = await catalog.searchIndex.backfill();
         if (backfilled) logger.info('search index backfilled', { products: backfilled });
-        return { ...models, models, stock, catalog, categoryService: createCategories(models), inventory, expiryQueue };
+        return { ...models, models, stock, catalog, inventory, expiryQueue, services: { catalog, categories: createCategories(models), inventory } };
       },
       context: (base, deps) => ({
         ...base,
         productById: byIdLoader<ProductDoc>(deps.products),
         categoryById: byIdLoader<CategoryDoc>(deps.categories),
-        models: deps.models,
-        catalog: deps.catalog,
-        categoryService: deps.categoryService,
-        inventory: deps.inventory,
+        services: deps.services,
       }),
       closers: (deps) => [() => deps.expiryQueue.close()],
     },

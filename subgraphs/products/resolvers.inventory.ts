@@ -10,15 +10,15 @@ const reservationIdSchema = z.string().min(1).max(100);
 export const inventoryMutations = {
   reserveStock: (_: unknown, args: { input: unknown }, ctx: ProductsContext) => {
     requireService(ctx);
-    return ctx.inventory.reserve(parseInput(reserveStockInputSchema, args.input, ['input']));
+    return ctx.services.inventory.reserve(parseInput(reserveStockInputSchema, args.input, ['input']));
   },
   releaseReservation: (_: unknown, args: { reservationId: unknown }, ctx: ProductsContext) => {
     requireService(ctx);
-    return ctx.inventory.release(parseInput(reservationIdSchema, args.reservationId, ['reservationId']));
+    return ctx.services.inventory.release(parseInput(reservationIdSchema, args.reservationId, ['reservationId']));
   },
   commitReservation: (_: unknown, args: { reservationId: unknown }, ctx: ProductsContext) => {
     requireService(ctx);
-    return ctx.inventory.commit(parseInput(reservationIdSchema, args.reservationId, ['reservationId']));
+    return ctx.services.inventory.commit(parseInput(reservationIdSchema, args.reservationId, ['reservationId']));
   },
 } satisfies Record<string, (parent: unknown, args: any, ctx: ProductsContext) => unknown>;
 

@@ -3,64 +3,67 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { z } from 'zod';
 import { parseInput } from '../lib/errors';
 import { pageArgsSchema } from '../lib/pagination';
-import { isAdmin, requireAdmin, type AuthContext } from '../lib/guards';
-import type { BaseContext } from '../lib/subgraph-server';
+import { isAdmin, requireAdmin } from '../lib/guards';
+import type { SubgraphContext } from '../lib/subgraph-server';
 import { visibleTo, type Catalog } from './catalog';
 import type { Categories } from './categories';
 import type { Inventory } from './inventory';
-import type { CatalogModels, CategoryDoc, ProductDoc } from './model';
+import type { CategoryDoc, ProductDoc } from './model';
 import { inventoryMutations, reservationFields } from './resolvers.inventory';
 import { adjustStockSchema, createCategorySchema, createProductSchema, productsArgsSchema, slugSchema, updateCategorySchema, updateProductSchema } from './validation';
 
-export interface ProductsContext extends BaseContext, AuthContext {
-  productById: DataLoader<string, ProductDoc | null>;
-  categoryById: DataLoader<string, CategoryDoc | null>;
-  models: CatalogModels;
+/** The products domain's services, built once in index.ts. */
+export interface ProductsServices {
   catalog: Catalog;
-  categoryService: Categories;
+  categories: Categories;
   inventory: Inventory;
 }
+export interface ProductsLoaders {
+  productById: DataLoader<string, ProductDoc | null>;
+  categoryById: DataLoader<string, CategoryDoc | null>;
+}
+export type ProductsContext = SubgraphContext<ProductsLoaders, ProductsServices>;
 
 const idArg = z.string().min(1).max(100);
 
 export const resolvers: GraphQLResolverMap<ProductsContext> = {
   Query: {
     product: async (_: unknown, args: { id: string }, ctx: ProductsContext) => visibleTo(await ctx.productById.load(args.id), isAdmin(ctx)),
-    productBySku: (_: unknown, args: { sku: string }, ctx: ProductsContext) => ctx.catalog.bySku(args.sku, isAdmin(ctx)),
-    products: (_: unknown, args: unknown, ctx: ProductsContext) => ctx.catalog.list(parseInput(productsArgsSchema, args), parseInput(pageArgsSchema, args), isAdmin(ctx)),
+    productBySku: (_: unknown, args: { sku: string }, ctx: ProductsContext) => ctx.services.catalog.bySku(args.sku, isAdmin(ctx)),
+    products: (_: unknown, args: unknown, ctx: ProductsContext) => ctx.services.catalog.list(parseInput(productsArgsSchema, args), parseInput(pageArgsSchema, args), isAdmin(ctx)),
     category: (_: unknown, args: { id: string }, ctx: ProductsContext) => ctx.categoryById.load(args.id),
-    categoryBySlug: (_: unknown, args: { slug: string }, ctx: ProductsContext) => ctx.categoryService.bySlug(parseInput(slugSchema, args.slug, ['slug'])),
-    categories: (_: unknown, __: unknown, ctx: ProductsContext) => ctx.categoryService.list(),
+    categoryBySlug: (_: unknown, args: { slug: string }, ctx: ProductsContext) => ctx.services.categories.bySlug(parseInput(slugSchema, args.slug, ['slug'])),
+    categories: (_: unknown, __: unknown, ctx: ProductsContext) => ctx.services.categories.list(),
   },
   Mutation: {
     createProduct: (_: unknown, args: { input: unknown }, ctx: ProductsContext) => {
       const actor = requireAdmin(ctx);
-      return ctx.catalog.create(parseInput(createProductSchema, args.input, ['input']), actor);
+      return ctx.services.catalog.create(parseInput(createProductSchema, args.input, ['input']), actor);
     },
     updateProduct: (_: unknown, args: { id: unknown; input: unknown }, ctx: ProductsContext) => {
       requireAdmin(ctx);
-      return ctx.catalog.update(parseInput(idArg, args.id, ['id']), parseInput(updateProductSchema, args.input, ['input']));
+      return ctx.services.catalog.update(parseInput(idArg, args.id, ['id']), parseInput(updateProductSchema, args.input, ['input']));
     },
     archiveProduct: (_: unknown, args: { id: unknown }, ctx: ProductsContext) => {
       requireAdmin(ctx);
-      return ctx.catalog.archive(parseInput(idArg, args.id, ['id']));
+      return ctx.services.catalog.archive(parseInput(idArg, args.id, ['id']));
     },
     adjustStock: (_: unknown, args: unknown, ctx: ProductsContext) => {
       const actor = requireAdmin(ctx);
       const { productId, delta, reason } = parseInput(adjustStockSchema, args);
-      return ctx.catalog.adjustStock(productId, delta, reason, actor);
+      return ctx.services.catalog.adjustStock(productId, delta, reason, actor);
     },
     createCategory: (_: unknown, args: { input: unknown }, ctx: ProductsContext) => {
       requireAdmin(ctx);
-      return ctx.categoryService.create(parseInput(createCategorySchema, args.input, ['input']));
+      return ctx.services.categories.create(parseInput(createCategorySchema, args.input, ['input']));
     },
     updateCategory: (_: unknown, args: { id: unknown; input: unknown }, ctx: ProductsContext) => {
       requireAdmin(ctx);
-      return ctx.categoryService.update(parseInput(idArg, args.id, ['id']), parseInput(updateCategorySchema, args.input, ['input']));
+      return ctx.services.categories.update(parseInput(idArg, args.id, ['id']), parseInput(updateCategorySchema, args.input, ['input']));
     },
     deleteCategory: (_: unknown, args: { id: unknown }, ctx: ProductsContext) => {
       requireAdmin(ctx);
-      return ctx.categoryService.remove(parseInput(idArg, args.id, ['id']));
+      return ctx.services.categories.remove(parseInput(idArg, args.id, ['id']));
     },
     ...inventoryMutations,
   },
@@ -77,7 +80,7 @@ export const resolvers: GraphQLResolverMap<ProductsContext> = {
   Category: {
     id: (c: CategoryDoc) => c._id,
     parent: (c: CategoryDoc, _: unknown, ctx: ProductsContext) => (c.parentId ? ctx.categoryById.load(c.parentId) : null),
-    children: (c: CategoryDoc, _: unknown, ctx: ProductsContext) => ctx.categoryService.children(c._id),
+    children: (c: CategoryDoc, _: unknown, ctx: ProductsContext) => ctx.services.categories.children(c._id),
   },
   Reservation: reservationFields,
 };

@@ -15,8 +15,11 @@ export interface AnalyticsModule {
   reconciliation(from?: Date, to?: Date): Promise<ReconciliationReport>;
 }
 
-export interface AnalyticsContext {
-  analytics: AnalyticsModule;
+/** What resolvers ask of analytics (on the context as `services.analytics`): the figures and the reconciliation, not the models. */
+export type AnalyticsServices = AnalyticsService & Pick<AnalyticsModule, 'reconciliation'>;
+
+export function analyticsServices(module: AnalyticsModule): AnalyticsServices {
+  return { ...module.service, reconciliation: module.reconciliation };
 }
 
 const PAYMENTS_QUERY = `query ReconciliationPayments($r: [_Any!]!) {

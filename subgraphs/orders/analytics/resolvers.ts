@@ -3,12 +3,12 @@ import { BadUserInputError, parseInput } from '../../lib/errors';
 import { requireAdmin, type AuthContext } from '../../lib/guards';
 import { currencySchema } from '../../lib/money';
 import { BigIntScalar } from './big-int';
-import type { AnalyticsContext } from './module';
+import type { AnalyticsServices } from './module';
 import { alignRange, listPeriods, presetRange, type DateRange } from './periods';
 import type { OrderStatistics, TopCustomer, TopProduct } from './service';
 
 /** Admin analytics resolvers, merged into the orders subgraph's resolver map (see ../index.ts). */
-type Ctx = AnalyticsContext & AuthContext;
+type Ctx = AuthContext & { services: { analytics: AnalyticsServices } };
 
 const MAX_POINTS = 1100;
 
@@ -44,26 +44,26 @@ export const analyticsResolvers = {
       else throw new BadUserInputError('period: give a period, or both from and to', ['period']);
       range = alignRange(range, a.granularity);
       if (listPeriods(range, a.granularity).length > MAX_POINTS) throw new BadUserInputError(`to: at most ${MAX_POINTS} points per chart`, ['to']);
-      const points = await ctx.analytics.service.salesChart(range, a.granularity, a.currency);
+      const points = await ctx.services.analytics.salesChart(range, a.granularity, a.currency);
       return { granularity: a.granularity, currency: a.currency, from: range.from.toISOString(), to: range.to.toISOString(), points };
     },
     orderStatistics: async (_: unknown, args: unknown, ctx: Ctx): Promise<StatsParent> => {
       requireAdmin(ctx);
       const a = parseInput(rangeArgs, args);
       const range = alignRange(checkRange({ from: a.from, to: a.to }), 'DAY');
-      return { ...(await ctx.analytics.service.orderStatistics(range, a.currency)), range };
+      return { ...(await ctx.services.analytics.orderStatistics(range, a.currency)), range };
     },
     topCustomers: async (_: unknown, args: unknown, ctx: Ctx) => {
       requireAdmin(ctx);
       const a = parseInput(z.object({ limit: limitInput(10), currency: currencySchema.default('USD') }), args);
-      return ctx.analytics.service.topCustomers(a.currency, a.limit);
+      return ctx.services.analytics.topCustomers(a.currency, a.limit);
     },
     reconciliationReport: async (_: unknown, args: unknown, ctx: Ctx) => {
       requireAdmin(ctx);
       const a = parseInput(optionalRangeArgs, args);
       if (!a.from !== !a.to) throw new BadUserInputError('to: give both from and to, or neither (all time)', [a.from ? 'to' : 'from']);
       if (a.from && a.to) checkRange({ from: a.from, to: a.to });
-      const report = await ctx.analytics.reconciliation(a.from ?? undefined, a.to ?? undefined);
+      const report = await ctx.services.analytics.reconciliation(a.from ?? undefined, a.to ?? undefined);
       return { ...report, from: report.from.toISOString(), to: report.to.toISOString() };
     },
   },
@@ -72,7 +72,7 @@ export const analyticsResolvers = {
     to: (s: StatsParent) => s.range.to.toISOString(),
     topProducts: (s: StatsParent, args: unknown, ctx: Ctx) => {
       const a = parseInput(z.object({ limit: limitInput(5) }), args);
-      return ctx.analytics.service.topProducts(s.range, s.currency, a.limit);
+      return ctx.services.analytics.topProducts(s.range, s.currency, a.limit);
     },
   },
   TopProduct: {

@@ -10,15 +10,11 @@ import type { NotificationDoc } from './model';
 import type { NotificationsService } from './service';
 
 /** Admin visibility of customer emails, merged into the orders subgraph's resolver map (see ../index.ts). */
-export interface NotificationsContext {
-  notifications: NotificationsService;
+type Ctx = AuthContext & {
+  services: { notifications: NotificationsService };
   notificationsByOrder: DataLoader<string, NotificationDoc[]>;
-}
-type Ctx = NotificationsContext & AuthContext & { orderById: DataLoader<string, OrderDoc | null> };
-
-export function notificationsContext(service: NotificationsService): NotificationsContext {
-  return { notifications: service, notificationsByOrder: service.byOrderLoader() };
-}
+  orderById: DataLoader<string, OrderDoc | null>;
+};
 
 const resendArgs = z.object({ orderId: z.string().min(1).max(100), event: z.enum(NOTIFICATION_EVENTS) });
 const limitArgs = z.object({ limit: z.number().int().min(1).max(200).default(50) });
@@ -28,14 +24,14 @@ export const notificationResolvers = {
   Query: {
     failedNotifications: (_: unknown, args: { limit?: number | null }, ctx: Ctx) => {
       requireAdmin(ctx);
-      return ctx.notifications.failed(parseInput(limitArgs, { limit: args.limit ?? undefined }).limit);
+      return ctx.services.notifications.failed(parseInput(limitArgs, { limit: args.limit ?? undefined }).limit);
     },
   },
   Mutation: {
     resendNotification: (_: unknown, args: unknown, ctx: Ctx) => {
       requireAdmin(ctx);
       const a = parseInput(resendArgs, args);
-      return ctx.notifications.resend(a.orderId, a.event, currentRequestScope()?.requestId ?? randomUUID());
+      return ctx.services.notifications.resend(a.orderId, a.event, currentRequestScope()?.requestId ?? randomUUID());
     },
   },
   Order: {
