@@ -108,8 +108,14 @@ async function onCanceled(r: PaymentResult, deps: PaymentResultDeps): Promise<Or
   return updated ?? (await findByPayment(deps.orders, r.paymentId)) ?? attempt;
 }
 
-/** Re-reads after a lost race before handing the job back to its retry (backoff). */
-const REFUND_ATTEMPTS = 5;
+/**
+ * Re-reads after a lost race before handing the job back to its retry (backoff). A race is lost
+ * only to a write that raised refundedCents or moved the status, both bounded, so a writer loses
+ * at most one race per concurrent refund result of the same payment (10 racing results in
+ * test/orders-concurrency.test.ts: up to 9); 5 was too few for that, and backoff then delays a
+ * refund's analytics by seconds for no reason.
+ */
+const REFUND_ATTEMPTS = 32;
 
 /**
  * Refund results carry the CUMULATIVE refunded amount, applied only if larger than what is
