@@ -7,6 +7,7 @@
 import type { AnyBulkWriteOperation } from 'mongoose';
 import type { CatalogModels, CategoryDoc, ProductDoc } from '../../subgraphs/products/model';
 import { nameKey, searchTerms } from '../../subgraphs/products/model';
+import { mulberry32 } from '../../subgraphs/lib/seeded-random';
 
 /** Root → children → nouns sold in each child. */
 const TREE: Record<string, Record<string, string[]>> = {
@@ -47,17 +48,6 @@ const USES = ['everyday use', 'small apartments', 'weekend trips', 'the home off
 export const RARE_WORDS = ['aurora', 'zephyr', 'obsidian', 'quartzite', 'marigold'];
 const RARE_EVERY = 2000;
 
-/** mulberry32, seeded per product: product i is the same in every run whatever N is. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface BenchCatalog {
   rootId: string;
@@ -78,7 +68,8 @@ function categoryDocs(): CategoryDoc[] {
 }
 
 export function productDoc(i: number): ProductDoc {
-  const random = prng(i + 1);
+  // Seeded per product: product i is the same in every run whatever N is.
+  const random = mulberry32(i + 1);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)];
   const { leaf, nouns } = LEAVES[i % LEAVES.length];
   const brand = pick(BRANDS);

@@ -1,3 +1,5 @@
+import { mulberry32 } from '../../subgraphs/lib/seeded-random';
+
 /**
  * Deterministic randomness for the seeded history: the same seed number always tells the same
  * story (which days are busy, who buys what, which payments fail), so a demo, a screenshot or a
@@ -16,16 +18,9 @@ export interface Random {
   poisson(lambda: number): number;
 }
 
-/** mulberry32: tiny, fast and good enough for demo data. */
+/** The helpers a history needs, over the shared seeded generator (lib/seeded-random.ts). */
 export function createRandom(seed: number): Random {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   return {
     next,
     int: (min, max) => min + Math.floor(next() * (max - min + 1)),

@@ -1,5 +1,6 @@
 import type { Connection } from 'mongoose';
 import { ensureIndexes } from '../lib/mongo';
+import { mulberry32 } from '../lib/seeded-random';
 import { catalogModels, nameKey, searchTerms } from './model';
 import { createSearchIndex, prefixesOf } from './search-index';
 
@@ -35,17 +36,6 @@ const NOUNS: Record<string, string[]> = {
 const ADJECTIVES = ['Classic', 'Compact', 'Premium', 'Everyday', 'Nordic', 'Vintage', 'Ultralight', 'Organic', 'Heritage', 'Modern'];
 const COLOURS = ['Black', 'White', 'Oak', 'Navy', 'Olive', 'Sand', 'Red', 'Grey'];
 
-/** mulberry32: tiny, fast, good enough for demo data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Stable ids derived from the natural key, so every seeded database agrees. */
 const stableId = (prefix: string, key: string) => `${prefix}_${Buffer.from(key).toString('hex').padEnd(24, '0').slice(0, 24)}`;
@@ -53,7 +43,7 @@ const stableId = (prefix: string, key: string) => `${prefix}_${Buffer.from(key).
 export async function seedCatalog(conn: Connection, opts: SeedCatalogOptions = {}): Promise<{ categories: number; products: number }> {
   const models = catalogModels(conn);
   await ensureIndexes(Object.values(models));
-  const random = prng(opts.seed ?? 42);
+  const random = mulberry32(opts.seed ?? 42);
   const pick = <T>(xs: T[]) => xs[Math.floor(random() * xs.length)];
   const currency = opts.currency ?? 'USD';
 
