@@ -157,6 +157,16 @@ export async function paginate<T extends { _id: string }>(model: Model<T>, filte
   const more = docs.length > size;
   const nodes = docs.slice(0, size);
   if (backwards) nodes.reverse();
+  return connectionOf(sort, nodes, more, page, () => model.countDocuments(filter).exec());
+}
+
+/**
+ * One page as a connection: `nodes` in list order, `more` whether the read found one past the page
+ * (on the far side: after it forwards, before it backwards). Shared by paginate() and lists read
+ * some other way (the catalog's search index), so pageInfo means the same on every list.
+ */
+export function connectionOf<T>(sort: readonly SortKey[], nodes: T[], more: boolean, page: PageRequest, totalCount: () => Promise<number>): Connection<T> {
+  const backwards = page.last != null;
   const edges = nodes.map((node) => ({ cursor: encodeCursor(sort, node as Record<string, unknown>), node }));
   return {
     edges,
@@ -166,6 +176,6 @@ export async function paginate<T extends { _id: string }>(model: Model<T>, filte
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges.at(-1)?.cursor ?? null,
     },
-    totalCount: () => model.countDocuments(filter).exec(),
+    totalCount,
   };
 }

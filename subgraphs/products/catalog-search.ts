@@ -1,5 +1,5 @@
 import type { FilterQuery, Model } from 'mongoose';
-import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor, type Connection, type PageRequest, type SortKey } from '../lib/pagination';
+import { DEFAULT_PAGE_SIZE, connectionOf, decodeCursor, type Connection, type PageRequest, type SortKey } from '../lib/pagination';
 import { escapeRegex } from '../lib/regex';
 import type { ProductDoc } from './model';
 import type { SearchIndex } from './search-index';
@@ -112,17 +112,9 @@ export function createCandidateSearch(products: Model<ProductDoc>, index: Search
     const { nodes, more } = pageOf(matched, sort, page);
     // The page read whole, in the page's order; a product deleted in between drops out.
     const full = new Map((await products.find({ _id: { $in: nodes.map((n) => n._id) } }).lean<ProductDoc[]>()).map((d) => [d._id, d]));
-    const edges = nodes.flatMap((n) => (full.has(n._id) ? [{ cursor: encodeCursor(sort, n as unknown as Record<string, unknown>), node: full.get(n._id)! }] : []));
-    const backwards = page.last != null;
-    return {
-      edges,
-      pageInfo: {
-        hasNextPage: backwards ? page.before != null : more,
-        hasPreviousPage: backwards ? more : page.after != null,
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges.at(-1)?.cursor ?? null,
-      },
-      totalCount: async () => matched.length,
-    };
+    // Cursors from the listed fields (the sort keys), nodes the whole documents.
+    const kept = nodes.filter((n) => full.has(n._id));
+    const connection = connectionOf(sort, kept, more, page, async () => matched.length);
+    return { ...connection, edges: connection.edges.map((e) => ({ cursor: e.cursor, node: full.get(e.node._id)! })) };
   };
 }
