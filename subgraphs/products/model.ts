@@ -181,6 +181,10 @@ const reservationSchema = new Schema<ReservationDoc>(
   { timestamps: true, versionKey: false },
 );
 
+// The reservation sweep (reservation-sweep.ts): overdue checkout holds, and moves that stopped partway.
+reservationSchema.index({ status: 1, expiresAt: 1 });
+reservationSchema.index({ settled: 1, updatedAt: 1 });
+
 export const MOVEMENT_KINDS = ['adjust', 'hold', 'give-back', 'retake', 'retake-give-back', 'sell', 'return'] as const;
 export type MovementKind = (typeof MOVEMENT_KINDS)[number];
 

@@ -7,6 +7,8 @@ import { createValidatedWorker } from '../lib/worker';
 import { createStock } from './stock';
 import { createInventory, type Inventory } from './inventory';
 import { catalogModels } from './model';
+import { startReservationSweep } from './reservation-sweep';
+import { DEFAULT_SAFETY_NET, type SafetyNetSettings } from '../lib/safety-net';
 
 /** What an inventory job completes with (visible as the job's return value). */
 export interface InventoryJobResult {
@@ -27,7 +29,7 @@ export async function handleInventoryCommand(inventory: Inventory, cmd: Inventor
   return { command: cmd.command, reservationId: cmd.reservationId, status: ended.publicStatus };
 }
 
-export function startProductsWorker(config: ServiceConfig) {
+export function startProductsWorker(config: ServiceConfig, opts: { safetyNet?: Partial<SafetyNetSettings> } = {}) {
   return startWorkerService(
     {
       name: 'products-worker',
@@ -43,9 +45,10 @@ export function startProductsWorker(config: ServiceConfig) {
           createValidatedWorker(inventoryCommandsQueue, (cmd) => handleInventoryCommand(inventory, cmd), workerDeps),
           createValidatedWorker(reservationExpiryQueue, ({ reservationId }) => handleInventoryCommand(inventory, { command: 'expire', reservationId }), workerDeps),
         ];
-        return { workers, inventory, models, expiryQueue };
+        const sweep = startReservationSweep(inventory, models.reservations, { ...DEFAULT_SAFETY_NET, ...opts.safetyNet }, logger);
+        return { workers, inventory, models, expiryQueue, sweep };
       },
-      closers: (deps) => [() => deps.expiryQueue.close()],
+      closers: (deps) => [() => deps.sweep.stop(), () => deps.expiryQueue.close()],
     },
     config,
   );
