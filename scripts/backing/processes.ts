@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -18,16 +18,39 @@ function projectRoot(from: string): string {
 
 export const CACHE_BIN = path.join(ROOT, '.cache', 'bin');
 
-/** A port the OS says is free right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A port that is free now and that the OS will not hand to anyone else by itself: picked at random
+ * below the kernel's ephemeral range. A port from listen(0) is in that range, so between our
+ * check and the service's bind the kernel could give it to any outgoing connection (a driver's
+ * socket) or to another test's listen(0), and the service would then fail to bind, or a client
+ * would reach some other process on it.
+ */
+export async function freePort(): Promise<number> {
+  const high = ephemeralRangeStart();
+  const low = Math.max(10_000, high - 16_000);
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port found in ${low}-${high - 1} after 100 tries`);
+}
+
+/** Linux's net.ipv4.ip_local_port_range start (32768 by default; macOS and Windows start higher). */
+function ephemeralRangeStart(): number {
+  try {
+    const first = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(first) && first > 11_000 ? first : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = net.createServer();
     srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
 }
 
