@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { Schema, type Model } from 'mongoose';
 import type { Logger } from './logger';
+import { runEvery } from './periodic';
 import type { QueueDefinition, TypedQueue } from './queues';
 import type { z } from 'zod';
 
@@ -166,20 +167,8 @@ export async function relayOutboxOnce(model: AnyOutboxModel, publisher: OutboxPu
 
 /** Runs relayOutboxOnce every `intervalMs` until stopped; a pass still running makes the next one skip. */
 export function startOutboxRelay(model: AnyOutboxModel, publisher: OutboxPublisher, logger: Logger, opts: { intervalMs?: number; minAgeMs?: number } = {}): { stop(): Promise<void> } {
-  let running: Promise<unknown> | null = null;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = relayOutboxOnce(model, publisher, logger, { minAgeMs: opts.minAgeMs })
-      .catch((err) => logger.warn('outbox relay failed', { error: String(err) }))
-      .finally(() => {
-        running = null;
-      });
-  }, opts.intervalMs ?? 3000);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  const relay = runEvery(opts.intervalMs ?? 3000, () =>
+    relayOutboxOnce(model, publisher, logger, { minAgeMs: opts.minAgeMs }).catch((err) => logger.warn('outbox relay failed', { error: String(err) })),
+  );
+  return { stop: relay.stop };
 }

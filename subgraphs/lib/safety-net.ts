@@ -1,6 +1,7 @@
 import type { Model } from 'mongoose';
 import { z } from 'zod';
 import type { Logger } from './logger';
+import { runEvery } from './periodic';
 import type { OutboxFields } from './outbox';
 import type { RestoreCounts } from './lost-jobs';
 
@@ -83,7 +84,6 @@ export interface SafetyNet {
  */
 export function startSafetyNet(name: string, settings: SafetyNetSettings, logger: Logger, pass: (window: { from: Date; to: Date }) => Promise<PassResult>): SafetyNet {
   let scannedUntil = new Date(Date.now() - settings.lookbackMs);
-  let running: Promise<PassResult | null> | null = null;
   const once = async (): Promise<PassResult | null> => {
     const now = Date.now();
     const to = new Date(now - settings.graceMs);
@@ -94,25 +94,10 @@ export function startSafetyNet(name: string, settings: SafetyNetSettings, logger
     if (result.republished || result.failedForGood || result.completedWithoutEffect) logger.warn(`${name}: published messages without their effect`, { ...result, from, to });
     return result;
   };
-  const runOnce = () => {
-    running ??= once()
-      .catch((err) => {
-        logger.warn(`${name} pass failed; its window is checked again next pass`, { error: String(err) });
-        return null;
-      })
-      .finally(() => {
-        running = null;
-      });
-    return running;
-  };
-  void runOnce();
-  const timer = setInterval(() => void runOnce(), settings.intervalMs);
-  timer.unref();
-  return {
-    runOnce,
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  const passOrNull = () =>
+    once().catch((err) => {
+      logger.warn(`${name} pass failed; its window is checked again next pass`, { error: String(err) });
+      return null;
+    });
+  return runEvery(settings.intervalMs, passOrNull, { immediately: true });
 }

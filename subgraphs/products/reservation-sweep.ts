@@ -3,6 +3,7 @@ import type { Logger } from '../lib/logger';
 import type { SafetyNetSettings } from '../lib/safety-net';
 import type { Inventory } from './inventory';
 import type { ReservationDoc } from './model';
+import { runEvery } from '../lib/periodic';
 
 /**
  * The safety net under reservation expiry. A checkout hold ends by a delayed BullMQ job
@@ -37,18 +38,9 @@ export async function sweepReservations(inventory: Inventory, reservations: Mode
 
 /** Runs the sweep every `intervalMs` (SAFETY_NET_INTERVAL_MS); stop() waits for a pass in flight. */
 export function startReservationSweep(inventory: Inventory, reservations: Model<ReservationDoc>, settings: Pick<SafetyNetSettings, 'graceMs' | 'intervalMs'>, logger: Logger) {
-  let running: Promise<unknown> = Promise.resolve();
-  const pass = () => {
-    running = sweepReservations(inventory, reservations, { now: new Date(), graceMs: settings.graceMs })
+  const pass = () =>
+    sweepReservations(inventory, reservations, { now: new Date(), graceMs: settings.graceMs })
       .then((r) => r.found && logger.warn('reservation sweep ended overdue holds (their expiry job was lost or a move stopped partway)', { ...r }))
       .catch((err) => logger.error('reservation sweep failed', { error: String(err) }));
-  };
-  const timer = setInterval(pass, settings.intervalMs);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return { stop: runEvery(settings.intervalMs, pass).stop };
 }

@@ -5,6 +5,7 @@ import { createValidatedWorker } from '../../lib/worker';
 import { applyAnalyticsEvent } from './apply';
 import type { AnalyticsModels } from './model';
 import { sweepUnfinished } from './sweep';
+import { runEvery } from '../../lib/periodic';
 
 export const SWEEP_INTERVAL_MS = 30_000;
 
@@ -27,17 +28,9 @@ export function createAnalyticsWorker(models: AnalyticsModels, deps: QueueDeps &
 
 /** Runs the sweep (sweep.ts) at start and every SWEEP_INTERVAL_MS; returns its stopper. */
 export function startSweeper(models: AnalyticsModels, logger: Logger): () => Promise<void> {
-  let running: Promise<unknown> = Promise.resolve();
-  const sweep = () => {
-    running = sweepUnfinished(models)
+  const sweep = () =>
+    sweepUnfinished(models)
       .then((r) => (r.resumed || r.released || r.failed.length) && logger.warn('analytics sweep finished stopped work', { ...r }))
       .catch((err) => logger.error('analytics sweep failed', { error: String(err) }));
-  };
-  sweep();
-  const timer = setInterval(sweep, SWEEP_INTERVAL_MS);
-  timer.unref();
-  return async () => {
-    clearInterval(timer);
-    await running;
-  };
+  return runEvery(SWEEP_INTERVAL_MS, sweep, { immediately: true }).stop;
 }

@@ -10,6 +10,7 @@ import { startWorkerService } from '../../lib/worker-service';
 import { deliverNotification, giveUp, SendInProgressError, type DeliveryDeps } from './delivery';
 import { notificationOutcomes } from './metrics';
 import { notificationModel, notificationRecordId, type NotificationDoc } from './model';
+import { runEvery } from '../../lib/periodic';
 import { recipientsFromCustomers } from './recipient';
 import { sweepInterrupted } from './records';
 import { createMailer } from './smtp';
@@ -77,17 +78,9 @@ async function runJob(n: Notification, job: Job, deps: DeliveryDeps) {
 
 /** Marks SENDING records whose lease ran out (their sender died) as interrupted, at start and every `intervalMs`. */
 function startSweep(records: Model<NotificationDoc>, logger: Logger, intervalMs: number): () => Promise<void> {
-  let running: Promise<unknown> = Promise.resolve();
-  const sweep = () => {
-    running = sweepInterrupted(records)
+  const sweep = () =>
+    sweepInterrupted(records)
       .then((n) => n && logger.warn('notifications interrupted mid-send marked FAILED for review', { count: n }))
       .catch((err) => logger.error('notification sweep failed', { error: String(err) }));
-  };
-  sweep();
-  const timer = setInterval(sweep, intervalMs);
-  timer.unref();
-  return async () => {
-    clearInterval(timer);
-    await running;
-  };
+  return runEvery(intervalMs, sweep, { immediately: true }).stop;
 }
