@@ -86,8 +86,3 @@ export function rssMb(pid: number | undefined): number {
     return NaN;
   }
 }
-
-export function percentile(sorted: number[], p: number): number {
-  if (!sorted.length) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}

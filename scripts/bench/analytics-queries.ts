@@ -9,6 +9,7 @@ import type { Model } from 'mongoose';
 import type { OrderDoc } from '../../subgraphs/orders/model';
 import type { AnalyticsService, OrderStatistics } from '../../subgraphs/orders/analytics/service';
 import { addUtcDays, alignRange, presetRange, startOfUtcDay, type DateRange } from '../../subgraphs/orders/analytics/periods';
+import { percentile } from './measure';
 
 
 /** A cell whose first (warm-up) run takes long gets fewer runs: about this many ms in all, at least 10 runs. */
@@ -114,8 +115,8 @@ export async function timeInterleaved(cells: Cell[], runs: number): Promise<Map<
   const ranked = new Map<string, Timing>();
   for (const [key, ms] of times) {
     ms.sort((a, b) => a - b);
-    const at = (q: number) => Math.round(ms[Math.min(ms.length - 1, Math.ceil(q * ms.length) - 1)] * 100) / 100;
-    ranked.set(key, { p50: at(0.5), p95: at(0.95), runs: ms.length });
+    const at = (p: number) => Math.round(percentile(ms, p) * 100) / 100;
+    ranked.set(key, { p50: at(50), p95: at(95), runs: ms.length });
   }
   return ranked;
 }

@@ -23,6 +23,7 @@ export interface LoadResult {
   kb: number;
 }
 
+/** Nearest-rank percentile `p` (0-100) of ascending `sorted`; every benchmark reports with it. */
 export function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
