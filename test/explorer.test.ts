@@ -73,9 +73,14 @@ describe('the GraphQL explorer works with no internet: served by the gateway, si
     await page.goto(`${gateway.url}/graphql/explorer`);
     await page.waitForSelector('.graphiql-execute-button', { timeout: 30_000 });
     await page.waitForFunction((email) => document.title.includes(email), SEED_CUSTOMERS[0].email);
-    // The examples hold several operations: the run button asks which one.
-    await page.click('.graphiql-execute-button');
-    await page.getByRole('menuitem', { name: 'Me', exact: true }).click();
+    // The examples hold several operations: the run button asks which one. GraphiQL parses the
+    // editor's operations a moment after it renders, and until then the button does nothing: press again.
+    const me = page.getByRole('menuitem', { name: 'Me', exact: true });
+    for (let press = 0; press < 15 && !(await me.isVisible()); press++) {
+      await page.click('.graphiql-execute-button');
+      await me.waitFor({ timeout: 2_000 }).catch(() => undefined);
+    }
+    await me.click();
     await page.waitForFunction((email) => document.querySelector('.graphiql-response')?.textContent?.includes(email), SEED_CUSTOMERS[0].email, { timeout: 30_000 });
     const response = await page.textContent('.graphiql-response');
     expect(response).toMatch(/"role":\s*"CUSTOMER"/);
