@@ -60,7 +60,7 @@ describe('payments are visible and actionable only by their owner (and admins)',
 
     const failing = await seedPayment(stack, { customerId: owner });
     const failed = await stack.gql(SIMULATE, { paymentId: failing._id, outcome: 'FAILED' }, { token: adminToken });
-    expect(failed.data.simulatePaymentWebhook).toEqual({ id: failing._id, status: 'FAILED', failureReason: 'Your card was declined.' });
+    expect(failed.data.simulatePaymentWebhook).toEqual({ id: failing._id, status: 'FAILED', failureReason: 'generic_decline' });
   });
 
   it('refuses simulated webhooks with FORBIDDEN unless PAYMENT_SIMULATION is on, whatever NODE_ENV says', async () => {

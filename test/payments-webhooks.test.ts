@@ -134,9 +134,9 @@ describe('Stripe webhooks record payment outcomes and publish each result once',
     await deliver(stack, buildIntentEvent({ payment, outcome: 'failed' }));
     const stored = await loadPayment(stack, payment._id);
     expect(stored.status).toBe('FAILED');
-    expect(stored.failureReason).toBe('Your card was declined.');
+    expect(stored.failureReason).toBe('generic_decline');
     const jobs = await publishedResults(queue, payment._id);
-    expect(jobs.map((j) => [j.id, j.data.failureReason])).toEqual([[`${payment._id}-failed`, 'Your card was declined.']]);
+    expect(jobs.map((j) => [j.id, j.data.failureReason])).toEqual([[`${payment._id}-failed`, 'generic_decline']]);
   });
 
   it('finds the payment by intent id when the metadata has no payment id', async () => {

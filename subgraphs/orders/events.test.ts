@@ -1,4 +1,4 @@
-import { QUEUES, analyticsEventSchema, inventoryCommandSchema, refundRequestSchema, type PaymentResult } from '../lib/queues';
+import { QUEUES, analyticsEventSchema, inventoryCommandSchema, notificationSchema, refundRequestSchema, type PaymentResult } from '../lib/queues';
 import { analyticsEventId, analyticsEntry, canceledFollowUps, followUpsFor, orderFromPaymentResult } from './events';
 import { pendingEntries } from '../lib/outbox';
 
@@ -38,6 +38,12 @@ describe('payment result → order mapping', () => {
     const [release] = canceledFollowUps(order, 'req-9');
     expect([release.queue, release.id]).toEqual([QUEUES.inventory, 'release-res_1']);
     expect(inventoryCommandSchema.parse(JSON.parse(release.payload))).toMatchObject({ command: 'release', reservationId: 'res_1' });
+  });
+
+  it("a payment canceled before any attempt records a FAILED attempt whose email says its items were released", () => {
+    const emailOf = (order: ReturnType<typeof orderFromPaymentResult>) => notificationSchema.parse(JSON.parse(order.outbox.find((e) => e.queue === QUEUES.notifications)!.payload));
+    expect(emailOf(orderFromPaymentResult({ ...result, outcome: 'canceled' }, 'ord_5', 'FAILED', now))).toMatchObject({ event: 'PAYMENT_FAILED', paymentCanceled: true });
+    expect(emailOf(orderFromPaymentResult({ ...result, outcome: 'failed', failureReason: 'card_declined' }, 'ord_6', 'FAILED', now))).toMatchObject({ event: 'PAYMENT_FAILED', paymentCanceled: false });
   });
 
   it('refunds an oversold payment and reports it', () => {

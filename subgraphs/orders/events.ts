@@ -9,7 +9,7 @@ import {
   type RefundRequest,
 } from '../lib/queues';
 import type { OrderDoc, OrderStatus, StatusChange } from './model';
-import { statusNotifications } from './notifications/entries';
+import { statusNotifications, type StepFacts } from './notifications/entries';
 
 /**
  * Pure mappings from orders to the messages they owe other domains, and from payment results to
@@ -94,7 +94,8 @@ export function orderFromPaymentResult(r: PaymentResult, orderId: string, status
     ...(r.shippingAddress ? { shippingAddress: r.shippingAddress } : {}),
     ...(status === 'FAILED' && r.failureReason ? { failureReason: r.failureReason } : {}),
   };
-  const outbox = followUpsFor(facts, status, r.occurredAt, r.requestId);
+  // A payment canceled before any attempt was recorded: its email must not promise a hold (onCanceled releases it).
+  const outbox = followUpsFor(facts, status, r.occurredAt, r.requestId, { paymentCanceled: r.outcome === 'canceled' });
   const history: StatusChange = { from: null, to: status, at: now, by: PAYMENTS_ACTOR, reason: reasonFor(status, r) };
   return {
     ...facts,
@@ -123,8 +124,8 @@ export function canceledFollowUps(order: OrderFacts, requestId: string): OutboxE
  * order holds none). Every status move reports itself to analytics (refunds do in payment-results.ts),
  * and the customer's email about it comes last (notifications/entries.ts).
  */
-export function followUpsFor(order: OrderFacts, status: OrderStatus, occurredAt: Date | string, requestId: string): OutboxEntry[] {
-  return [...domainFollowUps(order, status, occurredAt, requestId), ...statusNotifications(order, status, occurredAt, requestId)];
+export function followUpsFor(order: OrderFacts, status: OrderStatus, occurredAt: Date | string, requestId: string, step: StepFacts = {}): OutboxEntry[] {
+  return [...domainFollowUps(order, status, occurredAt, requestId), ...statusNotifications(order, status, occurredAt, requestId, step)];
 }
 
 function domainFollowUps(order: OrderFacts, status: OrderStatus, occurredAt: Date | string, requestId: string): OutboxEntry[] {

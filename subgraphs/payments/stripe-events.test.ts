@@ -15,9 +15,13 @@ describe('mapping Stripe events to payment changes', () => {
     });
   });
 
-  it('carries the decline message of a failed attempt', () => {
-    const mapped = mapStripeEvent(buildIntentEvent({ payment: PAY_1, outcome: 'failed' }));
-    expect(mapped?.change).toEqual({ kind: 'failed', reason: 'Your card was declined.' });
+  it('carries the most specific decline code of a failed attempt, its message only without a code', () => {
+    expect(mapStripeEvent(buildIntentEvent({ payment: PAY_1, outcome: 'failed' }))?.change).toEqual({ kind: 'failed', reason: 'generic_decline' });
+    const failedWith = (last_payment_error: Record<string, unknown>) =>
+      mapStripeEvent({ id: 'evt_5', type: 'payment_intent.payment_failed', created: 1, data: { object: { id: 'pi_5', amount: 500, currency: 'usd', metadata: {}, last_payment_error } } })?.change;
+    expect(failedWith({ code: 'card_declined', decline_code: 'insufficient_funds', message: 'Your card has insufficient funds.' })).toEqual({ kind: 'failed', reason: 'insufficient_funds' });
+    expect(failedWith({ code: 'expired_card', message: 'Your card has expired.' })).toEqual({ kind: 'failed', reason: 'expired_card' });
+    expect(failedWith({ message: 'Your card was declined.' })).toEqual({ kind: 'failed', reason: 'Your card was declined.' });
   });
 
   it('maps a cancellation with its reason', () => {

@@ -35,7 +35,7 @@ const intentSchema = z.object({
   currency,
   metadata,
   cancellation_reason: z.string().nullish(),
-  last_payment_error: z.object({ message: z.string().nullish(), code: z.string().nullish() }).nullish(),
+  last_payment_error: z.object({ message: z.string().nullish(), code: z.string().nullish(), decline_code: z.string().nullish() }).nullish(),
 });
 const chargeSchema = z.object({
   amount: minor,
@@ -61,6 +61,16 @@ function metadataPaymentId(meta: Record<string, unknown> | null | undefined): st
 }
 
 type Intent = z.infer<typeof intentSchema>;
+
+/**
+ * Why an attempt failed, as a code where Stripe gives one: the most specific first (decline_code
+ * `insufficient_funds` under code `card_declined`), its message only without a code. A code is
+ * what admins search and what the customer's email words (orders/notifications/failure.ts); the
+ * message is prose in Stripe's words that an email could only quote.
+ */
+function failureReasonOf(error: Intent['last_payment_error']): string | undefined {
+  return error?.decline_code || error?.code || error?.message || undefined;
+}
 const intentRef = (intent: Intent): PaymentRef => ({ paymentId: metadataPaymentId(intent.metadata), intentId: intent.id });
 const intentFacts = (intent: Intent, amountCents: number): EventFacts => ({ intentId: intent.id, amountCents, currency: intent.currency });
 
@@ -79,8 +89,7 @@ export function mapStripeEvent(event: StripeEventLike): MappedEvent | null {
     }
     case 'payment_intent.payment_failed': {
       const intent = parseObject(intentSchema, event);
-      const reason = intent.last_payment_error?.message ?? intent.last_payment_error?.code ?? undefined;
-      return { ref: intentRef(intent), change: { kind: 'failed', reason }, occurredAt, facts: intentFacts(intent, intent.amount) };
+      return { ref: intentRef(intent), change: { kind: 'failed', reason: failureReasonOf(intent.last_payment_error) }, occurredAt, facts: intentFacts(intent, intent.amount) };
     }
     case 'payment_intent.canceled': {
       const intent = parseObject(intentSchema, event);

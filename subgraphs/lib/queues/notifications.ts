@@ -27,6 +27,12 @@ export const notificationSchema = z.object({
   tracking: z.object({ carrier: z.string().min(1), trackingNumber: z.string().min(1) }).optional(),
   /** PAYMENT_FAILED: why the payment provider refused it. */
   failureReason: z.string().optional(),
+  /**
+   * PAYMENT_FAILED: the payment was canceled for good, so the items held for it are released (the
+   * customer must check out again); false for a failed attempt, which keeps its hold and may still
+   * be paid. Defaults to false so payloads written before the field existed still parse.
+   */
+  paymentCanceled: z.boolean().default(false),
   occurredAt: isoDateTime,
   /** 0 for the step itself; n for an admin's n-th resend (a new job id, as the first job is done). */
   resend: z.number().int().nonnegative().default(0),

@@ -28,6 +28,13 @@ describe('the emails an order owes', () => {
     expect(payload(statusNotifications(order, 'FAILED', new Date(), 'r')).failureReason).toBe('card_declined');
   });
 
+  it('a payment failure says whether the payment was canceled for good (its items released) or may still be paid', () => {
+    expect(payload(statusNotifications(order, 'FAILED', new Date(), 'r')).paymentCanceled).toBe(false);
+    expect(payload(statusNotifications(order, 'FAILED', new Date(), 'r', { paymentCanceled: true })).paymentCanceled).toBe(true);
+    // Only a payment failure carries it.
+    expect(payload(statusNotifications(order, 'PAID', new Date(), 'r', { paymentCanceled: true })).paymentCanceled).toBe(false);
+  });
+
   it('a cancellation announces what is still to be refunded, an oversold order its whole total', () => {
     expect(payload(statusNotifications({ ...order, refundedCents: 100 }, 'CANCELED', new Date(), 'r'))).toMatchObject({ refundCents: 400, refundedCents: 100 });
     expect(payload(statusNotifications(order, 'OVERSOLD_REFUNDED', new Date(), 'r'))).toMatchObject({ refundCents: 500 });

@@ -24,7 +24,13 @@ interface Money {
   refundCents: number;
 }
 
-export function notificationEntry(order: NotifiedOrder, event: NotificationEvent, occurredAt: Date | string, requestId: string, money: Money): OutboxEntry {
+/** What the step knows beyond the order itself. */
+export interface StepFacts {
+  /** The payment was canceled for good (not a failed attempt): the step also releases the held items. */
+  paymentCanceled?: boolean;
+}
+
+export function notificationEntry(order: NotifiedOrder, event: NotificationEvent, occurredAt: Date | string, requestId: string, money: Money, step: StepFacts = {}): OutboxEntry {
   return outboxEntry(notificationsQueue, {
     orderId: order._id,
     customerId: order.customerId,
@@ -36,6 +42,7 @@ export function notificationEntry(order: NotifiedOrder, event: NotificationEvent
     ...(order.shippingAddress ? { shippingAddress: order.shippingAddress } : {}),
     ...(order.tracking ? { tracking: { carrier: order.tracking.carrier, trackingNumber: order.tracking.trackingNumber } } : {}),
     ...(event === 'PAYMENT_FAILED' && order.failureReason ? { failureReason: order.failureReason } : {}),
+    paymentCanceled: event === 'PAYMENT_FAILED' && step.paymentCanceled === true,
     occurredAt: new Date(occurredAt).toISOString(),
     requestId,
   });
@@ -45,12 +52,12 @@ export function notificationEntry(order: NotifiedOrder, event: NotificationEvent
  * The email owed when `order` (as it will be: with its tracking, for SHIPPED) enters `status`.
  * A cancellation announces what is still to be refunded; an oversold order, its whole total.
  */
-export function statusNotifications(order: NotifiedOrder, status: OrderStatus, occurredAt: Date | string, requestId: string): OutboxEntry[] {
+export function statusNotifications(order: NotifiedOrder, status: OrderStatus, occurredAt: Date | string, requestId: string, step: StepFacts = {}): OutboxEntry[] {
   const event = EVENT_OF_STATUS[status];
   if (!event) return [];
   const refunded = order.refundedCents ?? 0;
   const refundCents = status === 'CANCELED' ? order.amountCents - refunded : status === 'OVERSOLD_REFUNDED' ? order.amountCents : 0;
-  return [notificationEntry(order, event, occurredAt, requestId, { refundedCents: refunded, refundCents })];
+  return [notificationEntry(order, event, occurredAt, requestId, { refundedCents: refunded, refundCents }, step)];
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { MailConfig } from '../../lib/config';
 import type { AddressSnapshot, Notification } from '../../lib/queues';
+import { failureText } from './failure';
 
 /**
  * What a template sees: display strings only, built from the job payload, the shop's settings
@@ -20,7 +21,10 @@ export interface EmailView {
   /** The money this email announces going back (cancellation, refund, oversold). */
   refund: string;
   tracking: { carrier: string; number: string; url: string | null } | null;
+  /** PAYMENT_FAILED: why, in words (null when there is nothing worth saying). */
   failure: string | null;
+  /** PAYMENT_FAILED: the payment was canceled for good and its held items released. */
+  paymentCanceled: boolean;
 }
 
 /** The locale of amounts and texts; the currency is always the order's own. */
@@ -61,20 +65,6 @@ export function trackingUrl(carrier: string, trackingNumber: string): string | n
   return page ? page(encodeURIComponent(trackingNumber.replace(/\s+/g, ''))) : null;
 }
 
-/** Stripe's decline codes, as a customer would say them; anything else is shown as words. */
-const FAILURES: Record<string, string> = {
-  card_declined: 'your card was declined',
-  insufficient_funds: 'the card has insufficient funds',
-  expired_card: 'the card has expired',
-  incorrect_cvc: 'the security code was incorrect',
-  processing_error: 'the card could not be processed',
-};
-
-export function failureText(reason: string | undefined): string | null {
-  if (!reason) return null;
-  return FAILURES[reason] ?? reason.replace(/[_-]+/g, ' ').trim();
-}
-
 export function emailView(n: Notification, shop: Pick<MailConfig, 'shopName' | 'shopUrl'>, customerName: string): EmailView {
   const money = (cents: number) => formatMoney(cents, n.currency);
   return {
@@ -90,6 +80,8 @@ export function emailView(n: Notification, shop: Pick<MailConfig, 'shopName' | '
     },
     refund: money(n.refundCents),
     tracking: n.tracking ? { carrier: n.tracking.carrier, number: n.tracking.trackingNumber, url: trackingUrl(n.tracking.carrier, n.tracking.trackingNumber) } : null,
-    failure: failureText(n.failureReason),
+    // A cancellation's reason is Stripe's (abandoned, duplicate, fraudulent…): not one to show a customer.
+    failure: n.paymentCanceled ? null : failureText(n.failureReason),
+    paymentCanceled: n.paymentCanceled,
   };
 }
