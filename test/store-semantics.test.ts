@@ -83,7 +83,8 @@ describe('the MongoDB-compatible server gives the guarantees the code relies on'
       expect(inserted).toBe(1);
       expect([...codes]).toEqual([11000]);
     });
-    expect(await coll('unique').countDocuments({ key: 'same' })).toBe(1);
+    const stored = await coll('unique').countDocuments({ key: 'same' });
+    await expectProperty('a unique secondary index stores one document for the key', () => expect(stored).toBe(1));
   });
 
   it('creates one document and keeps its first $setOnInsert when 50 upserts race', async () => {
@@ -127,5 +128,73 @@ describe('the MongoDB-compatible server gives the guarantees the code relies on'
       expect(day?.revenue).toBe(100 * n + (n * (n - 1)) / 2);
       expect(units.reduce((s, u) => s + (u.units as number), 0)).toBe(n);
     });
+  });
+
+  // The array writes of stock.ts (holds), lib/outbox.ts (outboxDone), customers (addresses) and the analytics `pending` lists.
+
+  it('places a hold under one key once and ends it once when 50 writers race each ($push and $pull guarded by the array)', async () => {
+    await coll('holds').insertOne({ _id: 'prod1', reserved: 0, holds: [] });
+    const held = await parallel(WRITERS, (i) => coll('holds').updateOne({ _id: 'prod1', 'holds.k': { $ne: 'res1' } }, { $inc: { reserved: 2 }, $push: { holds: { k: 'res1', t: `t${i}` } } } as never));
+    const afterHold = await coll('holds').findOne({ _id: 'prod1' });
+    const token = afterHold?.holds[0]?.t as string;
+    const ended = await parallel(WRITERS, () => coll('holds').updateOne({ _id: 'prod1', holds: { $elemMatch: { k: 'res1', t: token } } }, { $inc: { reserved: -2 }, $pull: { holds: { k: 'res1', t: token } } } as never));
+    const afterEnd = await coll('holds').findOne({ _id: 'prod1' });
+    await expectProperty('a $push whose filter excludes its key, and a $pull whose filter $elemMatch-es its entry, each apply once under races', () => {
+      expect(held.filter((r) => r.modifiedCount === 1)).toHaveLength(1);
+      expect(afterHold).toMatchObject({ reserved: 2, holds: [{ k: 'res1', t: token }] });
+      expect(ended.filter((r) => r.modifiedCount === 1)).toHaveLength(1);
+      expect(afterEnd).toMatchObject({ reserved: 0, holds: [] });
+    });
+  });
+
+  it('records a batch of outbox entries once when 50 relays race ($push $each guarded by $nin)', async () => {
+    await coll('outbox').insertOne({ _id: 'pay1', outboxDone: ['e0'], outboxPending: 2 });
+    const ids = ['e1', 'e2'];
+    const marked = await parallel(WRITERS, () => coll('outbox').updateOne({ _id: 'pay1', outboxDone: { $nin: ids } }, { $push: { outboxDone: { $each: ids } }, $inc: { outboxPending: -ids.length } } as never));
+    const doc = await coll('outbox').findOne({ _id: 'pay1' });
+    await expectProperty('$nin on an array field and $push $each apply together, once', () => {
+      expect(marked.filter((r) => r.modifiedCount === 1)).toHaveLength(1);
+      expect(doc).toMatchObject({ outboxDone: ['e0', 'e1', 'e2'], outboxPending: 0 });
+    });
+  });
+
+  it('admits exactly 5 of 50 racing $push when the filter requires room at index 4', async () => {
+    await coll('bounded').insertOne({ _id: 'cus1', addresses: [] });
+    const pushed = await parallel(WRITERS, (i) => coll('bounded').updateOne({ _id: 'cus1', 'addresses.4': { $exists: false } }, { $push: { addresses: { _id: `a${i}` } } } as never));
+    const doc = await coll('bounded').findOne({ _id: 'cus1' });
+    await expectProperty('a filter on an array position bounds the array under racing $push', () => {
+      expect(pushed.filter((r) => r.modifiedCount === 1)).toHaveLength(5);
+      expect(doc?.addresses).toHaveLength(5);
+    });
+  });
+
+  it('updates the matched array element by the positional $, and $pull by $in removes exactly the listed values', async () => {
+    await coll('arrays').insertOne({ _id: 'cus1', addresses: [{ _id: 'a1', city: 'Oslo' }, { _id: 'a2', city: 'Lima' }], pending: ['ev1', 'ev2', 'ev3'] });
+    await coll('arrays').insertOne({ _id: 'empty', addresses: [], pending: [] });
+    await coll('arrays').updateOne({ _id: 'cus1', 'addresses._id': 'a2' }, { $set: { 'addresses.$.city': 'Quito' } });
+    await coll('arrays').updateOne({ _id: 'cus1' }, { $pull: { pending: { $in: ['ev1', 'ev3', 'gone'] } } } as never);
+    const doc = await coll('arrays').findOne({ _id: 'cus1' });
+    const holders = await coll('arrays').find({ pending: { $type: 'string' } }, { projection: { _id: 1 } }).toArray();
+    await expectProperty('the positional $ update, $pull with $in, and $type on array elements', () => {
+      expect(doc?.addresses).toEqual([{ _id: 'a1', city: 'Oslo' }, { _id: 'a2', city: 'Quito' }]);
+      expect(doc?.pending).toEqual(['ev2']);
+      expect(holders.map((h) => h._id)).toEqual(['cus1']);
+    });
+  });
+
+  it('returns only the projected fields: of the updated document from findOneAndUpdate, and the matched element by $elemMatch', async () => {
+    await coll('projections').insertOne({ _id: 'ev1', state: 'applying', claim: 'old', targets: [1, 2], big: 'x'.repeat(512), holds: [{ k: 'r1', t: 'a' }, { k: 'r2', t: 'b' }] });
+    const claimed = await coll('projections').findOneAndUpdate({ _id: 'ev1', state: 'applying' }, { $set: { claim: 'new' } }, { returnDocument: 'after', projection: { targets: 1, claim: 1 } });
+    const hold = await coll('projections').findOne({ _id: 'ev1', 'holds.k': 'r2' }, { projection: { holds: { $elemMatch: { k: 'r2' } } } });
+    await expectProperty('projections on findOneAndUpdate (after the update) and $elemMatch projections', () => {
+      expect(claimed).toEqual({ _id: 'ev1', targets: [1, 2], claim: 'new' });
+      expect(hold).toEqual({ _id: 'ev1', holds: [{ k: 'r2', t: 'b' }] });
+    });
+  });
+
+  it('keeps the largest of 50 racing $max upserts by _id (the search index entries)', async () => {
+    await parallel(WRITERS, (i) => coll('prefixes').bulkWrite([{ updateOne: { filter: { _id: 'sho' }, update: { $max: { 'e.prod1': i }, $inc: { n: 1 } }, upsert: true } }], { ordered: false }));
+    const doc = await coll('prefixes').findOne({ _id: 'sho' });
+    await expectProperty('$max under races keeps the maximum; upserts by _id create one document', () => expect(doc).toEqual({ _id: 'sho', e: { prod1: WRITERS - 1 }, n: WRITERS }));
   });
 });

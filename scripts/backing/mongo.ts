@@ -20,7 +20,7 @@ const TOOL_DIR = path.join(ROOT, 'tools', 'mongo-server');
 const BUILD_DIR = path.join(ROOT, '.cache', 'mongo-server');
 const MAIN_JAR = path.join(BUILD_DIR, 'mongo-server-1.0.0.jar');
 /** Where a failed mongod download is remembered, so each start does not wait for it again. */
-const DOWNLOAD_FAILED = path.join(ROOT, '.cache', 'mongodb-download-failed');
+export const DOWNLOAD_FAILED = path.join(ROOT, '.cache', 'mongodb-download-failed');
 const RETRY_DOWNLOAD_AFTER_MS = 24 * 3600_000;
 export const MONGO_JAVA_SERVER_VERSION = '1.47.0';
 
@@ -137,7 +137,7 @@ function newestSource(dir = TOOL_DIR): number {
 export function ensureMongoServerBuild(log: Log): string {
   if (existsSync(MAIN_JAR) && statSync(MAIN_JAR).mtimeMs >= newestSource()) return MAIN_JAR;
   const mvn = which('mvn');
-  if (!mvn) throw new Error('Building the local MongoDB server needs Maven (Debian: apt-get install maven), or set MONGODB_URI.');
+  if (!mvn) throw new Error('Building the local MongoDB server needs Maven and a JDK 17 (Debian: apt-get install openjdk-17-jdk-headless maven), or set MONGODB_URI.');
   // The first build downloads mongo-java-server, H2 and Maven's plugins (minutes on a slow
   // network): Maven's own download and build lines are the progress, shown as they come.
   log('building the local MongoDB server (tools/mongo-server) with Maven; first time only: 10 s with a warm ~/.m2, a few minutes when Maven must download (its output follows)');
