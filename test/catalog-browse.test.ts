@@ -107,14 +107,32 @@ describe('browsing, searching and managing the catalog', () => {
     expect(await allIds({ categoryId: root.id, includeDescendants: false })).toEqual([rug.id]);
     expect(await allIds({ categoryId: root.id, maxPriceCents: 5000 })).toEqual([lamp.id]);
     expect(await allIds({ categoryId: root.id, inStockOnly: true })).toEqual([lamp.id]);
-    // Anyone browses the tree: the list, by slug, and each category's children.
-    const tree = await stack.gql(`{ categories { name children { slug } } categoryBySlug(slug: "home") { name children { name } } }`);
-    expect(tree.errors).toBeUndefined();
-    expect(tree.data.categories).toEqual(expect.arrayContaining([{ name: 'Home', children: [{ slug: 'lighting' }] }, { name: 'Lighting', children: [] }]));
-    expect(tree.data.categoryBySlug).toEqual({ name: 'Home', children: [{ name: 'Lighting' }] });
     const D = `mutation D($id: ID!) { deleteCategory(id: $id) }`;
     expect((await stack.gql(D, { id: root.id }, { token: admin })).errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', reason: 'CATEGORY_HAS_CHILDREN' });
     expect((await stack.gql(D, { id: child.id }, { token: admin })).errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', reason: 'CATEGORY_HAS_PRODUCTS' });
+  });
+
+  // Regression: these three once answered INTERNAL_SERVER_ERROR (resolvers returned mongoose
+  // queries, which run only once, and GraphQL awaited them twice).
+  it('lets anyone browse the category tree: categories, categoryBySlug and Category.children', async () => {
+    const C = `mutation C($input: CreateCategoryInput!) { createCategory(input: $input) { id } }`;
+    const suffix = newId('category').slice(-8).toLowerCase();
+    const [garden, tools] = [`Garden ${suffix}`, `Tools ${suffix}`];
+    const root = (await stack.gql(C, { input: { name: garden, slug: `garden-${suffix}` } }, { token: admin })).data.createCategory;
+    await stack.gql(C, { input: { name: tools, slug: `tools-${suffix}`, parentId: root.id } }, { token: admin });
+
+    const names = await stack.gql(`{ categories { name } }`);
+    expect(names.errors).toBeUndefined();
+    expect(names.data.categories).toEqual(expect.arrayContaining([{ name: garden }, { name: tools }]));
+
+    const tree = await stack.gql(`{ categories { name children { slug } } }`, {}, { token: customer });
+    expect(tree.errors).toBeUndefined();
+    expect(tree.data.categories).toEqual(expect.arrayContaining([{ name: garden, children: [{ slug: `tools-${suffix}` }] }, { name: tools, children: [] }]));
+
+    const bySlug = await stack.gql(`query($slug: String!) { categoryBySlug(slug: $slug) { name children { name children { name } } } }`, { slug: `garden-${suffix}` });
+    expect(bySlug.errors).toBeUndefined();
+    expect(bySlug.data.categoryBySlug).toEqual({ name: garden, children: [{ name: tools, children: [] }] });
+    expect((await stack.gql(`{ categoryBySlug(slug: "no-such-category-${suffix}") { name } }`)).data.categoryBySlug).toBeNull();
   });
 
   it('pages through every product exactly once while products are being added', async () => {

@@ -1,6 +1,7 @@
 import Stripe from 'stripe';
 import type { Queue } from 'bullmq';
 import { buildChargeRefundedEvent, buildIntentEvent, webhookUrlFor, type SimulatedEvent } from '../subgraphs/payments/simulated-webhooks';
+import { saveIntentIfProven } from '../subgraphs/payments/event-checks';
 import { deliver, loadPayment, publishedResults, resultsQueue, seedPayment } from './support/payments';
 import { startStack, type TestStack } from './support/stack';
 
@@ -62,6 +63,52 @@ describe('a signed webhook that disagrees with its payment is flagged, never app
     const res = await deliver(stack, buildChargeRefundedEvent({ payment, amountRefundedCents: 3000, override: { currency: 'eur' } }));
     expect(res.body).toMatchObject({ outcome: 'mismatch' });
     expect((await loadPayment(stack, payment._id))).toMatchObject({ status: 'SUCCEEDED', refundedCents: 0 });
+  });
+
+  describe('a payment whose intent id was never saved (checkout stopped between Stripe and our write)', () => {
+    const intentOf = (event: SimulatedEvent) => (event.data.object as { id: string }).id;
+
+    it('takes the intent of a success whose metadata names it with the same amount and currency, and saves it', async () => {
+      const payment = await seedPayment(stack, { intentId: undefined });
+      const event = buildIntentEvent({ payment, outcome: 'succeeded' });
+      expect((await deliver(stack, event)).body).toMatchObject({ outcome: 'applied', paymentId: payment._id });
+      expect(await loadPayment(stack, payment._id)).toMatchObject({ status: 'SUCCEEDED', intentId: intentOf(event) });
+      // From now on another intent is refused, as for any payment.
+      const other = buildIntentEvent({ payment, outcome: 'succeeded', override: { intentId: 'pi_another' } });
+      expect((await deliver(stack, other)).body).toMatchObject({ outcome: 'mismatch' });
+    });
+
+    it('saves no intent from an event that disagrees on the amount', async () => {
+      const payment = await seedPayment(stack, { intentId: undefined });
+      expect((await deliver(stack, buildIntentEvent({ payment, outcome: 'succeeded', override: { amountCents: 1 } }))).body).toMatchObject({ outcome: 'mismatch' });
+      const after = await loadPayment(stack, payment._id);
+      expect(after.status).toBe('PENDING');
+      expect(after.intentId).toBeUndefined();
+    });
+
+    it('takes one of two intents delivered at once and flags the other', async () => {
+      const payment = await seedPayment(stack, { intentId: undefined });
+      const events = [buildIntentEvent({ payment, outcome: 'failed' }), buildIntentEvent({ payment, outcome: 'failed' })];
+      const outcomes = (await Promise.all(events.map((e) => deliver(stack, e)))).map((r) => (r.body as { outcome: string }).outcome);
+      expect(outcomes.sort()).toEqual(['applied', 'mismatch']);
+      const after = await loadPayment(stack, payment._id);
+      expect(after).toMatchObject({ status: 'FAILED', intentId: expect.stringMatching(/^pi_/) });
+      expect(events.map(intentOf)).toContain(after.intentId);
+      expect(after.reviewFlags.map((f) => f.eventId)).toEqual([events.find((e) => intentOf(e) !== after.intentId)!.id]);
+    });
+
+    it('saves an intent only while none is saved: of two concurrent claims exactly one wins', async () => {
+      const payment = await seedPayment(stack, { intentId: undefined });
+      const facts = (intentId: string) => ({ intentId, paymentId: payment._id, amountCents: payment.amountCents, currency: 'usd' });
+      const [a, b] = await Promise.all(['pi_claim_a', 'pi_claim_b'].map((id) => saveIntentIfProven(stack.payments.deps.payments, payment, facts(id))));
+      const saved = (await loadPayment(stack, payment._id)).intentId;
+      expect(['pi_claim_a', 'pi_claim_b']).toContain(saved);
+      const [won, lost] = saved === 'pi_claim_a' ? [a, b] : [b, a];
+      expect(won).toMatchObject({ payment: { intentId: saved } });
+      expect(lost).toEqual({ reason: expect.stringMatching(/is not this payment's intent/) });
+      // The winner's intent, claimed again (a redelivery), is still ours.
+      expect(await saveIntentIfProven(stack.payments.deps.payments, payment, facts(saved!))).toMatchObject({ payment: { intentId: saved } });
+    });
   });
 
   async function post(event: unknown, opts: { timestamp?: number } = {}) {

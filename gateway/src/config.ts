@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { baseEnvSchema, refuseDevSecretsInProduction, SUBGRAPH_NAMES, type SubgraphName } from '../../subgraphs/lib/config';
+import { baseEnvSchema, refuseDevDefaultsInProduction, SUBGRAPH_NAMES, type SubgraphName } from '../../subgraphs/lib/config';
 import { port } from '../../subgraphs/lib/env';
 
 const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -56,7 +56,8 @@ export const gatewayEnvSchema = baseEnvSchema
     PERSISTED_QUERIES_MAX_BYTES: int(8 * 1024),
     PERSISTED_QUERIES_SAFELIST: flag,
   })
-  .superRefine(refuseDevSecretsInProduction)
+  // The gateway has no database: production requires REDIS_URL (rate limits, sessions, APQ) but not MONGODB_URI.
+  .superRefine(refuseDevDefaultsInProduction(['redis']))
   .superRefine((env, ctx) => {
     const dev = (env.CORS_ORIGINS ?? []).filter((o) => DEV_CORS_ORIGINS.includes(o));
     if (env.NODE_ENV === 'production' && dev.length) ctx.addIssue({ code: 'custom', path: ['CORS_ORIGINS'], message: `development origins are refused in production: ${dev.join(', ')}` });

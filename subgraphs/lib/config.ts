@@ -9,6 +9,18 @@ import { port } from './env';
 export const DEV_SECRET = 'dev-only-secret-change-me-0000000000';
 /** The Stripe values stripe-mock is run with in development; none of them may reach production. */
 export const DEV_STRIPE = { secretKey: 'sk_test_localmock', publishableKey: 'pk_test_mock_local', webhookSecret: 'whsec_local_development_secret' } as const;
+/** Where a process looks for MongoDB and Redis when nothing is set: a developer's own machine. */
+export const DEV_BACKING = { mongoUri: 'mongodb://127.0.0.1:27017', redisUrl: 'redis://127.0.0.1:6379' } as const;
+/**
+ * The seeded accounts' passwords, printed in the README (subgraphs/customers/seed.ts): production
+ * refuses them as ADMIN_PASSWORD.
+ */
+export const DEV_PASSWORDS = { admin: 'admin-dev-password-123', customer: 'customer-dev-password-123' } as const;
+/**
+ * Secrets published in this repository: DEV_SECRET, docker-compose.yml's `change-me-…` values and
+ * any other "change-me" placeholder. Whoever has read the repository could sign with them.
+ */
+const PUBLIC_SECRET = /change-?me/i;
 
 /** "true"/"false"/"1"/"0", default false. */
 const flag = z
@@ -23,12 +35,17 @@ export const baseEnvSchema = z.object({
   /** Interface to listen on: 127.0.0.1 locally, 0.0.0.0 in containers. */
   HOST: z.string().default('127.0.0.1'),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
-  MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URI').default('mongodb://127.0.0.1:27017'),
+  /** Production refuses the default (a local server): a process must be told where its data is. */
+  MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URI').default(DEV_BACKING.mongoUri),
   /** Each service's database is `${DB_PREFIX}${service}`: database-per-service on one server. */
   DB_PREFIX: z.string().regex(/^[a-zA-Z0-9_]*$/).default('commerce_'),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').default('redis://127.0.0.1:6379'),
-  /** BullMQ key prefix, so several stacks (or test files) can share one Redis. */
-  QUEUE_PREFIX: z.string().min(1).default('commerce'),
+  /** Production refuses the default (a local server), like MONGODB_URI. */
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').default(DEV_BACKING.redisUrl),
+  /**
+   * BullMQ key prefix, so several stacks (or test files) can share one Redis. Each queue wraps it in
+   * its own Redis Cluster hash tag ({<prefix>:<queue>}, lib/queues/keys.ts), so braces are refused.
+   */
+  QUEUE_PREFIX: z.string().min(1).regex(/^[^{}]+$/, 'must not contain { or } (each queue adds its own Redis Cluster hash tag)').default('commerce'),
   /** HMAC secret shared by the gateway and the subgraphs: subgraphs trust identity only when signed with it. */
   INTERNAL_SECRET: secret,
   /** Signs customer access tokens (issued by customers, verified by the gateway). */
@@ -52,6 +69,11 @@ export const baseEnvSchema = z.object({
   PAYMENT_SIMULATION: flag,
   /** Bearer token for GET /metrics. Without it /metrics is open in development and off in production. */
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
+   * The first admin's password, read by customers (subgraphs/customers/admin.ts). Checked here so
+   * every process refuses the seeded passwords in production, wherever the variable is set.
+   */
+  ADMIN_PASSWORD: z.string().optional(),
 });
 
 export type BaseEnv = z.infer<typeof baseEnvSchema>;
@@ -70,12 +92,37 @@ export function processEnvSchema(defaultPort: number) {
 
 export const subgraphEnvSchema = (name: SubgraphName) => processEnvSchema(subgraphPorts[name]);
 
-/** Each development default production refuses, and why; every refusal names its variable. */
-export function developmentDefaultsIn(env: BaseEnv): Array<{ variable: keyof BaseEnv; reason: string }> {
-  const found: Array<{ variable: keyof BaseEnv; reason: string }> = [];
+type DevDefault = { variable: keyof BaseEnv; reason: string };
+/** The backing services a process connects to: production requires the address of each. */
+export type BackingService = 'mongo' | 'redis';
+
+/**
+ * Each development default production refuses, and why; every refusal names its variable.
+ * `uses`: the backing services the process connects to (the gateway has no database).
+ */
+export function developmentDefaultsIn(env: BaseEnv, uses: readonly BackingService[] = ['mongo', 'redis']): DevDefault[] {
+  return [...backingDefaultsIn(env, uses), ...secretDefaultsIn(env), ...paymentDefaultsIn(env)];
+}
+
+function backingDefaultsIn(env: BaseEnv, uses: readonly BackingService[]): DevDefault[] {
+  const found: DevDefault[] = [];
+  // Unset falls back to a local server: in production that is a missing setting, not a choice.
+  if (uses.includes('mongo') && env.MONGODB_URI === DEV_BACKING.mongoUri) found.push({ variable: 'MONGODB_URI', reason: `must be set in production (the default is a local development server, ${DEV_BACKING.mongoUri})` });
+  if (uses.includes('redis') && env.REDIS_URL === DEV_BACKING.redisUrl) found.push({ variable: 'REDIS_URL', reason: `must be set in production (the default is a local development server, ${DEV_BACKING.redisUrl})` });
+  return found;
+}
+
+function secretDefaultsIn(env: BaseEnv): DevDefault[] {
+  const found: DevDefault[] = [];
   for (const key of ['INTERNAL_SECRET', 'JWT_SECRET'] as const) {
-    if (env[key] === DEV_SECRET) found.push({ variable: key, reason: 'must be set in production (the development secret is public)' });
+    if (env[key] === DEV_SECRET || PUBLIC_SECRET.test(env[key])) found.push({ variable: key, reason: 'must be set in production (this value is published in the repository: a "change-me" placeholder)' });
   }
+  if (env.ADMIN_PASSWORD && (Object.values(DEV_PASSWORDS) as string[]).includes(env.ADMIN_PASSWORD)) found.push({ variable: 'ADMIN_PASSWORD', reason: 'must not be a seeded development password in production (the README prints it)' });
+  return found;
+}
+
+function paymentDefaultsIn(env: BaseEnv): DevDefault[] {
+  const found: DevDefault[] = [];
   if (env.STRIPE_SECRET_KEY === DEV_STRIPE.secretKey) found.push({ variable: 'STRIPE_SECRET_KEY', reason: 'must be set in production (the default is the stripe-mock key)' });
   if (env.STRIPE_PUBLISHABLE_KEY === DEV_STRIPE.publishableKey) found.push({ variable: 'STRIPE_PUBLISHABLE_KEY', reason: 'must be set in production (the default is the stripe-mock key)' });
   if (env.STRIPE_WEBHOOK_SECRET === DEV_STRIPE.webhookSecret) found.push({ variable: 'STRIPE_WEBHOOK_SECRET', reason: 'must be set in production (the default is public: anyone could sign webhooks)' });
@@ -85,10 +132,16 @@ export function developmentDefaultsIn(env: BaseEnv): Array<{ variable: keyof Bas
   return found;
 }
 
-export function refuseDevSecretsInProduction(env: BaseEnv, ctx: z.RefinementCtx) {
-  if (env.NODE_ENV !== 'production') return;
-  for (const { variable, reason } of developmentDefaultsIn(env)) ctx.addIssue({ code: 'custom', path: [variable], message: reason });
+/** A superRefine for a process connecting to `uses`: in production, one issue per development default. */
+export function refuseDevDefaultsInProduction(uses: readonly BackingService[]) {
+  return (env: BaseEnv, ctx: z.RefinementCtx) => {
+    if (env.NODE_ENV !== 'production') return;
+    for (const { variable, reason } of developmentDefaultsIn(env, uses)) ctx.addIssue({ code: 'custom', path: [variable], message: reason });
+  };
 }
+
+/** The refusals of a process using both MongoDB and Redis (every subgraph and worker). */
+export const refuseDevSecretsInProduction = refuseDevDefaultsInProduction(['mongo', 'redis']);
 
 /** Development defaults of the mail settings; production refuses each (see mailDefaultsIn). */
 export const DEV_MAIL = { from: 'Federated Commerce <orders@commerce.localhost>', shopUrl: 'http://localhost:3000', smtpUrl: 'smtp://127.0.0.1:1025' } as const;

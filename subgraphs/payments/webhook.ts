@@ -6,7 +6,7 @@ import { express, jsonError } from '../lib/http';
 import { runWithRequestScope } from '../lib/request-context';
 import { applyChange, findPaymentFor, type LedgerDeps } from './ledger';
 import type { StripeEventDoc } from './model';
-import { disagreement } from './event-checks';
+import { saveIntentIfProven } from './event-checks';
 import { MalformedEventError, mapStripeEvent, stripeEnvelopeSchema, type StripeEventLike } from './stripe-events';
 import { flagForReview } from './review';
 
@@ -44,14 +44,17 @@ export async function handleStripeEvent(deps: WebhookDeps, event: StripeEventLik
     if (!payment) {
       deps.logger.warn('Stripe event for a payment we do not know', { eventId: event.id, type: event.type, ...mapped.ref });
       result = { duplicate: false, outcome: 'unknown-payment' };
-    } else if (disagreement(payment, mapped.facts)) {
-      const reason = disagreement(payment, mapped.facts)!;
-      deps.logger.error('Stripe event disagrees with the payment it names: flagged for review, not applied', { eventId: event.id, type: event.type, paymentId: payment._id, reason });
-      await flagForReview(deps.payments, payment._id, { eventId: event.id, type: event.type, reason, at: new Date() });
-      result = { duplicate: false, outcome: 'mismatch', paymentId: payment._id };
     } else {
-      const applied = await applyChange(deps, payment._id, mapped.change, { occurredAt: mapped.occurredAt, requestId: event.id, current: payment });
-      result = { duplicate: false, outcome: applied.applied ? 'applied' : 'no-change', paymentId: payment._id };
+      const checked = await saveIntentIfProven(deps.payments, payment, { ...mapped.facts, paymentId: mapped.ref.paymentId });
+      if (checked.reason !== undefined) {
+        const reason = checked.reason;
+        deps.logger.error('Stripe event disagrees with the payment it names: flagged for review, not applied', { eventId: event.id, type: event.type, paymentId: payment._id, reason });
+        await flagForReview(deps.payments, payment._id, { eventId: event.id, type: event.type, reason, at: new Date() });
+        result = { duplicate: false, outcome: 'mismatch', paymentId: payment._id };
+      } else {
+        const applied = await applyChange(deps, payment._id, mapped.change, { occurredAt: mapped.occurredAt, requestId: event.id, current: checked.payment });
+        result = { duplicate: false, outcome: applied.applied ? 'applied' : 'no-change', paymentId: payment._id };
+      }
     }
   }
   try {
