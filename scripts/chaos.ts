@@ -5,17 +5,21 @@
  * the whole stack is SIGKILLed once and Redis once; failed deliveries are retried as Stripe would.
  * Then it waits until the system is quiet and prints what it finds. A script, not a test, like the
  * benchmarks: it starts and stops everything it needs. The last line is JSON; the exit code is 1 on
- * any loss, duplicate or drift (scripts/chaos/run.ts).
+ * any loss, duplicate or drift, a job failed for good, an email missing, doubled or never owed,
+ * or no quiet (scripts/chaos/run.ts), and 2 when the run could not be made (a bad argument: its message only).
  */
 import { chaosPassed, DEFAULT_FAULTS, runChaos, type ChaosResult } from './chaos/run';
 
 const log = (m: string) => process.stdout.write(`[chaos] ${m}\n`);
 
+/** A mistake on the command line: its message is all the user needs, not a stack trace. */
+class ArgumentError extends Error {}
+
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   if (i < 0) return fallback;
   const value = Number(process.argv[i + 1]);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive whole number`);
+  if (!Number.isInteger(value) || value < 1) throw new ArgumentError(`--${name} must be a positive whole number (got ${process.argv[i + 1] ?? 'nothing'})`);
   return value;
 }
 
@@ -35,10 +39,13 @@ function report(r: ChaosResult, n: number, replicas: number): void {
   for (const [id, s] of off) log(`  ${id}: onHand ${s.onHand} (expected ${s.expectedOnHand}), reserved ${s.reserved} (expected ${s.expectedReserved})`);
   log(`failed jobs: ${f.failedJobs}`);
   for (const [queue, failed] of Object.entries(f.failedJobsByQueue)) log(`  ${queue}: ${failed.count} (${failed.reasons.join('; ')})`);
+  const e = f.emails;
+  const why = Object.entries(e.missingByRecord).map(([state, count]) => `${count} ${state}`).join(', ');
+  log(`emails: ${e.owed} owed, ${e.receivedOnce} received once, ${e.missing} missing${why ? ` (records: ${why})` : ''}, ${e.interrupted} cut off mid-send by a kill (FAILED, listed for admins to resend), ${e.duplicated} received more than once, ${e.unowed} not owed`);
   log(`safety net: ${r.republished} messages Redis lost republished (the crash dropped ${r.faults.redisBytesLost} bytes of acknowledged writes)`);
   log(r.secondsToQuiet === null ? `never quiet: ${r.left.join(', ')}` : `time to quiet after the last delivery: ${r.secondsToQuiet} s (payments, orders and analytics done after ${r.secondsToPipelineQuiet} s)`);
   log(`phases (s): ${JSON.stringify(r.phases)}`);
-  const summary = { lost: f.lost, duplicated: f.duplicated, drift: f.drift, stockDrift: f.stockDrift, failedJobs: f.failedJobs, secondsToQuiet: r.secondsToQuiet, secondsToPipelineQuiet: r.secondsToPipelineQuiet, n, replicas, republished: r.republished, workerKills: r.faults.workerKills, stackKills: r.faults.stackKills, redisCrashes: r.faults.redisCrashes, redisBytesLost: r.faults.redisBytesLost };
+  const summary = { lost: f.lost, duplicated: f.duplicated, drift: f.drift, stockDrift: f.stockDrift, failedJobs: f.failedJobs, emailsMissing: f.emails.missing, emailsInterrupted: f.emails.interrupted, emailsDuplicated: f.emails.duplicated, emailsUnowed: f.emails.unowed, secondsToQuiet: r.secondsToQuiet, secondsToPipelineQuiet: r.secondsToPipelineQuiet, n, replicas, republished: r.republished, workerKills: r.faults.workerKills, stackKills: r.faults.stackKills, redisCrashes: r.faults.redisCrashes, redisBytesLost: r.faults.redisBytesLost };
   process.stdout.write(`${JSON.stringify(summary)}\n`);
 }
 
@@ -65,6 +72,7 @@ async function main() {
 }
 
 main().catch((err) => {
-  process.stderr.write(`[chaos] ${err instanceof Error ? err.stack : String(err)}\n`);
+  const said = err instanceof ArgumentError ? err.message : err instanceof Error ? err.stack : String(err);
+  process.stderr.write(`[chaos] ${said}\n`);
   process.exit(2);
 });

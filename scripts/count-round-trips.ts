@@ -22,6 +22,14 @@ type Tally = Map<string, number>;
 const IGNORED = new Set(['hello', 'ismaster', 'isMaster', 'ping', 'endSessions', 'buildInfo', 'saslStart', 'saslContinue', 'killCursors']);
 const log = (m: string) => process.stdout.write(`[round-trips] ${m}\n`);
 
+/** A mistake on the command line: its message is all the user needs, not a stack trace. */
+class ArgumentError extends Error {}
+
+/** It measures one fixed journey, so it takes no options: refuse them rather than ignore them silently. */
+function refuseArguments(args: string[]): void {
+  if (args.length) throw new ArgumentError(`count:round-trips takes no arguments (got ${args.join(' ')})`);
+}
+
 /** A proxy that forwards bytes both ways and tallies every command message the clients send. */
 function countingProxy(target: { host: string; port: number }, tally: () => Tally | null) {
   const server = net.createServer((client) => {
@@ -61,6 +69,7 @@ function record(message: Buffer, tally: Tally | null): void {
 const sum = (t: Tally) => [...t.values()].reduce((a, b) => a + b, 0);
 
 async function main() {
+  refuseArguments(process.argv.slice(2));
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'round-trips-'));
   const backing = await ensureBackingServices({ dataDir, log, mongoStore: 'memory' });
   let current: Tally | null = null;
@@ -109,6 +118,10 @@ async function main() {
 main().then(
   () => process.exit(0),
   (err) => {
+    if (err instanceof ArgumentError) {
+      process.stderr.write(`[round-trips] ${err.message}\n`);
+      process.exit(2);
+    }
     process.stderr.write(`[round-trips] ${err instanceof Error ? err.stack : String(err)}\n`);
     process.exit(1);
   },

@@ -5,13 +5,14 @@ import type { PaymentDoc } from '../../subgraphs/payments/model';
 import type { ProductDoc, ReservationDoc } from '../../subgraphs/products/model';
 import { paymentsFromDatabase } from '../reconcile';
 import type { PaymentFate } from './deliveries';
+import { emailFigures, type EmailFigures } from './emails';
 import { expectedOrderStatus, expectedStatus, type Observer } from './observe';
 import type { Catalog } from './shop';
 
 /**
  * The end-of-run figures: every payment against the plan, orders per payment, the rollups against
  * the payments, `npm run reconcile`'s verdict, stock per product against what was sold and is
- * still held, and failed jobs.
+ * still held, failed jobs, and the customer emails against what the orders owe (emails.ts).
  */
 export interface ChaosFigures {
   paymentsSucceeded: number;
@@ -32,6 +33,7 @@ export interface ChaosFigures {
   failedJobs: number;
   /** Per queue: how many failed for good, and why (the first few reasons). */
   failedJobsByQueue: Record<string, { count: number; reasons: string[] }>;
+  emails: EmailFigures;
 }
 
 type StoredPayment = Pick<PaymentDoc, '_id' | 'status' | 'amountCents' | 'lines' | 'reservationId'>;
@@ -83,7 +85,7 @@ async function failedByQueue(o: Observer): Promise<ChaosFigures['failedJobsByQue
   return found;
 }
 
-export async function chaosFigures(o: Observer, fates: Map<string, PaymentFate>, catalog: Catalog, redis: { url: string; prefix: string }): Promise<ChaosFigures> {
+export async function chaosFigures(o: Observer, fates: Map<string, PaymentFate>, catalog: Catalog, redis: { url: string; prefix: string }, mail: { webUrl: string; from: string }): Promise<ChaosFigures> {
   const ids = [...fates.keys()];
   const payments = await o.payments.find({ _id: { $in: ids } }, { status: 1, amountCents: 1, lines: 1, reservationId: 1 }).lean<StoredPayment[]>();
   const orders = await o.orders.find({ paymentId: { $in: ids } }, { paymentId: 1, status: 1 }).lean<Pick<OrderDoc, 'paymentId' | 'status'>[]>();
@@ -98,6 +100,7 @@ export async function chaosFigures(o: Observer, fates: Map<string, PaymentFate>,
   const stock = await stockFigures(o, catalog, payments, paidIds);
   const failedJobsByQueue = await failedByQueue(o);
   const failedJobs = Object.values(failedJobsByQueue).reduce((sum, q) => sum + q.count, 0);
+  const emails = await emailFigures(o, ids, mail);
   return {
     paymentsSucceeded: succeeded.length,
     expectedSucceeded: [...fates.values()].filter((f) => f !== 'failed').length,
@@ -112,5 +115,6 @@ export async function chaosFigures(o: Observer, fates: Map<string, PaymentFate>,
     stockDrift: stock.total,
     failedJobs,
     failedJobsByQueue,
+    emails,
   };
 }

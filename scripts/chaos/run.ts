@@ -95,7 +95,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     phase('deliverySeconds');
     const quiet = await waitUntilQuiet(observer, plan.fates, opts.quietTimeoutMs, opts.log);
     phase('quietSeconds');
-    const figures = await chaosFigures(observer, plan.fates, catalog, { url: stack.redis.url, prefix: stack.queuePrefix });
+    const figures = await chaosFigures(observer, plan.fates, catalog, { url: stack.redis.url, prefix: stack.queuePrefix }, { webUrl: stack.mailpitUrl, from: stack.mailFrom });
     for (const p of stack.processes) await tally(p);
     return {
       republished,
@@ -113,7 +113,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
   }
 }
 
-/** Nothing lost, nothing doubled, no drift, and the system went quiet. */
+/** Nothing lost, nothing doubled (orders or emails), no drift, no job failed for good, and the system went quiet. */
 export function chaosPassed(r: ChaosResult): boolean {
-  return r.figures.lost === 0 && r.figures.duplicated === 0 && r.figures.drift === 0 && r.figures.stockDrift === 0 && r.secondsToQuiet !== null;
+  const f = r.figures;
+  const orders = f.lost === 0 && f.duplicated === 0 && f.drift === 0 && f.stockDrift === 0 && f.failedJobs === 0;
+  const emails = f.emails.missing === 0 && f.emails.duplicated === 0 && f.emails.unowed === 0;
+  return orders && emails && r.secondsToQuiet !== null;
 }

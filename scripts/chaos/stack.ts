@@ -4,18 +4,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { SUBGRAPH_NAMES } from '../../subgraphs/lib/config';
 import type { Backing } from '../backing';
-import { ensureMail } from '../backing/mail';
 import { ensureMongo } from '../backing/mongo';
 import { freePort, recentOutput, spawnService, waitForPort, type Spawned } from '../backing/processes';
 import { ensureStripe } from '../backing/stripe';
 import { GATEWAY_PROCESS, SUBGRAPH_PROCESSES, WORKER_PROCESSES, type StackProcess } from '../stack-processes';
+import { startChaosMailpit } from './mail';
 import { startPrivateRedis, type PrivateRedis } from './redis';
 
 /**
  * The stack for the chaos run, every process a child we may SIGKILL: the four subgraphs, the
  * gateway and `replicas` copies of every worker, in production mode with fresh secrets, a private
- * database and queue prefix, and a private redis-server (appendonly everysec, as in production) so
- * Redis itself can be crashed. The backing MongoDB and stripe-mock are never killed.
+ * database and queue prefix, a private redis-server (appendonly everysec, as in production) so
+ * Redis itself can be crashed, and a private Mailpit that keeps every message, so the emails can be
+ * counted. The backing MongoDB, stripe-mock and Mailpit are never killed.
  */
 export interface ChaosProcess {
   /** Unique per replica, e.g. `orders-worker#2`. */
@@ -35,6 +36,9 @@ export interface ChaosStack {
   webhookUrl: string;
   webhookSecret: string;
   mongoUri: string;
+  /** The run's Mailpit (HTTP API under /api/v1), and the From address every email carries. */
+  mailpitUrl: string;
+  mailFrom: string;
   dbPrefix: string;
   queuePrefix: string;
   jwtSecret: string;
@@ -56,9 +60,10 @@ export interface ChaosStackOptions {
 
 const isUp = (p: ChaosProcess) => !!p.proc && p.proc.child.exitCode === null && p.proc.child.signalCode === null;
 
-async function backingServices(dataDir: string, log: (m: string) => void, needsMail: boolean): Promise<Backing[]> {
+async function backingServices(dataDir: string, log: (m: string) => void): Promise<Backing[]> {
   const started: Backing[] = [await ensureMongo({ dataDir, log, store: 'memory' }), await ensureStripe({ log })];
-  if (needsMail) started.push(await ensureMail({ dataDir }));
+  const mailpit = await startChaosMailpit();
+  started.push({ env: { SMTP_URL: mailpit.smtpUrl, MAILPIT_URL: mailpit.webUrl }, description: mailpit.description, stop: mailpit.stop });
   for (const b of started) log(b.description);
   return started;
 }
@@ -97,6 +102,9 @@ function chaosEnv(backing: Backing[], redis: PrivateRedis, processes: ChaosProce
     // The notifications worker refuses development mail settings in production.
     MAIL_FROM: 'Chaos Shop <orders@chaos-shop.example>',
     SHOP_URL: 'https://chaos-shop.example',
+    // A send cut off by a kill holds its record until the lease runs out (2 min in production): 20 s
+    // settles it within the run. Sends to the local Mailpit take milliseconds, far inside it.
+    NOTIFICATION_LEASE_MS: '20000',
     METRICS_TOKEN: randomBytes(16).toString('hex'),
     ...extra,
   } as NodeJS.ProcessEnv;
@@ -105,7 +113,7 @@ function chaosEnv(backing: Backing[], redis: PrivateRedis, processes: ChaosProce
 export async function startChaosStack(opts: ChaosStackOptions): Promise<ChaosStack> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'chaos-'));
   const processes = await processList(opts.replicas);
-  const backing = await backingServices(dataDir, opts.log, processes.some((p) => p.spec.name === 'notifications-worker'));
+  const backing = await backingServices(dataDir, opts.log);
   const redis = await startPrivateRedis(path.join(dataDir, 'redis'), 'everysec');
   opts.log(`private redis-server on port ${redis.port} (appendonly, fsync every second)`);
   const env = chaosEnv(backing, redis, processes, opts.extraEnv ?? {});
@@ -140,6 +148,8 @@ export async function startChaosStack(opts: ChaosStackOptions): Promise<ChaosSta
     webhookUrl: `http://127.0.0.1:${processes.find((p) => p.name === 'payments')!.port}/webhooks/stripe`,
     webhookSecret: env.STRIPE_WEBHOOK_SECRET!,
     mongoUri: env.MONGODB_URI!,
+    mailpitUrl: env.MAILPIT_URL!,
+    mailFrom: env.MAIL_FROM!,
     dbPrefix: env.DB_PREFIX!,
     queuePrefix: env.QUEUE_PREFIX!,
     jwtSecret: env.JWT_SECRET!,
