@@ -17,7 +17,7 @@ import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import { newId } from '../subgraphs/lib/ids';
 import { createLogger } from '../subgraphs/lib/logger';
-import { openQueue, reservationExpiryQueue } from '../subgraphs/lib/queues';
+import { bullPrefix, openQueue, reservationExpiryQueue } from '../subgraphs/lib/queues';
 import { catalogModels, productModel } from '../subgraphs/products/model';
 import { createStock } from '../subgraphs/products/stock';
 import { createInventory } from '../subgraphs/products/inventory';
@@ -177,12 +177,14 @@ async function launch(stack: BenchStack, p: StackProcess): Promise<void> {
 async function bareBullmq(stack: BenchStack, n: number): Promise<number> {
   const connection = { url: stack.redisUrl, maxRetriesPerRequest: null };
   const name = `bench-noop-${n}`;
-  const queue = new Queue(name, { connection, prefix: stack.queuePrefix });
-  const events = new QueueEvents(name, { connection, prefix: stack.queuePrefix });
+  // The same key layout as our queues (one hash tag per queue), so the baseline compares like with like.
+  const prefix = bullPrefix(stack.queuePrefix, name);
+  const queue = new Queue(name, { connection, prefix });
+  const events = new QueueEvents(name, { connection, prefix });
   await events.waitUntilReady();
   let completed = 0;
   const started = Date.now();
-  const worker = new Worker(name, async () => undefined, { connection, prefix: stack.queuePrefix, concurrency: PAYMENT_RESULTS_CONCURRENCY });
+  const worker = new Worker(name, async () => undefined, { connection, prefix, concurrency: PAYMENT_RESULTS_CONCURRENCY });
   const finished = new Promise<number>((resolve) => worker.on('completed', () => ++completed === n && resolve(Date.now())));
   for (let i = 0; i < n; i += 1000) await queue.addBulk(Array.from({ length: Math.min(1000, n - i) }, (_, k) => ({ name: 'noop', data: { i: i + k }, opts: { jobId: `noop-${i + k}` } })));
   const done = await finished;

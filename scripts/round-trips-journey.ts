@@ -16,7 +16,7 @@ import { deliver } from '../test/support/payments';
 import { startStack } from '../test/support/stack';
 import { waitFor } from '../test/support/wait';
 import { Queue } from 'bullmq';
-import { QUEUES } from '../subgraphs/lib/queues';
+import { QUEUES, bullPrefix } from '../subgraphs/lib/queues';
 
 type Tally = Map<string, number>;
 export interface Counting {
@@ -53,7 +53,7 @@ export async function runPaidCheckout(counting: Counting): Promise<{ counted: Ta
     const res = await deliver(stack, event);
     if (res.status !== 200) throw new Error(`webhook answered ${res.status}`);
     // Waited on through Redis (BullMQ job counts), so the waiting adds no database command.
-    const completed = (name: string) => new Queue(name, { connection: { url: stack.config.redisUrl, maxRetriesPerRequest: null }, prefix: stack.config.queuePrefix });
+    const completed = (name: string) => new Queue(name, { connection: { url: stack.config.redisUrl, maxRetriesPerRequest: null }, prefix: bullPrefix(stack.config.queuePrefix, name) });
     const [results, analytics] = [completed(QUEUES.paymentResults), completed(QUEUES.analytics)];
     try {
       await waitFor('the order and its analytics event', async () => (await results.getJobCountByTypes('completed')) >= 1 && (await analytics.getJobCountByTypes('completed')) >= 1, 30_000);

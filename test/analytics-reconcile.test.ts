@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -8,7 +8,7 @@ import { Worker } from 'bullmq';
 import mongoose, { type Connection } from 'mongoose';
 import { newId } from '../subgraphs/lib/ids';
 import { ensureIndexes } from '../subgraphs/lib/mongo';
-import { QUEUES, openQueue, paymentResultsQueue } from '../subgraphs/lib/queues';
+import { QUEUES, bullPrefix, openQueue, paymentResultsQueue } from '../subgraphs/lib/queues';
 import { orderModel } from '../subgraphs/orders/model';
 import { applyAnalyticsEvent } from '../subgraphs/orders/analytics/apply';
 import { allAnalyticsModels, analyticsModels } from '../subgraphs/orders/analytics/model';
@@ -27,6 +27,12 @@ describe('npm run reconcile: payments, orders and rollups checked against each o
   const counts = (report: Awaited<ReturnType<typeof reconciliationReport>>) => Object.fromEntries(report.classes.map((c) => [c.kind, c.count]));
   const idsOf = (report: Awaited<ReturnType<typeof reconciliationReport>>, kind: string) => report.classes.find((c) => c.kind === kind)!.ids;
   const FEB = [new Date('2024-02-01T00:00:00Z'), new Date('2024-03-01T00:00:00Z')] as const;
+  const tempDirs: string[] = [];
+  /** A temporary folder, removed in afterAll. */
+  const tempDir = (prefix: string) => {
+    tempDirs.push(mkdtempSync(path.join(os.tmpdir(), prefix)));
+    return tempDirs[tempDirs.length - 1];
+  };
 
   beforeAll(async () => {
     ordersDb = await mongoose.createConnection(process.env.MONGODB_URI!, { dbName: `${prefix}orders` }).asPromise();
@@ -45,6 +51,7 @@ describe('npm run reconcile: payments, orders and rollups checked against each o
   });
 
   afterAll(async () => {
+    for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
     await ordersDb?.dropDatabase();
     await paymentsDb?.dropDatabase();
     await ordersDb?.close();
@@ -64,7 +71,7 @@ describe('npm run reconcile: payments, orders and rollups checked against each o
       ...process.env,
       MONGODB_URI: process.env.MONGODB_URI!, REDIS_URL: process.env.REDIS_URL!, DB_PREFIX: prefix, QUEUE_PREFIX: queuePrefix,
       // No running `npm start` stack may lend its settings to this run.
-      DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'reconcile-')),
+      DATA_DIR: tempDir('reconcile-'),
     };
     const script = path.resolve(__dirname, '../scripts/reconcile.ts');
     const tsx = path.resolve(__dirname, '../node_modules/.bin/tsx');
@@ -80,8 +87,8 @@ describe('npm run reconcile: payments, orders and rollups checked against each o
     await payments.insertOne({ _id: lost as never, customerId: ids.customers[0], status: 'SUCCEEDED', amountCents: 900, refundedCents: 0, currency: 'USD', lines: [], createdAt: new Date('2024-02-20T00:00:00Z') });
     await payments.updateOne({ _id: ids.payments[1] as never }, { $set: { currency: 'EUR' } });
     const queue = openQueue(paymentResultsQueue, { connection: { url: process.env.REDIS_URL! }, prefix: queuePrefix }).queue;
-    // A consumer that gives up on the job: it ends in the failed set, as after exhausted retries.
-    const failing = new Worker(QUEUES.paymentResults, async () => { throw new Error('orders worker gave up'); }, { connection: { url: process.env.REDIS_URL!, maxRetriesPerRequest: null }, prefix: queuePrefix });
+    // A consumer that gives up on the job: it ends in the failed set, as after exhausted retries. (Opened on the queue's own keys.)
+    const failing = new Worker(QUEUES.paymentResults, async () => { throw new Error('orders worker gave up'); }, { connection: { url: process.env.REDIS_URL!, maxRetriesPerRequest: null }, prefix: bullPrefix(queuePrefix, QUEUES.paymentResults) });
     const failed = new Promise((resolve) => failing.once('failed', resolve));
     await queue.add(paymentResultsQueue.jobName, { paymentId: lost }, { jobId: `${lost}-succeeded`, attempts: 1 });
     await failed;

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import mongoose, { type Connection } from 'mongoose';
-import { QUEUE_DEFINITIONS, QUEUES } from '../../subgraphs/lib/queues';
+import { QUEUE_DEFINITIONS, QUEUES, bullPrefix } from '../../subgraphs/lib/queues';
 import { analyticsModels, type AnalyticsModels } from '../../subgraphs/orders/analytics/model';
 import { orderModel, type OrderDoc } from '../../subgraphs/orders/model';
 import { paymentModel, type PaymentDoc } from '../../subgraphs/payments/model';
@@ -28,7 +28,7 @@ export async function observe(stack: ChaosStack): Promise<Observer> {
   const conn = (name: string) => mongoose.createConnection(stack.mongoUri, { dbName: `${stack.dbPrefix}${name}` }).asPromise();
   const [paymentsDb, ordersDb, productsDb] = await Promise.all([conn('payments'), conn('orders'), conn('products')]);
   const connection = { url: stack.redis.url, maxRetriesPerRequest: null };
-  const queues = QUEUE_DEFINITIONS.map((d) => new Queue(d.name, { connection, prefix: stack.queuePrefix }));
+  const queues = QUEUE_DEFINITIONS.map((d) => new Queue(d.name, { connection, prefix: bullPrefix(stack.queuePrefix, d.name) }));
   for (const q of queues) q.on('error', () => undefined); // Redis restarts during the run: reconnects on its own.
   return {
     payments: paymentModel(paymentsDb),

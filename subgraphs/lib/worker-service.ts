@@ -1,4 +1,5 @@
 import { Queue, type Worker } from 'bullmq';
+import { bullPrefix } from './queues/keys';
 import type { ServiceConfig } from './config';
 import { createServiceApp, listen } from './http';
 import { watchQueue } from './metrics';
@@ -55,7 +56,8 @@ export async function startWorkerService<D>(spec: WorkerServiceSpec<D>, config: 
 function observedQueues(workers: Worker[], defaultPrefix: string): Queue[] {
   const seen = new Map<string, Queue>();
   for (const w of workers) {
-    const prefix = w.opts.prefix ?? defaultPrefix;
+    // The worker's own (hash-tagged) prefix, so the handle reads the very keys it consumes.
+    const prefix = w.opts.prefix ?? bullPrefix(defaultPrefix, w.name);
     const key = `${prefix}:${w.name}`;
     if (!seen.has(key)) seen.set(key, new Queue(w.name, { connection: w.opts.connection, prefix }));
   }

@@ -2,7 +2,7 @@ import { UnrecoverableError, Worker, type Job, type WorkerOptions } from 'bullmq
 import type { z } from 'zod';
 import type { Logger } from './logger';
 import { jobDuration, jobsExhausted } from './metrics';
-import { CAPPED_BACKOFF, cappedBackoff, type QueueDefinition, type QueueDeps } from './queues';
+import { CAPPED_BACKOFF, bullPrefix, cappedBackoff, type QueueDefinition, type QueueDeps } from './queues';
 import { runWithRequestScope } from './request-context';
 
 /** Jobs added without our queue's options (another producer) still back off, by a fixed delay. */
@@ -31,7 +31,7 @@ export function createValidatedWorker<S extends QueueDefinition['schema']>(
   definition: QueueDefinition<S>,
   handler: (payload: z.infer<S>, ctx: JobContext) => Promise<unknown>,
   deps: QueueDeps & { logger: Logger },
-  opts: Partial<WorkerOptions> = {},
+  opts: Partial<Omit<WorkerOptions, 'prefix'>> = {},
 ): Worker {
   const { name: queueName, schema } = definition;
   const worker = new Worker(
@@ -62,7 +62,7 @@ export function createValidatedWorker<S extends QueueDefinition['schema']>(
     },
     {
       connection: deps.connection,
-      prefix: deps.prefix,
+      prefix: bullPrefix(deps.prefix, queueName),
       concurrency: 8,
       maxStalledCount: MAX_STALLED_COUNT,
       settings: { backoffStrategy: (attemptsMade: number, type?: string) => (type === CAPPED_BACKOFF ? cappedBackoff(attemptsMade) : BACKOFF_FALLBACK_MS) },

@@ -2,7 +2,7 @@ import { QueueEvents, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { newId } from '../../subgraphs/lib/ids';
 import { internalClient, type InternalCall } from '../../subgraphs/lib/internal-client';
-import { QUEUES, inventoryCommandsQueue, openQueue, queueDeps } from '../../subgraphs/lib/queues';
+import { QUEUES, bullPrefix, inventoryCommandsQueue, openQueue, queueDeps } from '../../subgraphs/lib/queues';
 import { createRedis } from '../../subgraphs/lib/redis';
 import { startProductsWorker } from '../../subgraphs/products/worker';
 import { startStack, type TestStack } from './stack';
@@ -39,7 +39,7 @@ export function inventoryHarness() {
     payments = internalClient({ url: stack.products.url!, target: 'products', service: 'payments', internalSecret: stack.config.internalSecret, timeoutMs: 20_000 });
     redis = createRedis(stack.config.redisUrl);
     inventoryQueue = openQueue(inventoryCommandsQueue, queueDeps(redis, stack.config.queuePrefix)).queue;
-    inventoryEvents = new QueueEvents(QUEUES.inventory, { connection: { url: stack.config.redisUrl }, prefix: stack.config.queuePrefix });
+    inventoryEvents = new QueueEvents(QUEUES.inventory, { connection: { url: stack.config.redisUrl }, prefix: bullPrefix(stack.config.queuePrefix, QUEUES.inventory) });
     await inventoryEvents.waitUntilReady();
   });
   afterAll(async () => {

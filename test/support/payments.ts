@@ -1,6 +1,6 @@
 import { Queue, type ConnectionOptions, type Job } from 'bullmq';
 import { newId } from '../../subgraphs/lib/ids';
-import { QUEUES, type PaymentResult } from '../../subgraphs/lib/queues';
+import { QUEUES, bullPrefix, type PaymentResult } from '../../subgraphs/lib/queues';
 import type { PaymentDoc } from '../../subgraphs/payments/model';
 import { deliverWebhook, webhookUrlFor, type SimulatedEvent } from '../../subgraphs/payments/simulated-webhooks';
 import type { TestStack } from './stack';
@@ -41,7 +41,7 @@ export async function loadPayment(stack: TestStack, id: string): Promise<Payment
 
 /** Every job on the payment-results queue under this stack's prefix, in any state. */
 export function resultsQueue(redisUrl: string, prefix: string): Queue {
-  return new Queue(QUEUES.paymentResults, { connection: { url: redisUrl, maxRetriesPerRequest: null } as ConnectionOptions, prefix });
+  return new Queue(QUEUES.paymentResults, { connection: { url: redisUrl, maxRetriesPerRequest: null } as ConnectionOptions, prefix: bullPrefix(prefix, QUEUES.paymentResults) });
 }
 
 export async function publishedResults(queue: Queue, paymentId?: string): Promise<Array<Job<PaymentResult>>> {

@@ -1,11 +1,13 @@
 import { Queue, type ConnectionOptions, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { QueueDefinition } from './define';
+import { bullPrefix } from './keys';
 import type { z } from 'zod';
 
 /** Where queues live: a Redis connection (shared by a process's queues) and the key prefix. */
 export interface QueueDeps {
   connection: ConnectionOptions;
+  /** The plain QUEUE_PREFIX; each queue's BullMQ prefix is derived from it by bullPrefix (keys.ts). */
   prefix: string;
 }
 
@@ -24,7 +26,7 @@ export interface TypedQueue<S extends QueueDefinition['schema'] = QueueDefinitio
 }
 
 export function openQueue<S extends QueueDefinition['schema']>(definition: QueueDefinition<S>, deps: QueueDeps): TypedQueue<S> {
-  const queue = new Queue(definition.name, { connection: deps.connection, prefix: deps.prefix, defaultJobOptions: definition.jobOptions });
+  const queue = new Queue(definition.name, { connection: deps.connection, prefix: bullPrefix(deps.prefix, definition.name), defaultJobOptions: definition.jobOptions });
   return {
     definition,
     queue,

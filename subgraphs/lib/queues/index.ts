@@ -17,6 +17,7 @@ export * from './analytics-events';
 export * from './connection';
 export * from './define';
 export * from './inventory-commands';
+export * from './keys';
 export * from './notifications';
 export * from './payment-results';
 export * from './policy';

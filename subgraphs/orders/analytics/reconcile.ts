@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Model } from 'mongoose';
-import { QUEUES } from '../../lib/queues';
+import { QUEUES, bullPrefix } from '../../lib/queues';
 import { ORDER_STATUSES, type OrderDoc } from '../model';
 import type { AnalyticsModels, PeriodRollupDoc } from './model';
 import { addPeriodFigures, orderFigures, PERIOD_COUNTERS, zeroPeriodFigures, type CustomerFigures, type PeriodFigures, type ProductFigures } from './order-figures';
@@ -217,7 +217,7 @@ export async function resolveRange(src: ReconciliationSources, from?: Date, to?:
 export async function failedJobIds(redis: { url: string; prefix: string }): Promise<string[]> {
   const ids: string[] = [];
   for (const name of [QUEUES.paymentResults, QUEUES.analytics, QUEUES.refunds, QUEUES.inventory]) {
-    const queue = new Queue(name, { connection: { url: redis.url, maxRetriesPerRequest: null }, prefix: redis.prefix });
+    const queue = new Queue(name, { connection: { url: redis.url, maxRetriesPerRequest: null }, prefix: bullPrefix(redis.prefix, name) });
     try {
       for (const job of await queue.getFailed(0, MAX_IDS - 1)) ids.push(`${name}:${job.id}`);
     } finally {
