@@ -4,14 +4,13 @@ import { baseEnvSchema } from '../subgraphs/lib/config';
 import { parseEnvOrExit } from '../subgraphs/lib/env';
 import { AppError } from '../subgraphs/lib/errors';
 import { createLogger } from '../subgraphs/lib/logger';
-import { connectMongo } from '../subgraphs/lib/mongo';
-import { createRedis } from '../subgraphs/lib/redis';
+import mongoose from 'mongoose';
 import { bootstrapAdmin } from '../subgraphs/customers/admin';
 import { loginLimiter } from '../subgraphs/customers/login-limiter';
 import { customerModel, refreshTokenModel } from '../subgraphs/customers/model';
 import { createCustomersService } from '../subgraphs/customers/service';
 import { createSessionStore } from '../subgraphs/customers/sessions';
-import { loadStackEnv } from './backing/stack-env';
+import { connectRedisForCli, loadStackEnvForCli, reachMongo } from './backing/stack-env';
 
 /**
  * Creates the first admin, or promotes an existing account (resetting its password and signing it
@@ -39,18 +38,42 @@ async function askPassword(): Promise<string> {
   }
 }
 
+const USAGE = 'usage: [ADMIN_PASSWORD=...] npm run create-admin -- --email <email> [--name <name>]   (never --password: it would stay in shell history)';
+
+/**
+ * --email and --name only; anything else (a --password above all) is refused with the usage line,
+ * exit 1. Our own words rather than Node's: its text suggests a way to pass the argument anyway, and
+ * no argument value is echoed back.
+ */
+function options(): { email?: string; name?: string } {
+  try {
+    return parseArgs({ options: { email: { type: 'string' }, name: { type: 'string' } } }).values;
+  } catch (err) {
+    if (!String((err as { code?: string }).code).startsWith('ERR_PARSE_ARGS_')) throw err;
+    const option = /Unknown option '(-[^'=\s]*)/.exec((err as Error).message)?.[1];
+    const problem = !option ? 'unexpected arguments' : /pass/i.test(option) ? `${option} is refused: the password comes from ADMIN_PASSWORD or the prompt` : `unknown option ${option}`;
+    process.stderr.write(`create-admin: ${problem}\n${USAGE}\n`);
+    process.exit(1);
+  }
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { email: { type: 'string' }, name: { type: 'string' } } });
+  const values = options();
   if (!values.email) {
-    process.stderr.write('usage: [ADMIN_PASSWORD=...] npm run create-admin -- --email <email> [--name <name>]   (never --password: it would stay in shell history)\n');
+    process.stderr.write(`${USAGE}\n`);
     process.exit(2);
   }
-  loadStackEnv();
+  const foundStack = loadStackEnvForCli('create-admin');
   const password = process.env.ADMIN_PASSWORD || (await askPassword());
   const env = parseEnvOrExit(baseEnvSchema);
   const logger = createLogger('create-admin', 'warn');
-  const conn = await connectMongo(env.MONGODB_URI, `${env.DB_PREFIX}customers`, logger);
-  const redis = createRedis(env.REDIS_URL, { maxRetriesPerRequest: 2 });
+  const conn = await reachMongo(env.MONGODB_URI, foundStack, (serverSelectionTimeoutMS) =>
+    mongoose.createConnection(env.MONGODB_URI, { dbName: `${env.DB_PREFIX}customers`, serverSelectionTimeoutMS, autoIndex: false }).asPromise(),
+  );
+  const redis = await connectRedisForCli(env.REDIS_URL, foundStack).catch(async (err) => {
+    await conn.close();
+    throw err;
+  });
   try {
     const models = { customers: customerModel(conn), refreshTokens: refreshTokenModel(conn) };
     await models.customers.createIndexes();
@@ -65,6 +88,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  process.stderr.write(`${err instanceof AppError ? `${err.code}: ${err.message}` : String(err)}\n`);
+  process.stderr.write(`create-admin: ${err instanceof AppError ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });

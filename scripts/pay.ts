@@ -3,14 +3,15 @@
  * account. stripe-mock never sends webhooks, so this reads the payment (its intent, amount and
  * currency, which the webhook checks), signs a payment_intent event with the webhook secret,
  * exactly as Stripe would, and delivers it to the payments service's POST /webhooks/stripe
- * (found from the running `npm start`, or PAYMENTS_URL). Exits 1 if anything but "applied".
+ * (found from the running `npm start`, or PAYMENTS_URL). Exits 1 if anything but "applied", and
+ * within seconds, with a hint, when the database or the payments service does not answer.
  */
 import mongoose from 'mongoose';
 import { paymentModel } from '../subgraphs/payments/model';
 import { baseEnvSchema, peersFromEnv, stripeFromEnv } from '../subgraphs/lib/config';
 import { parseEnvOrExit } from '../subgraphs/lib/env';
 import { buildIntentEvent, deliverWebhook, webhookUrlFor, type SimulatedIntentOutcome } from '../subgraphs/payments/simulated-webhooks';
-import { loadStackEnv } from './backing/stack-env';
+import { loadStackEnvForCli, reach, reachMongo } from './backing/stack-env';
 
 const OUTCOMES: SimulatedIntentOutcome[] = ['succeeded', 'failed', 'canceled'];
 const USAGE = 'usage: npm run pay -- <paymentId> [succeeded|failed|canceled]   (default: succeeded)';
@@ -22,13 +23,15 @@ async function main(): Promise<number> {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
-  loadStackEnv();
+  const foundStack = loadStackEnvForCli('pay');
   const env = parseEnvOrExit(baseEnvSchema);
   if (env.NODE_ENV === 'production') {
     process.stderr.write('refusing to simulate payments with NODE_ENV=production\n');
     return 1;
   }
-  const conn = await mongoose.createConnection(env.MONGODB_URI, { dbName: `${env.DB_PREFIX}payments`, serverSelectionTimeoutMS: 5000 }).asPromise();
+  const conn = await reachMongo(env.MONGODB_URI, foundStack, (serverSelectionTimeoutMS) =>
+    mongoose.createConnection(env.MONGODB_URI, { dbName: `${env.DB_PREFIX}payments`, serverSelectionTimeoutMS }).asPromise(),
+  );
   const payment = await paymentModel(conn).findById(paymentId).lean().finally(() => conn.close());
   if (!payment) {
     process.stderr.write(`no payment ${paymentId} in ${env.DB_PREFIX}payments (is this the database npm start uses?)\n`);
@@ -36,11 +39,19 @@ async function main(): Promise<number> {
   }
   const url = webhookUrlFor(peersFromEnv(env).payments);
   const event = buildIntentEvent({ payment, outcome });
-  const delivery = await deliverWebhook(url, event, stripeFromEnv(env).webhookSecret);
+  const delivery = await reach({ service: 'the payments service', url, variables: 'PAYMENTS_URL', foundStack }, () => deliverWebhook(url, event, stripeFromEnv(env).webhookSecret));
   process.stdout.write(`${event.type} for ${paymentId} → ${url}: HTTP ${delivery.status} ${JSON.stringify(delivery.body)}\n`);
   const handled = (delivery.body as { outcome?: string } | null)?.outcome;
   if (delivery.status === 200 && handled === 'no-change') process.stderr.write(`payment ${paymentId} is ${payment.status}: nothing changed\n`);
-  return delivery.status === 200 && handled === 'applied' ? 0 : 1;
+  if (delivery.status !== 200 || handled !== 'applied') return 1;
+  printWhereMailArrives();
+  return 0;
+}
+
+/** A payment's result becomes a customer email a moment later: say where to read it. */
+function printWhereMailArrives(): void {
+  if (process.env.MAILPIT_URL) process.stdout.write(`the customer's email about it arrives in a few seconds in the Mailpit inbox: ${process.env.MAILPIT_URL}\n`);
+  else if (process.env.SMTP_URL) process.stdout.write('the customer\'s email about it goes out through the SMTP server in SMTP_URL\n');
 }
 
 main()

@@ -4,7 +4,8 @@
  * tool, so it reads the payments database directly (the running services never do) and lists
  * every payment, including ones that never produced an order, event or job.
  * Uses the running `npm start` stack's backing services, or MONGODB_URI / REDIS_URL / DB_PREFIX /
- * QUEUE_PREFIX from the environment. Exit code 1 when anything drifts or is unmatched.
+ * QUEUE_PREFIX from the environment. Exit code 1 when anything drifts or is unmatched; 2 when it
+ * cannot run (within seconds, with a hint, when MongoDB or Redis does not answer).
  */
 import mongoose, { type Connection } from 'mongoose';
 import { parseEnvOrExit } from '../subgraphs/lib/env';
@@ -13,7 +14,7 @@ import { orderModel } from '../subgraphs/orders/model';
 import { analyticsModels } from '../subgraphs/orders/analytics/model';
 import { reconciliationReport, type PaymentFact } from '../subgraphs/orders/analytics/reconcile';
 import type { DateRange } from '../subgraphs/orders/analytics/periods';
-import { loadStackEnv } from './backing/stack-env';
+import { connectRedisForCli, loadStackEnvForCli, reachMongo } from './backing/stack-env';
 
 function arg(name: string): Date | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -33,14 +34,17 @@ export function paymentsFromDatabase(paymentsDb: Connection) {
 }
 
 async function main() {
-  loadStackEnv();
-  const env = parseEnvOrExit(baseEnvSchema);
   const from = arg('from');
   const to = arg('to');
   if (!from !== !to) throw new Error('give both --from and --to, or neither (all time)');
-  const ordersDb = await mongoose.createConnection(env.MONGODB_URI, { dbName: `${env.DB_PREFIX}orders` }).asPromise();
-  const paymentsDb = await mongoose.createConnection(env.MONGODB_URI, { dbName: `${env.DB_PREFIX}payments` }).asPromise();
+  const foundStack = loadStackEnvForCli('reconcile');
+  const env = parseEnvOrExit(baseEnvSchema);
+  const connect = (dbName: string) => reachMongo(env.MONGODB_URI, foundStack, (serverSelectionTimeoutMS) => mongoose.createConnection(env.MONGODB_URI, { dbName, serverSelectionTimeoutMS }).asPromise());
+  const ordersDb = await connect(`${env.DB_PREFIX}orders`);
+  const paymentsDb = await connect(`${env.DB_PREFIX}payments`);
   try {
+    // The failed-jobs check below waits for Redis without limit: find out first, in seconds, whether it answers.
+    await (await connectRedisForCli(env.REDIS_URL, foundStack)).quit();
     const report = await reconciliationReport(
       {
         orders: orderModel(ordersDb),

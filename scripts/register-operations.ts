@@ -5,19 +5,18 @@
  * operation is stored with the fragments it uses, printed by graphql-js; a file holding a single
  * operation is also stored verbatim. Prints one line per operation and a JSON manifest
  * ({ operationName: sha256 }) a client can send as `extensions.persistedQuery.sha256Hash`.
- * Env: REDIS_URL, QUEUE_PREFIX (the gateway's). Add `--dry-run` to print without writing.
+ * Uses the Redis and QUEUE_PREFIX of the running `npm start`, else REDIS_URL / QUEUE_PREFIX (the
+ * gateway's). Add `--dry-run` to print without writing. Exits 1 within seconds when Redis does not answer.
  */
 import { z } from 'zod';
 import { parseEnvOrExit } from '../subgraphs/lib/env';
-import { createRedis } from '../subgraphs/lib/redis';
 import { operationsFromPaths, Safelist, safelistKey } from '../gateway/src/persisted-queries';
+import { connectRedisForCli, loadStackEnv } from './backing/stack-env';
 
-const env = parseEnvOrExit(
-  z.object({
-    REDIS_URL: z.string().regex(/^rediss?:\/\//).default('redis://127.0.0.1:6379'),
-    QUEUE_PREFIX: z.string().min(1).default('commerce'),
-  }),
-);
+const envSchema = z.object({
+  REDIS_URL: z.string().regex(/^rediss?:\/\//).default('redis://127.0.0.1:6379'),
+  QUEUE_PREFIX: z.string().min(1).default('commerce'),
+});
 
 async function main() {
   const args = process.argv.slice(2);
@@ -31,11 +30,13 @@ async function main() {
   if (!operations.length) throw new Error(`no operations found in ${paths.join(', ')}`);
   for (const op of operations) process.stdout.write(`${op.hash}  ${op.name}  (${op.file})\n`);
   if (!dryRun) {
-    const redis = createRedis(env.REDIS_URL);
+    const foundStack = loadStackEnv();
+    const env = parseEnvOrExit(envSchema);
+    const redis = await connectRedisForCli(env.REDIS_URL, foundStack);
     try {
       await new Safelist(redis, safelistKey(env.QUEUE_PREFIX)).register(operations.map((o) => ({ hash: o.hash, text: o.text })));
     } finally {
-      await redis.quit();
+      await redis.quit().catch(() => redis.disconnect());
     }
     process.stdout.write(`registered ${operations.length} entries in ${safelistKey(env.QUEUE_PREFIX)}\n`);
   }

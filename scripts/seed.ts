@@ -24,7 +24,7 @@ import { SEED_ADMIN, SEED_CUSTOMER_PASSWORD, seedCustomers } from '../subgraphs/
 import { seedCatalog } from '../subgraphs/products/seed';
 import { ensureMongo, type Backing } from './backing/mongo';
 import { ROOT } from './backing/processes';
-import { loadStackEnv } from './backing/stack-env';
+import { loadStackEnv, notRunningHint, printableUrl } from './backing/stack-env';
 import { DEFAULT_HISTORY, seedHistory } from './history';
 import { gatewayIsReady, seedLivePurchases } from './seed-live';
 
@@ -101,6 +101,9 @@ async function main() {
 }
 
 main().catch((err) => {
-  process.stderr.write(`[seed] ${err instanceof Error ? err.message : String(err)}\n`);
+  const message = err instanceof Error ? err.message : String(err);
+  // The driver's words for a database that never answered; say which one and what to check.
+  const unreachable = err instanceof Error && /ServerSelection/.test(err.name);
+  process.stderr.write(unreachable ? `[seed] cannot reach MongoDB at ${printableUrl(process.env.MONGODB_URI ?? '')} (${message}): ${notRunningHint(loadStackEnv(), 'MONGODB_URI')}\n` : `[seed] ${message}\n`);
   process.exit(1);
 });

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -41,6 +41,7 @@ describe('observability, persisted queries and draining at the gateway', () => {
   const capture = new Capture();
   let removeCapture: () => void;
   const gateways: Array<{ stop(): Promise<void> }> = [];
+  const tempDirs: string[] = [];
   const customerId = newId('customer');
   const productId = newId('product');
   const orderId = newId('order');
@@ -62,6 +63,7 @@ describe('observability, persisted queries and draining at the gateway', () => {
     await stack.orders.deps.orders.create({ _id: orderId, paymentId, customerId, status: 'PAID', lines, amountCents: 700, currency: 'USD', reservationId: newId('reservation') });
   });
   afterAll(async () => {
+    for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
     removeCapture?.();
     configureShutdown({ drainDelayMs: 0 });
     for (const gw of gateways) await gw.stop();
@@ -136,10 +138,12 @@ describe('observability, persisted queries and draining at the gateway', () => {
   it('in safelist mode runs only operations registered with npm run register-operations', async () => {
     const queuePrefix = `${stack.config.queuePrefix}-safe`;
     const dir = mkdtempSync(path.join(os.tmpdir(), 'ops-'));
+    tempDirs.push(dir);
     writeFileSync(path.join(dir, 'product.graphql'), 'query ProductCard($id: ID!) {\n  product(id: $id) { ...Card }\n}\nfragment Card on Product { id name }\n');
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/register-operations.ts', dir], {
       cwd: ROOT,
-      env: { ...process.env, REDIS_URL: stack.config.redisUrl, QUEUE_PREFIX: queuePrefix },
+      // DATA_DIR: an empty folder, so a developer's running `npm start` lends no settings to this run.
+      env: { ...process.env, REDIS_URL: stack.config.redisUrl, QUEUE_PREFIX: queuePrefix, DATA_DIR: dir },
     });
     const manifest = JSON.parse(stdout.trim().split('\n').pop()!);
     const text = print(parse('query ProductCard($id: ID!) { product(id: $id) { ...Card } } fragment Card on Product { id name }'));

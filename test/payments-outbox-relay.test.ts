@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import type { Queue } from 'bullmq';
 import { startRedisServer } from '../scripts/backing/redis';
@@ -15,13 +15,15 @@ import { startStack, type TestStack } from './support/stack';
  */
 describe('payment results survive Redis being down (outbox + relay)', () => {
   let redis: Awaited<ReturnType<typeof startRedisServer>>;
+  let tempDir: string;
   let redisDir: string;
   let stack: TestStack;
   let worker: Awaited<ReturnType<typeof startPaymentsWorker>>;
   let queue: Queue;
 
   beforeAll(async () => {
-    redisDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'payments-relay-')), 'redis');
+    tempDir = mkdtempSync(path.join(os.tmpdir(), 'payments-relay-'));
+    redisDir = path.join(tempDir, 'redis');
     redis = await startRedisServer(redisDir, { port: await freePort() });
     stack = await startStack({ redisUrl: redis.url });
     worker = await startPaymentsWorker({ ...stack.config, port: 0 }, { relayIntervalMs: 200, relayMinAgeMs: 0 });
@@ -32,6 +34,7 @@ describe('payment results survive Redis being down (outbox + relay)', () => {
     await worker?.stop();
     await stack?.stop();
     await redis?.proc.stop();
+    if (tempDir) rmSync(tempDir, { recursive: true, force: true });
   });
 
   it('a webhook that arrives while Redis is down is acknowledged, and its result is published once Redis is back, exactly once', async () => {

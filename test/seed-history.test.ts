@@ -102,9 +102,22 @@ describe('npm run seed: a year of shop history, made by the same domain function
     expect(revenue.values.filter((v) => v > 0).length).toBeGreaterThanOrEqual(11);
     const month = (m: number) => revenue.values[revenue.labels.findIndex((l) => new RegExp(`-${String(m).padStart(2, '0')}$|^${['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][m - 1]}`).test(l))];
     if (revenue.labels.some((l) => /12$|Dec/.test(l)) && revenue.labels.some((l) => /02$|Feb/.test(l))) expect(month(12)).toBeGreaterThan(month(2));
-    const topCustomers = await page.$$eval('#top-customers tbody tr td:first-child', (cells) => cells.map((c) => c.textContent));
+    // Each table row: name, count (units or orders), money. Names come through federation (products, customers).
+    const rows = (table: string) => page.$$eval(`#${table} tbody tr`, (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent?.trim() ?? '')));
+    const topProducts = await rows('top-products');
+    expect(topProducts).toHaveLength(5);
+    for (const [name, units, revenue] of topProducts) {
+      expect(name).not.toMatch(/^$|^prod_/); // a real name, not the bare id shown when the catalog lookup fails
+      expect(Number(units)).toBeGreaterThan(0);
+      expect(revenue).toMatch(/[1-9]/);
+    }
+    const topCustomers = await rows('top-customers');
     expect(topCustomers.length).toBeGreaterThanOrEqual(5);
-    expect(topCustomers).toContain(SEED_CUSTOMERS[0].name);
+    for (const [name, orders] of topCustomers) {
+      expect(name).not.toBe('');
+      expect(Number(orders)).toBeGreaterThan(0);
+    }
+    expect(topCustomers.map(([name]) => name)).toContain(SEED_CUSTOMERS[0].name);
     mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
   }, 60_000);

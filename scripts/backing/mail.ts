@@ -30,11 +30,15 @@ export interface MailpitOptions {
   /** Refuse (SMTP 550) every recipient that does not match this regular expression (tests of permanent failures). */
   allowedRecipients?: string;
   echo?: boolean;
+  /** Where to say that Mailpit is being built (first run only); stderr if not given. */
+  log?: (m: string) => void;
 }
+
+const logToStderr = (m: string) => process.stderr.write(`[mailpit] ${m}\n`);
 
 /** Starts Mailpit on 127.0.0.1 (free ports unless given), waits until both its SMTP and HTTP ports answer. */
 export async function startMailpit(opts: MailpitOptions = {}): Promise<Mailpit> {
-  const bin = ensureMailpitBinary(() => {});
+  const bin = ensureMailpitBinary(opts.log ?? logToStderr);
   const smtpPort = opts.smtpPort ?? (await freePort());
   const webPort = await freePort();
   const args = ['--smtp', `127.0.0.1:${smtpPort}`, '--listen', `127.0.0.1:${webPort}`, '--smtp-disable-rdns', '--disable-version-check', '--quiet'];
@@ -59,10 +63,10 @@ export async function startMailpit(opts: MailpitOptions = {}): Promise<Mailpit> 
  * inbox kept in `<dataDir>/mailpit`. MAILPIT_URL (the inbox) goes into the stack's environment so
  * companion commands can print it.
  */
-export async function ensureMail(opts: { dataDir: string; echo?: boolean }): Promise<Backing> {
+export async function ensureMail(opts: { dataDir: string; echo?: boolean; log?: (m: string) => void }): Promise<Backing> {
   const from: Record<string, string> = process.env.MAIL_FROM ? { MAIL_FROM: process.env.MAIL_FROM } : {};
   if (process.env.SMTP_URL) return { env: { SMTP_URL: process.env.SMTP_URL, ...from }, description: 'SMTP server from SMTP_URL in the environment: customer emails are really sent', stop: async () => {} };
-  const mailpit = await startMailpit({ database: path.join(opts.dataDir, 'mailpit', 'mailpit.db'), echo: opts.echo });
+  const mailpit = await startMailpit({ database: path.join(opts.dataDir, 'mailpit', 'mailpit.db'), echo: opts.echo, log: opts.log });
   return {
     env: { SMTP_URL: mailpit.smtpUrl, MAIL_FROM: process.env.MAIL_FROM ?? DEV_MAIL.from, MAILPIT_URL: mailpit.webUrl },
     description: `Mailpit ${MAILPIT_VERSION} (SMTP on port ${mailpit.smtpPort}), because SMTP_URL is not set: every customer email lands in the inbox at ${mailpit.webUrl}`,
@@ -74,9 +78,12 @@ export function ensureMailpitBinary(log: (m: string) => void): string {
   const found = which('mailpit');
   if (found) return found;
   const go = which('go') ?? '/usr/local/go/bin/go';
-  log(`installing mailpit@${MAILPIT_VERSION} with go install; first time only`);
+  // Downloads and compiles Mailpit (a minute or more the first time): `go install -v` names each package as it builds.
+  log(`installing mailpit@${MAILPIT_VERSION} with go install; first time only (its package list follows)`);
   mkdirSync(CACHE_BIN, { recursive: true });
-  const res = spawnSync(go, ['install', `github.com/axllent/mailpit@${MAILPIT_VERSION}`], { env: { ...process.env, GOBIN: CACHE_BIN }, encoding: 'utf8' });
-  if (res.status !== 0) throw new Error(`No mail catcher: set SMTP_URL, or install Go so Mailpit can be built. go install said:\n${res.stderr ?? res.error}`);
+  const started = Date.now();
+  const res = spawnSync(go, ['install', '-v', `github.com/axllent/mailpit@${MAILPIT_VERSION}`], { env: { ...process.env, GOBIN: CACHE_BIN }, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (res.status !== 0) throw new Error(`No mail catcher: set SMTP_URL, or install Go so Mailpit can be built (go install's output is above${res.error ? `; ${res.error}` : ''})`);
+  log(`installed mailpit in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return which('mailpit')!;
 }
