@@ -1,12 +1,13 @@
 import type { Connection } from 'mongoose';
+import { DEV_PASSWORDS } from '../lib/config';
 import { newId } from '../lib/ids';
 import { ensureIndexes } from '../lib/mongo';
 import { customerModel, newAddressId, refreshTokenModel, type AddressDoc, type CustomerDoc } from './model';
 import { hashPassword } from './password';
 
 /** Development accounts; documented in docs/auth.md. Never use these passwords anywhere real. */
-export const SEED_ADMIN = { email: 'admin@example.com', password: 'admin-dev-password-123', name: 'Shop Admin' } as const;
-export const SEED_CUSTOMER_PASSWORD = 'customer-dev-password-123';
+export const SEED_ADMIN = { email: 'admin@example.com', password: DEV_PASSWORDS.admin, name: 'Shop Admin' } as const;
+export const SEED_CUSTOMER_PASSWORD = DEV_PASSWORDS.customer;
 
 type SeedAddress = Omit<AddressDoc, '_id'>;
 export const SEED_CUSTOMERS: Array<{ email: string; name: string; addresses: SeedAddress[] }> = [
