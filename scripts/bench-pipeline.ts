@@ -22,6 +22,7 @@ import { catalogModels, productModel } from '../subgraphs/products/model';
 import { createStock } from '../subgraphs/products/stock';
 import { createInventory } from '../subgraphs/products/inventory';
 import { paymentModel } from '../subgraphs/payments/model';
+import { pendingPayment } from '../subgraphs/payments/pending-payment';
 import { orderModel } from '../subgraphs/orders/model';
 import { PAYMENT_RESULTS_CONCURRENCY } from '../subgraphs/orders/worker';
 import { analyticsModels } from '../subgraphs/orders/analytics/model';
@@ -74,13 +75,15 @@ async function prepareCheckouts(stack: BenchStack, n: number, run: number): Prom
     await productModel(productsDb).insertMany(productIds.map((_id, i) => ({ _id, sku: `BENCH-${run}-${i}`, name: `Bench item ${i}`, priceCents: 500 + i, currency: 'USD', onHand: n, available: n })));
     const customerId = newId('customer');
     const paymentIds = Array.from({ length: n }, () => newId('payment'));
-    const docs: Array<PreparedPayment & Record<string, unknown>> = [];
+    const docs: Array<ReturnType<typeof pendingPayment> & PreparedPayment> = [];
     let done = 0;
     await pool(paymentIds, 16, async (paymentId) => {
       const reservationId = newId('reservation');
       const r = await inventory.reserve({ reservationId, lines: [{ productId: productIds[done % PRODUCTS], quantity: 1 }], ttlSeconds: 3600 });
       const line = r.lines[0];
-      docs.push({ _id: paymentId, customerId, status: 'PENDING', lines: [line], amountCents: line.unitPriceCents, currency: 'USD', reservationId, intentId: `pi_bench_${paymentId.slice(-12)}`, shippingAddress: { line1: '1 Bench St', city: 'Testville', postalCode: '00000', country: 'US' } });
+      const shippingAddress = { line1: '1 Bench St', city: 'Testville', postalCode: '00000', country: 'US' };
+      const intentId = `pi_bench_${paymentId.slice(-12)}`;
+      docs.push({ ...pendingPayment({ paymentId, customerId, idempotencyKey: `bench-${paymentId}`, lines: [line], currency: 'USD', reservationId, intentId, shippingAddress }), intentId });
       if (++done % 1000 === 0) log(`  prepared ${done}/${n} checkouts`);
     });
     for (let i = 0; i < docs.length; i += 1000) await paymentModel(paymentsDb).insertMany(docs.slice(i, i + 1000));

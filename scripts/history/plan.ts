@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AddressSnapshot, LineSnapshot } from '../../subgraphs/lib/queues';
+import { linesTotalCents } from '../../subgraphs/payments/pending-payment';
 import { HOUR_WEIGHTS, addDays, categoryFactor, demandFactor, startOfUtcDay } from './calendar';
 import { createRandom, zipfWeights, type Random } from './random';
 
@@ -139,7 +140,7 @@ function basket(random: Random, products: PlanProduct[], weights: number[]): Lin
 }
 
 function story(index: number, seed: number, checkoutAt: Date, shopper: PlanShopper, lines: LineSnapshot[], random: Random, end: Date): Story {
-  const amountCents = lines.reduce((s, l) => s + l.unitPriceCents * l.quantity, 0);
+  const amountCents = linesTotalCents(lines);
   const id = (prefix: string) => historyId(prefix, seed, index, checkoutAt);
   const base = {
     index,

@@ -12,6 +12,7 @@ import { handlePaymentResult } from '../../subgraphs/orders/payment-results';
 import { createOrdersService, type Caller } from '../../subgraphs/orders/service';
 import { ensurePaymentsIndexes } from '../../subgraphs/payments/index';
 import { paymentsModels, type PaymentDoc } from '../../subgraphs/payments/model';
+import { pendingPayment } from '../../subgraphs/payments/pending-payment';
 import { buildChargeRefundedEvent, buildIntentEvent, type SimulatedEvent } from '../../subgraphs/payments/simulated-webhooks';
 import { handleStripeEvent, type WebhookDeps } from '../../subgraphs/payments/webhook';
 import type { Step, Story } from './plan';
@@ -185,18 +186,19 @@ export async function openHistoryPipeline(conns: { orders: Connection; payments:
 
   async function createPayment(story: Story): Promise<boolean> {
     try {
-      await payments.payments.create({
-        _id: story.paymentId,
-        customerId: story.customerId,
-        idempotencyKey: `history-${story.paymentId}`,
-        status: 'PENDING',
-        lines: story.lines,
-        amountCents: story.amountCents,
-        currency: story.currency,
-        reservationId: story.reservationId,
-        shippingAddress: story.shippingAddress,
-        intentId: story.intentId,
-      });
+      // Shaped by checkout's own constructor; the intent is the story's (no Stripe call in a replay).
+      await payments.payments.create(
+        pendingPayment({
+          paymentId: story.paymentId,
+          customerId: story.customerId,
+          idempotencyKey: `history-${story.paymentId}`,
+          lines: story.lines,
+          currency: story.currency,
+          reservationId: story.reservationId,
+          shippingAddress: story.shippingAddress,
+          intentId: story.intentId,
+        }),
+      );
       return true;
     } catch (err) {
       if (isDuplicateKeyError(err)) return false;

@@ -9,6 +9,7 @@ import type { Logger } from '../lib/logger';
 import { addressSnapshotSchema, type AddressSnapshot, type LineSnapshot, type TypedQueue, type inventoryCommandsQueue } from '../lib/queues';
 import { CART_LIMITS, cartLineInputSchema, type CartStore } from './cart';
 import type { PaymentDoc } from './model';
+import { pendingPayment } from './pending-payment';
 import { stripeFailure } from './stripe-client';
 
 /** The client sends products and quantities only: there is no price field to send. */
@@ -145,22 +146,20 @@ export function createCheckoutService(deps: CheckoutDeps) {
       input: { reservationId, lines: wanted, ttlSeconds: RESERVATION_TTL_SECONDS },
     });
     const lines: LineSnapshot[] = reserveStock.lines.map((l) => ({ productId: l.productId, name: l.name, sku: l.sku, unitPriceCents: l.unitPriceCents, quantity: l.quantity }));
-    const currency = reserveStock.lines[0].currency.toUpperCase();
-    const amountCents = lines.reduce((sum, l) => sum + l.unitPriceCents * l.quantity, 0);
 
     let payment: PaymentDoc;
     try {
-      const created = await deps.payments.create({
-        _id: paymentId,
-        customerId,
-        idempotencyKey: input.idempotencyKey ?? `auto-${randomUUID()}`,
-        status: 'PENDING',
-        lines,
-        amountCents,
-        currency,
-        reservationId: reserveStock.id,
-        shippingAddress,
-      });
+      const created = await deps.payments.create(
+        pendingPayment({
+          paymentId,
+          customerId,
+          idempotencyKey: input.idempotencyKey ?? `auto-${randomUUID()}`,
+          lines,
+          currency: reserveStock.lines[0].currency,
+          reservationId: reserveStock.id,
+          shippingAddress,
+        }),
+      );
       payment = created.toObject() as PaymentDoc;
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err;
