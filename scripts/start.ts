@@ -2,8 +2,9 @@
  * `npm start`: brings up the backing services (or uses the ones the environment names), then every
  * subgraph, worker and the gateway as child processes, and keeps them running: a child that dies
  * is restarted (restart-policy.ts: at once after a steady-state crash, with backoff if it keeps dying
- * at start, and the stack stops after five quick crashes in a row). Ctrl-C or SIGTERM stops all of
- * them and keeps the data in .data/.
+ * at start, and the stack stops after five quick crashes in a row); so is a backing service it
+ * started itself (mongo-java-server, redis-server, stripe-mock, Mailpit), on the same ports. Ctrl-C
+ * or SIGTERM stops all of them and keeps the data in .data/.
  */
 import path from 'node:path';
 import { ensureBackingServices } from './backing';
@@ -22,22 +23,29 @@ async function main() {
   // Local stand-ins (mongo-java-server, a private redis-server, stripe-mock, Mailpit) are development defaults.
   const missing = ['MONGODB_URI', 'REDIS_URL', 'STRIPE_SECRET_KEY', 'SMTP_URL'].filter((k) => !process.env[k]);
   if (production && missing.length) throw new Error(`NODE_ENV=production needs real services; set ${missing.join(', ')} (local stand-ins are for development)`);
-  const backing = await ensureBackingServices({ dataDir, log, mail: true });
   const children = new Map<string, Spawned>();
   let stopping = false;
+  // The backing services this command starts itself are restarted like its children (same ports,
+  // same data); one that keeps dying right after starting stops the stack, even while the others
+  // are still starting (a first run builds them).
+  const supervision = { log, onGiveUp: (reason: string) => (log(reason), void stopAll(1)) };
+  const backingStarted = ensureBackingServices({ dataDir, log, mail: true, supervision });
 
   const stopAll = async (code: number) => {
     if (stopping) return;
     stopping = true;
     log('stopping every process this command started…');
     for (const child of [...children.values()].reverse()) await child.stop();
-    await backing.stop();
+    // If they failed to start, ensureBackingServices already stopped the ones it had started.
+    await (await backingStarted.catch(() => undefined))?.stop();
     clearStackEnv();
     log('all stopped; data kept in ' + path.relative(process.cwd(), dataDir));
     process.exit(code);
   };
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
+  const backing = await backingStarted;
+  if (stopping) return; // Ctrl-C, or a backing service gave up, while the others were starting.
 
   // Developers pay from Sandbox with simulated webhooks; production refuses the flag.
   const simulation = production ? {} : { PAYMENT_SIMULATION: process.env.PAYMENT_SIMULATION ?? 'true' };

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { DEV_MAIL } from '../../subgraphs/lib/config';
 import type { Backing } from './mongo';
 import { CACHE_BIN, freePort, recentOutput, spawnService, waitForPort, which, type Spawned } from './processes';
+import { runService, type ServiceLaunch, type Supervision } from './supervise';
 
 /**
  * The local mail catcher: Mailpit, a single Go binary (SMTP server + web inbox + HTTP API), built
@@ -36,21 +37,34 @@ export interface MailpitOptions {
 
 const logToStderr = (m: string) => process.stderr.write(`[mailpit] ${m}\n`);
 
-/** Starts Mailpit on 127.0.0.1 (free ports unless given), waits until both its SMTP and HTTP ports answer. */
-export async function startMailpit(opts: MailpitOptions = {}): Promise<Mailpit> {
+/** How to run Mailpit on fixed ports; ready once both its SMTP and HTTP ports answer. */
+function mailpitLaunch(opts: MailpitOptions, smtpPort: number, webPort: number): ServiceLaunch {
   const bin = ensureMailpitBinary(opts.log ?? logToStderr);
-  const smtpPort = opts.smtpPort ?? (await freePort());
-  const webPort = await freePort();
   const args = ['--smtp', `127.0.0.1:${smtpPort}`, '--listen', `127.0.0.1:${webPort}`, '--smtp-disable-rdns', '--disable-version-check', '--quiet'];
   if (opts.database) {
     mkdirSync(path.dirname(opts.database), { recursive: true });
     args.push('--database', opts.database);
   }
   if (opts.allowedRecipients) args.push('--smtp-allowed-recipients', opts.allowedRecipients);
-  const proc = spawnService('mailpit', bin, args, { echo: opts.echo });
+  return {
+    name: 'Mailpit',
+    ports: [smtpPort, webPort],
+    spawn: () => spawnService('mailpit', bin, args, { echo: opts.echo }),
+    ready: async (proc) => {
+      await waitForPort(smtpPort, 20_000, proc.child);
+      await waitForPort(webPort, 20_000, proc.child);
+    },
+  };
+}
+
+/** Starts Mailpit on 127.0.0.1 (free ports unless given), waits until both its SMTP and HTTP ports answer. */
+export async function startMailpit(opts: MailpitOptions = {}): Promise<Mailpit> {
+  const smtpPort = opts.smtpPort ?? (await freePort());
+  const webPort = await freePort();
+  const launch = mailpitLaunch(opts, smtpPort, webPort);
+  const proc = launch.spawn();
   try {
-    await waitForPort(smtpPort, 20_000, proc.child);
-    await waitForPort(webPort, 20_000, proc.child);
+    await launch.ready(proc);
   } catch (err) {
     await proc.stop();
     throw new Error(`Mailpit did not start: ${String(err)}\n${recentOutput(proc)}`);
@@ -60,16 +74,19 @@ export async function startMailpit(opts: MailpitOptions = {}): Promise<Mailpit> 
 
 /**
  * SMTP_URL from the environment wins (a real mail server); otherwise Mailpit on free ports with its
- * inbox kept in `<dataDir>/mailpit`. MAILPIT_URL (the inbox) goes into the stack's environment so
- * companion commands can print it.
+ * inbox kept in `<dataDir>/mailpit` (restarted on the same ports if it dies, under `supervision`).
+ * MAILPIT_URL (the inbox) goes into the stack's environment so companion commands can print it.
  */
-export async function ensureMail(opts: { dataDir: string; echo?: boolean; log?: (m: string) => void }): Promise<Backing> {
+export async function ensureMail(opts: { dataDir: string; echo?: boolean; log?: (m: string) => void; supervision?: Supervision }): Promise<Backing> {
   const from: Record<string, string> = process.env.MAIL_FROM ? { MAIL_FROM: process.env.MAIL_FROM } : {};
   if (process.env.SMTP_URL) return { env: { SMTP_URL: process.env.SMTP_URL, ...from }, description: 'SMTP server from SMTP_URL in the environment: customer emails are really sent', stop: async () => {} };
-  const mailpit = await startMailpit({ database: path.join(opts.dataDir, 'mailpit', 'mailpit.db'), echo: opts.echo, log: opts.log });
+  const [smtpPort, webPort] = [await freePort(), await freePort()];
+  const launch = mailpitLaunch({ database: path.join(opts.dataDir, 'mailpit', 'mailpit.db'), echo: opts.echo, log: opts.log }, smtpPort, webPort);
+  const mailpit = await runService(launch, opts.supervision);
+  const webUrl = `http://127.0.0.1:${webPort}`;
   return {
-    env: { SMTP_URL: mailpit.smtpUrl, MAIL_FROM: process.env.MAIL_FROM ?? DEV_MAIL.from, MAILPIT_URL: mailpit.webUrl },
-    description: `Mailpit ${MAILPIT_VERSION} (SMTP on port ${mailpit.smtpPort}), because SMTP_URL is not set: every customer email lands in the inbox at ${mailpit.webUrl}`,
+    env: { SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, MAIL_FROM: process.env.MAIL_FROM ?? DEV_MAIL.from, MAILPIT_URL: webUrl },
+    description: `Mailpit ${MAILPIT_VERSION} (SMTP on port ${smtpPort}), because SMTP_URL is not set: every customer email lands in the inbox at ${webUrl}`,
     stop: () => mailpit.stop(),
   };
 }

@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { ROOT, freePort, recentOutput, spawnService, waitForPort, which, type Spawned } from './processes';
+import { ROOT, freePort, spawnService, waitForPort, which } from './processes';
+import { runService, type RunningService, type ServiceLaunch, type Supervision } from './supervise';
 
 export interface Backing {
   /** What to put in the environment of the services (MONGODB_URI, REDIS_URL, STRIPE_*). */
@@ -30,7 +31,7 @@ export const MONGO_JAVA_SERVER_VERSION = '1.47.0';
  * mongod where the network allows); else mongo-java-server behind our own Java main
  * (tools/mongo-server), with its memory backend for tests and its H2 file backend for `npm start`.
  */
-export async function ensureMongo(opts: { dataDir: string; log: Log; echo?: boolean; store?: MongoStore }): Promise<Backing> {
+export async function ensureMongo(opts: { dataDir: string; log: Log; echo?: boolean; store?: MongoStore; supervision?: Supervision }): Promise<Backing> {
   const store = opts.store ?? 'file';
   if (process.env.MONGODB_URI) return external(process.env.MONGODB_URI, 'MongoDB from MONGODB_URI in the environment');
 
@@ -39,8 +40,8 @@ export async function ensureMongo(opts: { dataDir: string; log: Log; echo?: bool
     const port = await freePort();
     const dbpath = path.join(opts.dataDir, 'mongod');
     mkdirSync(dbpath, { recursive: true });
-    const proc = spawnService('mongod', mongod, ['--dbpath', dbpath, '--port', String(port), '--bind_ip', '127.0.0.1'], { echo: opts.echo });
-    await waitForPort(port, 30_000, proc.child);
+    const args = ['--dbpath', dbpath, '--port', String(port), '--bind_ip', '127.0.0.1'];
+    const proc = await runService({ name: 'mongod', ports: [port], spawn: () => spawnService('mongod', mongod, args, { echo: opts.echo }), ready: (p) => waitForPort(port, 30_000, p.child) }, opts.supervision);
     return local(proc, `mongodb://127.0.0.1:${port}`, `mongod from PATH (${mongod}) on port ${port}, because MONGODB_URI is not set`);
   }
   opts.log('no MONGODB_URI and no mongod on PATH; trying mongodb-memory-server');
@@ -51,25 +52,16 @@ export async function ensureMongo(opts: { dataDir: string; log: Log; echo?: bool
   return startMongoJavaServer({ ...opts, store });
 }
 
-export async function startMongoJavaServer(opts: { dataDir: string; log: Log; echo?: boolean; store: MongoStore }): Promise<Backing> {
+export async function startMongoJavaServer(opts: { dataDir: string; log: Log; echo?: boolean; store: MongoStore; supervision?: Supervision }): Promise<Backing> {
   const java = which('java');
   if (!java) throw new Error('No MongoDB-compatible server: set MONGODB_URI, install mongod, or install a JDK 17 (Debian: apt-get install openjdk-17-jdk-headless maven) for the local mongo-java-server.');
   ensureMongoServerBuild(opts.log);
   const port = await freePort();
   const file = path.join(opts.dataDir, 'mongo', 'store.mv');
   const backendArgs = opts.store === 'file' ? ['--backend', 'h2', '--file', file] : ['--backend', 'memory'];
-  const proc = spawnService(
-    'mongo-server',
-    java,
-    ['-XX:+UseSerialGC', '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn', '-cp', `${MAIN_JAR}${path.delimiter}${path.join(BUILD_DIR, 'lib', '*')}`, 'local.mongo.MongoServerMain', '--host', '127.0.0.1', '--port', String(port), ...backendArgs],
-    { echo: opts.echo },
-  );
-  try {
-    await waitForPort(port, 60_000, proc.child);
-  } catch (err) {
-    await proc.stop();
-    throw new Error(`mongo-java-server did not start: ${String(err)}\n${recentOutput(proc)}`);
-  }
+  const args = ['-XX:+UseSerialGC', '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn', '-cp', `${MAIN_JAR}${path.delimiter}${path.join(BUILD_DIR, 'lib', '*')}`, 'local.mongo.MongoServerMain', '--host', '127.0.0.1', '--port', String(port), ...backendArgs];
+  const launch: ServiceLaunch = { name: 'mongo-java-server', ports: [port], spawn: () => spawnService('mongo-server', java, args, { echo: opts.echo }), ready: (p) => waitForPort(port, 60_000, p.child) };
+  const proc = await runService(launch, opts.supervision);
   const shown = path.relative(ROOT, file).startsWith('..') ? file : path.relative(ROOT, file);
   const where = opts.store === 'file' ? `H2 file ${shown}` : 'in memory';
   return local(proc, `mongodb://127.0.0.1:${port}`, `mongo-java-server ${MONGO_JAVA_SERVER_VERSION} (${where}) on port ${port}, because no mongod was found or could be downloaded`);
@@ -79,7 +71,7 @@ function external(uri: string, description: string): Backing {
   return { env: { MONGODB_URI: uri }, description, stop: async () => {} };
 }
 
-function local(proc: Spawned, uri: string, description: string): Backing {
+function local(proc: RunningService, uri: string, description: string): Backing {
   return { env: { MONGODB_URI: uri }, description, stop: () => proc.stop() };
 }
 

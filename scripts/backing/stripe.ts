@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { Backing } from './mongo';
 import { CACHE_BIN, freePort, spawnService, waitForPort, which } from './processes';
 import { spawnSync as run } from 'node:child_process';
+import { runService, type Supervision } from './supervise';
 
 export const STRIPE_MOCK_VERSION = 'v0.197.0';
 /** stripe-mock accepts any key of the right shape; these never touch a real account. */
@@ -14,7 +15,7 @@ export const MOCK_WEBHOOK_SECRET = 'whsec_local_development_secret';
  * self-hosted mock); otherwise stripe-mock on a free port, installed with `go install` if needed.
  * stripe-mock keeps no state and sends no webhooks: `npm run pay` signs and delivers them.
  */
-export async function ensureStripe(opts: { log: (m: string) => void; echo?: boolean }): Promise<Backing> {
+export async function ensureStripe(opts: { log: (m: string) => void; echo?: boolean; supervision?: Supervision }): Promise<Backing> {
   if (process.env.STRIPE_SECRET_KEY) {
     const env: Record<string, string> = { STRIPE_SECRET_KEY: process.env.STRIPE_SECRET_KEY };
     for (const k of ['STRIPE_API_HOST', 'STRIPE_API_PORT', 'STRIPE_API_PROTOCOL', 'STRIPE_PUBLISHABLE_KEY', 'STRIPE_WEBHOOK_SECRET']) if (process.env[k]) env[k] = process.env[k]!;
@@ -23,8 +24,11 @@ export async function ensureStripe(opts: { log: (m: string) => void; echo?: bool
   const bin = ensureStripeMockBinary(opts.log);
   const port = await freePort();
   const httpsPort = await freePort();
-  const proc = spawnService('stripe-mock', bin, ['-http-port', String(port), '-https-port', String(httpsPort)], { echo: opts.echo });
-  await waitForPort(port, 30_000, proc.child);
+  const args = ['-http-port', String(port), '-https-port', String(httpsPort)];
+  const proc = await runService(
+    { name: 'stripe-mock', ports: [port, httpsPort], spawn: () => spawnService('stripe-mock', bin, args, { echo: opts.echo }), ready: (p) => waitForPort(port, 30_000, p.child) },
+    opts.supervision,
+  );
   return {
     env: {
       STRIPE_SECRET_KEY: MOCK_SECRET_KEY,
