@@ -6,7 +6,7 @@ import type { Notification } from '../../lib/queues';
 import { emailView } from './format';
 import type { NotificationDoc } from './model';
 import type { RecipientLookup } from './recipient';
-import { claim, DELIVERY_UNKNOWN, ensureRecord, failPending, markFailed, markInterrupted, markSent, release } from './records';
+import { claim, DELIVERY_UNKNOWN, ensureRecord, failPending, markFailed, markHandedOver, markSent, recoverExpired, release } from './records';
 import { renderEmail } from './render';
 import { senderDomain, type Mailer } from './smtp';
 
@@ -15,14 +15,20 @@ import { senderDomain, type Mailer } from './smtp';
  * 1. find or create the record (PENDING); a job of an older resend generation stops here;
  * 2. settle what is already decided: SENT or FAILED → nothing to do; SENDING under a live lease →
  *    another worker is sending it now, retry later; SENDING with its lease run out → that sender
- *    died mid-send: FAILED for an admin, never resent automatically (at most once);
+ *    died: if it had not handed the message over, nothing can have been accepted, so it goes back
+ *    to PENDING and this job sends it; if it had, FAILED for an admin, never resent (at most once);
  * 3. everything that can fail slowly (asking customers for the address, rendering) happens BEFORE
- *    the claim, so the window in which a crash leaves "delivery unknown" is the SMTP exchange only;
- * 4. claim (PENDING → SENDING, conditional: one claimant wins), send, record the outcome.
+ *    the claim;
+ * 4. claim (PENDING → SENDING, conditional: one claimant wins), send with the fenced hand-over just
+ *    before the end-of-data (records.ts markHandedOver), record the outcome. So the window in which
+ *    a crash leaves "delivery unknown" is from the hand-over to the server's reply only.
  */
 export type DeliveryOutcome = 'sent' | 'already-sent' | 'already-failed' | 'failed' | 'interrupted' | 'superseded' | 'no-recipient';
 
-/** Another worker holds a live claim: the job retries (backoff) and then finds it SENT, or interrupted. */
+/**
+ * Another worker holds a live claim, or took ours over before our hand-over: the job retries
+ * (backoff) and then finds it SENT, or interrupted.
+ */
 export class SendInProgressError extends Error {}
 
 /** A transient SMTP failure: the record is back to PENDING and the job retries with the queue's backoff. */
@@ -62,7 +68,8 @@ export async function deliverNotification(n: Notification, deps: DeliveryDeps): 
   }
 
   const headers = n.resend ? { 'X-Notification-Resend': String(n.resend) } : undefined;
-  const outcome = await deps.mailer.send({ to: recipient.email, ...email, messageId: record.messageId, headers });
+  const handOver = () => markHandedOver(deps.records, record._id, token);
+  const outcome = await deps.mailer.send({ to: recipient.email, ...email, messageId: record.messageId, headers }, handOver);
   if (outcome.ok) {
     await markSent(deps.records, record._id, token);
     return 'sent';
@@ -70,6 +77,12 @@ export async function deliverNotification(n: Notification, deps: DeliveryDeps): 
   if (outcome.kind === 'transient') {
     await release(deps.records, record._id, token, outcome.error);
     throw new TransientSendError(outcome.error);
+  }
+  if (outcome.kind === 'withheld') {
+    // Our lease ran out and the record was taken back before the hand-over: the message was
+    // aborted before its end-of-data, and the record is someone else's to send now.
+    deps.logger.warn('notification claim lost before the hand-over: message aborted unsent', { notification: record._id });
+    throw new SendInProgressError(`notification ${record._id} was taken over before the hand-over; not sent by this attempt`);
   }
   await markFailed(deps.records, record._id, token, outcome.kind === 'unknown' ? `${DELIVERY_UNKNOWN} (${outcome.error})` : outcome.error);
   deps.logger.warn('notification not delivered', { notification: record._id, kind: outcome.kind, error: outcome.error });
@@ -82,10 +95,18 @@ async function settle(deps: DeliveryDeps, record: NotificationDoc): Promise<Deli
       return 'already-sent';
     case 'FAILED':
       return 'already-failed';
-    case 'SENDING':
+    case 'SENDING': {
       if (record.leaseUntil && record.leaseUntil.getTime() > Date.now()) throw new SendInProgressError(`notification ${record._id} is being sent by another worker`);
-      if (await markInterrupted(deps.records, record)) deps.logger.warn('notification interrupted mid-send: marked FAILED for review', { notification: record._id });
-      return 'interrupted';
+      const recovered = await recoverExpired(deps.records, record);
+      if (recovered === 'interrupted') {
+        deps.logger.warn('notification interrupted after the hand-over: marked FAILED for review', { notification: record._id });
+        return 'interrupted';
+      }
+      // Requeued (its sender died before the hand-over), or moved by someone else meanwhile: the
+      // conditional claim decides, and a failed claim re-reads and settles again.
+      if (recovered === 'requeued') deps.logger.warn('notification sender stopped before the hand-over: sending it again', { notification: record._id });
+      return null;
+    }
     default:
       return null;
   }

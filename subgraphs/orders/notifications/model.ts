@@ -7,10 +7,16 @@ import { NOTIFICATION_EVENTS, notificationKey, type Notification, type Notificat
  * for a partial refund the event and cumulative amount), so whatever delivers the job how often,
  * there is one record, and the record decides whether the email goes out (see delivery.ts):
  *
- *   PENDING ──claim (conditional)──▶ SENDING ──250 OK──▶ SENT
- *      ▲  transient failure │             │ permanent failure, or the lease ran out
- *      └────────────────────┘             ▼ (a crash mid-send: delivery unknown)
- *                                       FAILED ──admin resend──▶ PENDING
+ *            ┌────────── transient failure (4xx, refused, timeout): nothing accepted ──────────┐
+ *            ▼                                                                                  │
+ *   PENDING ──claim──▶ SENDING ──hand-over (fence)──▶ SENDING + handedOverAt ──250 OK──▶ SENT   │
+ *      ▲                  │ lease ran out               │ 5xx, or lease ran out / lost          │
+ *      └──────────────────┘ (nothing can be accepted)   ▼ connection (maybe accepted)           │
+ *                                                     FAILED ──admin resend──▶ PENDING          │
+ *   (both SENDING states may go back to PENDING on a transient failure) ────────────────────────┘
+ *
+ * The hand-over is written just before the end-of-data (smtp.ts): an SMTP server accepts a message
+ * only on the end-of-data, so a dead sender's record without it is safe to send again.
  */
 export const NOTIFICATION_STATUSES = ['PENDING', 'SENDING', 'SENT', 'FAILED'] as const;
 export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
@@ -35,6 +41,12 @@ export interface NotificationDoc {
   /** The claim of the worker sending it now (SENDING), and until when that claim holds. */
   claimToken?: string | null;
   leaseUntil?: Date | null;
+  /**
+   * When the claim's holder was about to send the end-of-data (the fence, records.ts
+   * markHandedOver): from then on the server may have accepted the message. Absent before; cleared
+   * by the next claim. Never null: filters test it with `$exists`.
+   */
+  handedOverAt?: Date;
   /** The job payload as first received, JSON: what a resend sends again. */
   payload: string;
   /** A resend's job, published from here (lib/outbox.ts) so a Redis outage cannot lose it. */
@@ -63,6 +75,7 @@ const schema = new Schema<NotificationDoc>(
     messageId: { type: String, required: true },
     claimToken: String,
     leaseUntil: Date,
+    handedOverAt: Date,
     payload: { type: String, required: true },
     ...outboxSchemaFields,
   },
@@ -71,7 +84,7 @@ const schema = new Schema<NotificationDoc>(
 // Indexes (docs/notifications.md lists each with its query):
 /** Order.notifications (service.ts byOrderLoader): an order's emails, oldest first; resend's latest of an event. */
 schema.index({ orderId: 1, createdAt: 1, _id: 1 });
-/** failedNotifications (service.ts failed), most recently changed first; the sweep's SENDING records (records.ts sweepInterrupted). */
+/** failedNotifications (service.ts failed), most recently changed first; the sweep's SENDING records (records.ts sweepExpiredClaims). */
 schema.index({ status: 1, updatedAt: -1, _id: -1 });
 /** The outbox relay (resends). */
 outboxIndex(schema);

@@ -12,7 +12,7 @@ import { notificationOutcomes } from './metrics';
 import { notificationModel, notificationRecordId, type NotificationDoc } from './model';
 import { runEvery } from '../../lib/periodic';
 import { recipientsFromCustomers } from './recipient';
-import { sweepInterrupted } from './records';
+import { sweepExpiredClaims } from './records';
 import { createMailer } from './smtp';
 import type { Model } from 'mongoose';
 
@@ -21,7 +21,7 @@ export interface NotificationsWorkerOptions {
   leaseMs?: number;
   /** SMTP connection, greeting and socket timeouts (default 15 s each). */
   smtpTimeoutMs?: number;
-  /** How often SENDING records whose lease ran out are marked interrupted (default 30 s). */
+  /** How often SENDING records whose lease ran out are recovered: requeued, or marked interrupted (default 30 s). */
   sweepIntervalMs?: number;
   /** How often resend jobs a Redis outage left unpublished are published (default 3 s). */
   relayIntervalMs?: number;
@@ -76,11 +76,18 @@ async function runJob(n: Notification, job: Job, deps: DeliveryDeps) {
   }
 }
 
-/** Marks SENDING records whose lease ran out (their sender died) as interrupted, at start and every `intervalMs`. */
+/**
+ * Recovers SENDING records whose lease ran out (their sender died), at start and every `intervalMs`:
+ * one not handed over goes back to PENDING (the job's retry, or the orders safety net that
+ * republishes a PENDING record's job, sends it); one handed over is FAILED for review.
+ */
 function startSweep(records: Model<NotificationDoc>, logger: Logger, intervalMs: number): () => Promise<void> {
   const sweep = () =>
-    sweepInterrupted(records)
-      .then((n) => n && logger.warn('notifications interrupted mid-send marked FAILED for review', { count: n }))
+    sweepExpiredClaims(records)
+      .then(({ requeued, interrupted }) => {
+        if (requeued) logger.warn('notification sends stopped before the hand-over: back to PENDING, to be sent again', { count: requeued });
+        if (interrupted) logger.warn('notifications interrupted after the hand-over marked FAILED for review', { count: interrupted });
+      })
       .catch((err) => logger.error('notification sweep failed', { error: String(err) }));
   return runEvery(intervalMs, sweep, { immediately: true }).stop;
 }
