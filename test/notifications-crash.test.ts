@@ -127,20 +127,41 @@ describe('a notification send cut off before or after its hand-over', () => {
     await mailpit?.stop();
   });
 
-  it('killed after the hand-over: at most one copy (the server got it, the worker died before recording it); no one sends it again, and admins see why', async () => {
+  /**
+   * Pays an order whose confirmation the real worker process sends through `proxyPort`, and
+   * SIGKILLs that worker once `proxyReached` resolves (the point in the SMTP exchange under test).
+   */
+  async function confirmationCutOff(proxyPort: number, proxyReached: Promise<unknown>) {
     const customer = await aCustomer(stack);
-    // The SMTP server accepts the message, but the worker never hears its "250 OK".
-    const proxy = await replySwallowingProxy(mailpit.smtpPort);
-    const worker = await startWorkerProcess(stack, `smtp://127.0.0.1:${proxy.port}`);
-    let survivor: RunningService | undefined;
+    const worker = await startWorkerProcess(stack, `smtp://127.0.0.1:${proxyPort}`);
+    let paymentId: string;
     try {
       const product = await createProduct(stack, 5);
       const result = paymentResult(customer.id, await reserve(stack, product, 1));
+      paymentId = result.paymentId;
       await q.publish(result);
-      await proxy.accepted;
+      await proxyReached;
+    } finally {
       worker.child.kill('SIGKILL');
-      const order = (await stack.orders.deps.orders.findOne({ paymentId: result.paymentId }).lean<OrderDoc>())!;
-      const recordId = `${order._id}:ORDER_PLACED`;
+    }
+    const order = (await stack.orders.deps.orders.findOne({ paymentId }).lean<OrderDoc>())!;
+    return { customer, order, recordId: `${order._id}:ORDER_PLACED` };
+  }
+
+  /** The confirmation job of this order, once some worker completed it. */
+  function confirmationJobDone(orderId: string) {
+    return waitFor('the dead worker\'s job to finish elsewhere', async () => {
+      const j = await q.queues[QUEUES.notifications].getJob(`notify-${orderId}-ORDER_PLACED`);
+      return (await j?.getState()) === 'completed' && j;
+    }, 45_000, 250);
+  }
+
+  it('killed after the hand-over: at most one copy (the server got it, the worker died before recording it); no one sends it again, and admins see why', async () => {
+    // The SMTP server accepts the message, but the worker never hears its "250 OK".
+    const proxy = await replySwallowingProxy(mailpit.smtpPort);
+    let survivor: RunningService | undefined;
+    try {
+      const { customer, order, recordId } = await confirmationCutOff(proxy.port, proxy.accepted);
       const mail = inbox(mailpit.webUrl);
       expect(await mail.waitForMessages(customer.email, 1)).toHaveLength(1);
       expect(await stack.orders.deps.notifications.records.findById(recordId).lean()).toMatchObject({ status: 'SENDING', attempts: 1 });
@@ -150,35 +171,23 @@ describe('a notification send cut off before or after its hand-over', () => {
       survivor = await startNotifications(stack, mailpit.smtpUrl);
       const failed = await waitForRecord(stack, 'the interrupted send marked for review', { _id: recordId, status: 'FAILED' });
       expect(failed.lastError).toBe(DELIVERY_UNKNOWN);
-      const job = await waitFor('the dead worker\'s job to finish elsewhere', async () => {
-        const j = await q.queues[QUEUES.notifications].getJob(`notify-${order._id}-ORDER_PLACED`);
-        return (await j?.getState()) === 'completed' && j;
-      }, 45_000, 250);
+      const job = await confirmationJobDone(order._id);
       expect(['already-failed', 'interrupted']).toContain(job.returnvalue.outcome);
       expect(await mail.messagesTo(customer.email)).toHaveLength(1);
 
       const seen = await stack.gql(`query($id: ID!) { order(id: $id) { notifications { status attempts lastError } } }`, { id: order._id }, { token: await stack.tokenFor(newId('customer'), 'ADMIN') });
       expect(seen.data.order.notifications).toEqual([{ status: 'FAILED', attempts: 1, lastError: DELIVERY_UNKNOWN }]);
     } finally {
-      worker.child.kill('SIGKILL');
       await survivor?.stop();
       await proxy.close();
     }
   }, 90_000);
 
   it('killed before the hand-over (waiting for the server\'s 354): nothing was accepted, so the email is sent again, exactly once', async () => {
-    const customer = await aCustomer(stack);
     const proxy = await dataHoldingProxy(mailpit.smtpPort);
-    const worker = await startWorkerProcess(stack, `smtp://127.0.0.1:${proxy.port}`);
     let survivor: RunningService | undefined;
     try {
-      const product = await createProduct(stack, 5);
-      const result = paymentResult(customer.id, await reserve(stack, product, 1));
-      await q.publish(result);
-      await proxy.dataAsked;
-      worker.child.kill('SIGKILL');
-      const order = (await stack.orders.deps.orders.findOne({ paymentId: result.paymentId }).lean<OrderDoc>())!;
-      const recordId = `${order._id}:ORDER_PLACED`;
+      const { customer, order, recordId } = await confirmationCutOff(proxy.port, proxy.dataAsked);
       const cutOff = await notificationRecords(stack).findById(recordId).lean();
       expect(cutOff).toMatchObject({ status: 'SENDING', attempts: 1 });
       expect(cutOff!.handedOverAt).toBeUndefined();
@@ -192,14 +201,10 @@ describe('a notification send cut off before or after its hand-over', () => {
       const sent = await waitForRecord(stack, 'the email sent again', { _id: recordId, status: 'SENT' }, 45_000);
       expect(sent).toMatchObject({ attempts: 2, lastError: null });
       expect(sent.handedOverAt).toBeInstanceOf(Date);
-      const job = await waitFor('the dead worker\'s job to finish elsewhere', async () => {
-        const j = await q.queues[QUEUES.notifications].getJob(`notify-${order._id}-ORDER_PLACED`);
-        return (await j?.getState()) === 'completed' && j;
-      }, 45_000, 250);
+      const job = await confirmationJobDone(order._id);
       expect(job.returnvalue.outcome).toBe('sent');
       expect(await mail.waitForMessages(customer.email, 1)).toHaveLength(1);
     } finally {
-      worker.child.kill('SIGKILL');
       await survivor?.stop();
       await proxy.close();
     }
