@@ -52,8 +52,11 @@ export const gatewayEnvSchema = baseEnvSchema
     CORS_ORIGINS: list,
     // Persisted queries.
     PERSISTED_QUERIES_ENABLED: flag,
-    PERSISTED_QUERIES_TTL_SECONDS: int(24 * 3600),
+    /** At most a day: the APQ storage bound (persisted-queries.ts, ApqBudget) relies on it. */
+    PERSISTED_QUERIES_TTL_SECONDS: z.coerce.number().int().positive().max(24 * 3600).default(24 * 3600),
     PERSISTED_QUERIES_MAX_BYTES: int(8 * 1024),
+    /** New APQ entries all instances together may store per UTC day. */
+    PERSISTED_QUERIES_MAX_PER_DAY: int(5_000),
     PERSISTED_QUERIES_SAFELIST: flag,
   })
   // The gateway has no database: production requires REDIS_URL (rate limits, sessions, APQ) but not MONGODB_URI.
@@ -93,6 +96,8 @@ export interface GatewayPersistedQueries {
   ttlSeconds: number;
   /** A query longer than this is run but not stored. */
   maxBytes: number;
+  /** New APQ entries per UTC day across all instances; beyond it queries run but are not stored. */
+  maxEntriesPerDay: number;
   /** Only operations registered with `npm run register-operations` are accepted. */
   safelist: boolean;
 }
@@ -141,11 +146,11 @@ export function defaultSecurity(nodeEnv: GatewayConfig['nodeEnv']): GatewaySecur
 
 /**
  * APQ lets any client store text in the Redis the queues live in: on in development, off in
- * production unless PERSISTED_QUERIES_ENABLED (bounded then by size and TTL), where the safelist
- * is the way to persist operations.
+ * production unless PERSISTED_QUERIES_ENABLED, where the safelist is the way to persist operations.
+ * Wherever it is on, storage is bounded by size, TTL (a day at most) and entries per day.
  */
 export function defaultPersistedQueries(nodeEnv: GatewayConfig['nodeEnv']): GatewayPersistedQueries {
-  return { enabled: nodeEnv !== 'production', ttlSeconds: 24 * 3600, maxBytes: 8 * 1024, safelist: false };
+  return { enabled: nodeEnv !== 'production', ttlSeconds: 24 * 3600, maxBytes: 8 * 1024, maxEntriesPerDay: 5_000, safelist: false };
 }
 
 /** Every setting with its default filled in. */
@@ -208,6 +213,12 @@ export function gatewayConfigFromEnv(env: GatewayEnv): GatewayConfig {
       corsOrigins: env.CORS_ORIGINS,
       trustProxy: env.TRUST_PROXY,
     },
-    persistedQueries: { enabled: env.PERSISTED_QUERIES_ENABLED, ttlSeconds: env.PERSISTED_QUERIES_TTL_SECONDS, maxBytes: env.PERSISTED_QUERIES_MAX_BYTES, safelist: env.PERSISTED_QUERIES_SAFELIST },
+    persistedQueries: {
+      enabled: env.PERSISTED_QUERIES_ENABLED,
+      ttlSeconds: env.PERSISTED_QUERIES_TTL_SECONDS,
+      maxBytes: env.PERSISTED_QUERIES_MAX_BYTES,
+      maxEntriesPerDay: env.PERSISTED_QUERIES_MAX_PER_DAY,
+      safelist: env.PERSISTED_QUERIES_SAFELIST,
+    },
   };
 }

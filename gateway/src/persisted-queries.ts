@@ -7,13 +7,17 @@ import { createKeyv } from '@keyv/redis';
 import type { RequestHandler } from 'express';
 import { Kind, parse, print, visit, type DefinitionNode, type DocumentNode, type FragmentDefinitionNode } from 'graphql';
 import type { Redis } from 'ioredis';
+import client from 'prom-client';
 import { jsonError } from '../../subgraphs/lib/http';
 import type { Logger } from '../../subgraphs/lib/logger';
+import { registry } from '../../subgraphs/lib/metrics';
 
 /**
  * Persisted queries.
  * - APQ (automatic): clients send a sha256 first and the full query only on a miss; the hash → query
  *   cache lives in Redis (`${QUEUE_PREFIX}:apq:apq:<sha256>`), so every gateway instance shares it.
+ *   That Redis is the queues' (noeviction), so what clients may store is bounded: per entry (size,
+ *   one day at most) and in total (ApqBudget: new entries per UTC day).
  * - Safelist (PERSISTED_QUERIES_SAFELIST=true): only operations registered with
  *   `npm run register-operations` run. They live in one Redis hash, `${QUEUE_PREFIX}:pq:safelist`
  *   (sha256 → query text), read by every instance; hash-only requests for them always hit.
@@ -53,26 +57,70 @@ export function createApqCache(redisUrl: string, queuePrefix: string, logger: Lo
   return { cache: new KeyvAdapter<string>(keyv as any), close: () => keyv.disconnect().catch(() => undefined) };
 }
 
+const DAY_SECONDS = 24 * 3600;
+
+/** APQ stores refused, by reason: `size` (query over the limit) or `budget` (the day's entries spent). */
+export const apqStoreRefused =
+  (registry.getSingleMetric('apq_store_refused_total') as client.Counter<'reason'> | undefined) ??
+  new client.Counter({ name: 'apq_store_refused_total', help: 'Automatic persisted queries not stored, by reason (size | budget)', labelNames: ['reason'] as const, registers: [registry] });
+
+export const apqBudgetKey = (queuePrefix: string, now: Date) => `${queuePrefix}:pq:apq-budget:${now.toISOString().slice(0, 10)}`;
+
+/**
+ * How many new APQ entries all instances together may store per UTC day: one atomic INCR on
+ * `${QUEUE_PREFIX}:pq:apq-budget:<YYYY-MM-DD>`, which expires after two days.
+ * Storage bound: an entry lives at most one day (PersistedQueryCache caps its TTL), so the entries
+ * in Redis at any moment were stored on at most two UTC days: at most 2 × maxEntriesPerDay ×
+ * maxBytes (defaults: 2 × 5,000 × 8 KiB ≈ 78 MiB, plus Redis' per-key overhead).
+ */
+export class ApqBudget {
+  constructor(private readonly redis: Redis, private readonly queuePrefix: string, private readonly maxEntriesPerDay: number) {}
+
+  /** Spends one entry of today's budget; false once it is spent. Throws if Redis cannot count. */
+  async take(now = new Date()): Promise<boolean> {
+    const key = apqBudgetKey(this.queuePrefix, now);
+    const results = await this.redis.multi().incr(key).expire(key, 2 * DAY_SECONDS).exec();
+    const [error, count] = results?.[0] ?? [new Error('APQ budget transaction discarded'), 0];
+    if (error) throw error;
+    return Number(count) <= this.maxEntriesPerDay;
+  }
+}
+
+export interface PersistedQueryStores {
+  /** The APQ cache; absent when clients may not store queries. */
+  apq?: KeyValueCache<string>;
+  budget: ApqBudget;
+  safelist: Safelist;
+  maxBytes: number;
+}
+
 /**
  * What Apollo looks persisted queries up in: registered operations first, then the APQ cache.
  * Apollo Server asks for `apq:<sha256>` (it prefixes every key it uses in a shared cache).
- * Clients store through set(): only when APQ is on, and only queries of at most `maxBytes`.
+ * Clients store through set(): only when APQ is on, only queries of at most `maxBytes`, only
+ * while the day's budget lasts, and for one day at most. A refused store costs the client nothing
+ * but a PersistedQueryNotFound on its next hash-only request, after which it sends the full query.
  */
 export class PersistedQueryCache implements KeyValueCache<string> {
-  constructor(
-    private readonly apq: KeyValueCache<string> | undefined,
-    private readonly safelist: Safelist,
-    private readonly maxBytes: number,
-  ) {}
+  constructor(private readonly stores: PersistedQueryStores) {}
+
   async get(key: string): Promise<string | undefined> {
-    return (await this.safelist.get(key.replace(/^apq:/, ''))) ?? (await this.apq?.get(key));
+    return (await this.stores.safelist.get(key.replace(/^apq:/, ''))) ?? (await this.stores.apq?.get(key));
   }
+
   async set(key: string, value: string, options?: KeyValueCacheSetOptions): Promise<void> {
-    if (!this.apq || Buffer.byteLength(value) > this.maxBytes) return;
-    await this.apq.set(key, value, options);
+    const { apq, budget, maxBytes } = this.stores;
+    if (!apq) return;
+    if (Buffer.byteLength(value) > maxBytes) return void apqStoreRefused.inc({ reason: 'size' });
+    // Already stored (clients racing to register the same query): nothing new, so no budget spent,
+    // and its life is not extended.
+    if ((await apq.get(key)) !== undefined) return;
+    if (!(await budget.take())) return void apqStoreRefused.inc({ reason: 'budget' });
+    await apq.set(key, value, { ttl: Math.min(options?.ttl ?? DAY_SECONDS, DAY_SECONDS) });
   }
+
   async delete(key: string): Promise<boolean | void> {
-    return this.apq?.delete(key);
+    return this.stores.apq?.delete(key);
   }
 }
 

@@ -22,7 +22,7 @@ import { formatGatewayError, isClientHttpError, isClientSafe, operationResolutio
 import { graphqlHandler } from './graphql-handler';
 import { createGatewayIdentity } from './identity';
 import { armorProtection, bodyErrors, refuseBatches } from './limits';
-import { createApqCache, PersistedQueryCache, Safelist, safelistKey, safelistOnly } from './persisted-queries';
+import { ApqBudget, createApqCache, PersistedQueryCache, Safelist, safelistKey, safelistOnly } from './persisted-queries';
 import { createRateLimiters, generalRateLimit, sensitiveRateLimitPlugin } from './rate-limit';
 import { RequestSigner } from './request-signer';
 
@@ -111,6 +111,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningServic
   const limiters = createRateLimiters(redis, config.queuePrefix, limits);
   const safelist = new Safelist(redis, safelistKey(config.queuePrefix), logger);
   const apq = persistedQueries.enabled ? createApqCache(config.redisUrl, config.queuePrefix, logger) : undefined;
+  const budget = new ApqBudget(redis, config.queuePrefix, persistedQueries.maxEntriesPerDay);
+  const persistedQueryCache = new PersistedQueryCache({ apq: apq?.cache, budget, safelist, maxBytes: persistedQueries.maxBytes });
   const armor = armorProtection(limits, security);
 
   // Apollo Server caches parsed and validated documents by query hash (armor's rules run once per
@@ -137,7 +139,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningServic
     allowBatchedHttpRequests: false,
     csrfPrevention: true,
     // The safelist answers hash-only requests even where clients may not store queries (APQ off).
-    persistedQueries: apq || persistedQueries.safelist ? { cache: new PersistedQueryCache(apq?.cache, safelist, persistedQueries.maxBytes), ttl: persistedQueries.ttlSeconds } : false,
+    persistedQueries: apq || persistedQueries.safelist ? { cache: persistedQueryCache, ttl: persistedQueries.ttlSeconds } : false,
     validationRules: armor.validationRules,
     parseOptions: armor.parseOptions,
     formatError: (formatted, error) => formatGatewayError(formatted, error, { exposeInternals, hideSuggestions: !security.fieldSuggestions }),
