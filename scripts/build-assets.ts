@@ -2,8 +2,9 @@
  * The second half of `npm run build` (after `tsc -p tsconfig.build.json`): copies what the
  * compiled code reads from disk next to it in dist/, at the same relative places as in the
  * source tree: every file beside the sources that is not TypeScript (subgraph schemas, email
- * templates, ...), the composed supergraph (schema/) and the gateway's static pages
- * (gateway/public). Runs compiled, from dist/scripts.
+ * templates, ...; the benchmarks' CPU-profile preload, scripts/bench/*.cjs), the composed
+ * supergraph (schema/) and the gateway's static pages (gateway/public). Runs compiled, from
+ * dist/scripts.
  */
 import { cpSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -21,7 +22,7 @@ function assetFiles(dir: string): string[] {
 }
 
 const copies: Array<[string, string]> = [
-  ...[...assetFiles(path.join(ROOT, 'subgraphs')), ...assetFiles(path.join(ROOT, 'gateway', 'src'))].map((file): [string, string] => [file, path.join(DIST, path.relative(ROOT, file))]),
+  ...[...assetFiles(path.join(ROOT, 'subgraphs')), ...assetFiles(path.join(ROOT, 'gateway', 'src')), ...assetFiles(path.join(ROOT, 'scripts', 'bench'))].map((file): [string, string] => [file, path.join(DIST, path.relative(ROOT, file))]),
   [path.join(ROOT, 'schema'), path.join(DIST, 'schema')],
   [path.join(ROOT, 'gateway', 'public'), path.join(DIST, 'gateway', 'public')],
 ];

@@ -12,7 +12,7 @@ import { waitFor } from './support/wait';
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '..');
 /** What `npm run build` reads besides tsconfig: the asset step copies from these. */
-const ASSET_SOURCES = ['subgraphs', 'gateway', 'schema'];
+const ASSET_SOURCES = ['subgraphs', 'gateway', 'schema', 'scripts'];
 
 /**
  * The production build runs: `npm run build`'s two steps (tsc with tsconfig.build.json, then the
@@ -50,6 +50,8 @@ describe('the production build (compiled JavaScript) runs', () => {
     expect(compiled).toBe('no type errors');
     await run(process.execPath, [path.join(dist, 'scripts', 'build-assets.js')], { cwd: app });
     expect(existsSync(path.join(dist, 'subgraphs', 'products', 'schema.graphql'))).toBe(true);
+    // The benchmarks' BENCH_CPU_PROF preload is plain JavaScript the compiler does not carry over.
+    expect(existsSync(path.join(dist, 'scripts', 'bench', 'cpu-profile-preload.cjs'))).toBe(true);
     // At run time the image holds no sources: only package.json, node_modules and dist/.
     for (const dir of ASSET_SOURCES) rmSync(path.join(app, dir));
 
