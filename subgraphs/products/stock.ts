@@ -134,7 +134,8 @@ export function createStock(models: Pick<CatalogModels, 'products' | 'movements'
       actor: null,
       at,
     }));
-    await movements.insertMany(docs, { ordered: false }).catch((err: unknown) => {
+    // lean: the documents are complete (fixed _ids, no defaults or timestamps), so no Mongoose documents are built.
+    await movements.insertMany(docs, { ordered: false, lean: true }).catch((err: unknown) => {
       if (!isOnlyDuplicateKeys(err)) throw err;
     });
   }
