@@ -4,7 +4,8 @@
  * is restarted (restart-policy.ts: at once after a steady-state crash, with backoff if it keeps dying
  * at start, and the stack stops after five quick crashes in a row); so is a backing service it
  * started itself (mongo-java-server, redis-server, stripe-mock, Mailpit), on the same ports. Ctrl-C
- * or SIGTERM stops all of them and keeps the data in .data/.
+ * or SIGTERM stops all of them and keeps the data in .data/. STACK_PORT_OFFSET moves every port of
+ * the stack (and the URLs the processes call each other by), so a second stack can run beside one.
  */
 import path from 'node:path';
 import { ensureBackingServices } from './backing';
@@ -12,12 +13,14 @@ import { clearStackEnv, writeStackEnv } from './backing/stack-env';
 import { launchProcess } from './backing/launch';
 import { ROOT, recentOutput, type Spawned } from './backing/processes';
 import { afterExit } from './backing/restart-policy';
-import { GATEWAY_PROCESS, SUBGRAPH_PROCESSES, WORKER_PROCESSES, type StackProcess } from './stack-processes';
+import { peerEnv, portOffsetFromEnv, stackProcesses, type StackProcess } from './stack-processes';
 
 const log = (msg: string) => process.stdout.write(`[start] ${msg}\n`);
 
 async function main() {
   const startedAt = Date.now();
+  const offset = portOffsetFromEnv(process.env);
+  const stack = stackProcesses(offset);
   const dataDir = path.resolve(process.env.DATA_DIR ?? path.join(ROOT, '.data'));
   const production = process.env.NODE_ENV === 'production';
   // Local stand-ins (mongo-java-server, a private redis-server, stripe-mock, Mailpit) are development defaults.
@@ -49,12 +52,13 @@ async function main() {
 
   // Developers pay from Sandbox with simulated webhooks; production refuses the flag.
   const simulation = production ? {} : { PAYMENT_SIMULATION: process.env.PAYMENT_SIMULATION ?? 'true' };
-  const env = { ...process.env, ...simulation, ...backing.env, STACK_PARENT_PID: String(process.pid) };
+  // Peer URLs at the moved ports, unless the environment names them itself.
+  const env = { ...peerEnv(offset), ...process.env, ...simulation, ...backing.env, STACK_PARENT_PID: String(process.pid) };
   writeStackEnv(backing.env);
   const launch = async (p: StackProcess, quickCrashes = 0) => {
     const startedAt = Date.now();
-    const child = await launchProcess(p, env, { echo: true });
-    children.set(p.name, child);
+    // Recorded as soon as it is spawned, not once it listens: a Ctrl-C while it loads must stop it too.
+    const child = await launchProcess(p, env, { echo: true, onSpawn: (spawned) => children.set(p.name, spawned) });
     child.child.once('exit', (code, signal) => {
       if (stopping) return;
       const why = signal ? `signal ${signal}` : `code ${code}`;
@@ -68,6 +72,7 @@ async function main() {
       setTimeout(() => {
         if (stopping) return;
         launch(p, decision.quickCrashes).catch((err) => {
+          if (stopping) return; // stopped by Ctrl-C while it was starting
           log(`${p.name} could not be restarted: ${err instanceof Error ? err.message : String(err)}; stopping the stack`);
           void stopAll(1);
         });
@@ -76,10 +81,11 @@ async function main() {
   };
 
   try {
-    await Promise.all(SUBGRAPH_PROCESSES.map((p) => launch(p)));
-    await Promise.all(WORKER_PROCESSES.map((p) => launch(p)));
-    await launch(GATEWAY_PROCESS);
+    await Promise.all(stack.subgraphs.map((p) => launch(p)));
+    await Promise.all(stack.workers.map((p) => launch(p)));
+    await launch(stack.gateway);
   } catch (err) {
+    if (stopping) return; // Ctrl-C while they were starting: stopAll stops them and exits
     log(String(err instanceof Error ? err.message : err));
     await stopAll(1);
     return;
@@ -87,9 +93,9 @@ async function main() {
 
   const secs = ((Date.now() - startedAt) / 1000).toFixed(1);
   log(`ready in ${secs}s`);
-  log(`GraphQL gateway + Apollo Sandbox: http://localhost:${GATEWAY_PROCESS.port}/graphql`);
-  if (!production) log(`GraphQL explorer (works offline, signed in as the demo customer): http://localhost:${GATEWAY_PROCESS.port}/graphql/explorer; all links: http://localhost:${GATEWAY_PROCESS.port}/`);
-  for (const p of SUBGRAPH_PROCESSES) log(`  subgraph ${p.name}: http://localhost:${p.port}/graphql (gateway-signed requests only)`);
+  log(`GraphQL gateway + Apollo Sandbox: http://localhost:${stack.gateway.port}/graphql`);
+  if (!production) log(`GraphQL explorer (works offline, signed in as the demo customer): http://localhost:${stack.gateway.port}/graphql/explorer; all links: http://localhost:${stack.gateway.port}/`);
+  for (const p of stack.subgraphs) log(`  subgraph ${p.name}: http://localhost:${p.port}/graphql (gateway-signed requests only)`);
   if (backing.env.MAILPIT_URL) log(`Customer emails (Mailpit inbox): ${backing.env.MAILPIT_URL}`);
   log('Press Ctrl-C to stop everything.');
 }

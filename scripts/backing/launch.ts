@@ -13,11 +13,14 @@ export function entryArgs(entry: string): string[] {
 
 /**
  * Starts one process of the stack (entryArgs: from source or compiled) and, for those with a port, waits
- * until it listens. Used by `npm start` and by the benchmarks.
+ * until it listens. Used by `npm start`, the benchmarks and the chaos run. `onSpawn` sees the child
+ * as soon as it exists, before it listens: npm start records it there, so that a Ctrl-C while it
+ * loads stops it too.
  */
-export async function launchProcess(p: StackProcess, env: NodeJS.ProcessEnv, opts: { echo?: boolean; port?: number } = {}): Promise<Spawned> {
+export async function launchProcess(p: StackProcess, env: NodeJS.ProcessEnv, opts: { echo?: boolean; port?: number; onSpawn?: (child: Spawned) => void } = {}): Promise<Spawned> {
   const port = opts.port ?? p.port;
   const child = spawnService(p.name, process.execPath, entryArgs(p.entry), { env: { ...env, ...(port ? { PORT: String(port) } : {}) }, echo: opts.echo });
+  opts.onSpawn?.(child);
   if (port) {
     try {
       await waitForPort(port, 60_000, child.child);
