@@ -30,6 +30,8 @@ export interface MailpitOptions {
   database?: string;
   /** Refuse (SMTP 550) every recipient that does not match this regular expression (tests of permanent failures). */
   allowedRecipients?: string;
+  /** Keep every message (Mailpit prunes to the newest 500 by default): a run that counts what each customer got. */
+  keepEveryMessage?: boolean;
   echo?: boolean;
   /** Where to say that Mailpit is being built (first run only); stderr if not given. */
   log?: (m: string) => void;
@@ -46,6 +48,7 @@ function mailpitLaunch(opts: MailpitOptions, smtpPort: number, webPort: number):
     args.push('--database', opts.database);
   }
   if (opts.allowedRecipients) args.push('--smtp-allowed-recipients', opts.allowedRecipients);
+  if (opts.keepEveryMessage) args.push('--max', '0');
   return {
     name: 'Mailpit',
     ports: [smtpPort, webPort],

@@ -1,10 +1,9 @@
-import { ensureMailpitBinary, MAILPIT_VERSION } from '../backing/mail';
-import { freePort, recentOutput, spawnService, waitForPort } from '../backing/processes';
+import { MAILPIT_VERSION, startMailpit } from '../backing/mail';
 
 /**
  * The chaos run's own mail catcher: always a private Mailpit, never SMTP_URL from the environment
  * (a chaos run emails thousands of made-up shoppers), keeping every message (Mailpit prunes to the
- * newest 500 by default: `--max 0` turns that off), so the run can count what each customer got.
+ * newest 500 by default), so the run can count what each customer got.
  */
 export interface ChaosMailpit {
   smtpUrl: string;
@@ -15,19 +14,8 @@ export interface ChaosMailpit {
 }
 
 export async function startChaosMailpit(): Promise<ChaosMailpit> {
-  const bin = ensureMailpitBinary((m) => process.stderr.write(`[mailpit] ${m}\n`));
-  const [smtpPort, webPort] = [await freePort(), await freePort()];
-  const args = ['--smtp', `127.0.0.1:${smtpPort}`, '--listen', `127.0.0.1:${webPort}`, '--smtp-disable-rdns', '--disable-version-check', '--quiet', '--max', '0'];
-  const proc = spawnService('mailpit', bin, args);
-  try {
-    await waitForPort(smtpPort, 20_000, proc.child);
-    await waitForPort(webPort, 20_000, proc.child);
-  } catch (err) {
-    await proc.stop();
-    throw new Error(`Mailpit did not start: ${String(err)}\n${recentOutput(proc)}`);
-  }
-  const webUrl = `http://127.0.0.1:${webPort}`;
-  return { smtpUrl: `smtp://127.0.0.1:${smtpPort}`, webUrl, description: `Mailpit ${MAILPIT_VERSION} (SMTP on port ${smtpPort}, every message kept): every customer email lands at ${webUrl}`, stop: () => proc.stop() };
+  const { smtpPort, smtpUrl, webUrl, stop } = await startMailpit({ keepEveryMessage: true });
+  return { smtpUrl, webUrl, description: `Mailpit ${MAILPIT_VERSION} (SMTP on port ${smtpPort}, every message kept): every customer email lands at ${webUrl}`, stop };
 }
 
 /** How many delivered messages carry each Message-ID (without its angle brackets, as Mailpit shows it). */
